@@ -1,0 +1,409 @@
+"""The archive: one SQLite file holding articles, their URLs, related lists, revisions and
+duplicates, with an FTS5 index over title and body.
+
+Writes go through `Archive.store()`, which decides whether a record is a new article, the
+same article seen again (unchanged or revised), or a duplicate of an archived one, inside a
+transaction that is committed every `batch_size` records: a crash loses at most the batch
+in flight, never a half-written article.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+from sqlite_utils import Database
+
+from archive import dedupe
+from archive.schema import REVISION_COLUMNS, apply_migrations, pending_migrations
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+NEW = "new"
+SAME_ARTICLE = "same_article"
+UNCHANGED = "unchanged"
+REVISED = "revised"
+DUPLICATE = "duplicate"
+
+
+class ArchiveError(Exception):
+    """A problem with the archive file itself; the message is meant for the user."""
+
+
+class ArchiveReadOnlyError(ArchiveError):
+    pass
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The dedupe verdict on a record: NEW, SAME_ARTICLE (an archived article, under this or
+    another URL form) or DUPLICATE (another article's text under a new URL)."""
+
+    kind: str
+    keys: list[str]  # url_key of the fetched URL, then of its canonical URL if different
+    article_id: int | None = None
+    reason: str | None = None  # for duplicates: "same_text" or "near_duplicate"
+    similarity: float | None = None
+    bands: list[tuple[int, int]] | None = None
+
+
+def record_url_keys(record: Mapping[str, Any]) -> list[str]:
+    keys = [dedupe.url_key(record["url"])]
+    if record.get("canonical_url"):
+        canonical_key = dedupe.url_key(record["canonical_url"])
+        if canonical_key not in keys:
+            keys.append(canonical_key)
+    return keys
+
+
+@dataclass(frozen=True)
+class StoreResult:
+    outcome: str  # NEW, UNCHANGED, REVISED or DUPLICATE
+    article_id: int
+    reason: str | None = None  # for duplicates: "same_text" or "near_duplicate"
+    similarity: float | None = None
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def check_archive_path(path: str | os.PathLike) -> Path:
+    """Fail early, with a message a user can act on, for a path that cannot be an archive."""
+    path = Path(path)
+    parent = path.resolve().parent
+    if not parent.is_dir():
+        raise ArchiveError(f"archive directory does not exist: {parent}")
+    if path.is_dir():
+        raise ArchiveError(f"archive path is a directory, not a file: {path}")
+    if path.exists() and path.stat().st_size > 0:
+        with path.open("rb") as fh:
+            if fh.read(len(SQLITE_HEADER)) != SQLITE_HEADER:
+                raise ArchiveError(f"not an SQLite database: {path}")
+    return path
+
+
+def _json(value: Any) -> str | None:
+    if value is None:
+        return None
+    return json.dumps(value, ensure_ascii=False)
+
+
+def record_to_row(record: Mapping[str, Any]) -> dict[str, Any]:
+    """The `articles` columns for an extracted record (lists and objects as JSON)."""
+    copyright_ = record.get("copyright") or {}
+    return {
+        "url": record["url"],
+        "canonical_url": record.get("canonical_url"),
+        "title": record.get("title"),
+        "body": record.get("body"),
+        "published": record.get("published"),
+        "updated": record.get("updated"),
+        "source": record.get("source"),
+        "authors": _json(list(record.get("authors") or [])),
+        "editor": record.get("editor"),
+        "language": record.get("language"),
+        "related_heading": record.get("related_heading"),
+        "copyright_text": copyright_.get("text"),
+        "copyright_holder": copyright_.get("holder"),
+        "copyright_years": _json(copyright_.get("years")),
+        "site": record.get("site"),
+        "extraction": _json(record.get("extraction")),
+        "fetched_at": record.get("fetched_at"),
+    }
+
+
+def row_to_record(row: Mapping[str, Any], related: Iterable[Mapping[str, Any]] = ()) -> dict[str, Any]:
+    """The inverse of `record_to_row`: an archived article as the record the extractor made."""
+    years = json.loads(row["copyright_years"]) if row.get("copyright_years") else None
+    has_copyright = row.get("copyright_text") or row.get("copyright_holder") or years
+    return {
+        "id": row["id"],
+        "url": row["url"],
+        "canonical_url": row.get("canonical_url"),
+        "title": row.get("title"),
+        "body": row.get("body"),
+        "published": row.get("published"),
+        "updated": row.get("updated"),
+        "source": row.get("source"),
+        "authors": json.loads(row["authors"]) if row.get("authors") else [],
+        "editor": row.get("editor"),
+        "language": row.get("language"),
+        "related_heading": row.get("related_heading"),
+        "related": [{"title": r["title"], "url": r["url"], "published": r["published"]} for r in related],
+        "copyright": (
+            {"text": row.get("copyright_text"), "holder": row.get("copyright_holder"), "years": years}
+            if has_copyright
+            else None
+        ),
+        "site": row.get("site"),
+        "first_seen": row.get("first_seen"),
+        "last_seen": row.get("last_seen"),
+    }
+
+
+class Archive:
+    """An open archive. Use as a context manager, or call `close()`: both commit the batch
+    in flight."""
+
+    def __init__(self, path: str | os.PathLike, *, batch_size: int = 100, readonly: bool = False):
+        self.path = check_archive_path(path)
+        self.batch_size = max(1, int(batch_size))
+        self.readonly = readonly
+        self._pending = 0
+        if readonly:
+            if not self.path.exists():
+                raise ArchiveError(f"archive does not exist: {self.path}")
+            conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+            self.db = Database(conn)
+            if pending_migrations(self.db):
+                raise ArchiveError(
+                    f"archive {self.path} was written by an older version and needs migrating; "
+                    "open it once with write access"
+                )
+            return
+        try:
+            self.db = Database(self.path)
+            # WAL: readers (search, Datasette) keep working while a crawl writes.
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            self.db.execute("PRAGMA busy_timeout=10000")
+            apply_migrations(self.db)
+        except sqlite3.DatabaseError as exc:
+            raise ArchiveError(f"cannot open archive {self.path}: {exc}") from exc
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    def __enter__(self) -> "Archive":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self.close()
+
+    def flush(self) -> None:
+        """Commit the batch in flight."""
+        if self.db.conn.in_transaction:
+            self.db.commit()
+        self._pending = 0
+
+    def close(self) -> None:
+        if not self.readonly:
+            self.flush()
+        self.db.close()
+
+    def _begin_write(self) -> None:
+        if self.readonly:
+            raise ArchiveReadOnlyError(f"archive {self.path} is open read-only")
+        if not self.db.conn.in_transaction:
+            self.db.begin()
+
+    def _end_write(self) -> None:
+        self._pending += 1
+        if self._pending >= self.batch_size:
+            self.flush()
+
+    # -- lookups ---------------------------------------------------------------------
+
+    def article_id_for_url(self, url: str) -> int | None:
+        row = self.db.execute(
+            "select article_id from article_urls where url_key = ?", [dedupe.url_key(url)]
+        ).fetchone()
+        return row[0] if row else None
+
+    def get_article(self, article_id: int) -> dict[str, Any] | None:
+        rows = list(self.db.query("select * from articles where id = ?", [article_id]))
+        if not rows:
+            return None
+        related = self.db.query(
+            "select title, url, published from related where article_id = ? order by position",
+            [article_id],
+        )
+        return row_to_record(rows[0], related)
+
+    def counts(self) -> dict[str, int]:
+        return {
+            table: self.db.execute(f"select count(*) from [{table}]").fetchone()[0]
+            for table in ("articles", "related", "revisions", "duplicates", "article_urls")
+        }
+
+    # -- the write path ----------------------------------------------------------------
+
+    def classify(self, record: Mapping[str, Any]) -> Decision:
+        """What storing `record` would do: the dedupe decision, without writing."""
+        keys = record_url_keys(record)
+        body = record.get("body") or ""
+        article_id = self._article_for_keys(keys)
+        if article_id is not None:
+            return Decision(SAME_ARTICLE, keys, article_id)
+        known = self.db.execute(
+            "select article_id, reason, similarity from duplicates where url_key = ?", [keys[0]]
+        ).fetchone()
+        if known:
+            return Decision(DUPLICATE, keys, known[0], known[1], known[2])
+        chash = dedupe.content_hash(body)
+        same_text = self.db.execute(
+            "select id from articles where content_hash = ? order by id limit 1", [chash]
+        ).fetchone()
+        if same_text:
+            return Decision(DUPLICATE, keys, same_text[0], "same_text", 1.0)
+        bands = dedupe.minhash_bands(body)
+        if bands:
+            near = self._near_duplicate(body, bands)
+            if near:
+                return Decision(DUPLICATE, keys, near[0], "near_duplicate", near[1])
+        return Decision(NEW, keys, bands=bands)
+
+    def store(
+        self, record: Mapping[str, Any], decision: Decision | None = None, seen_at: str | None = None
+    ) -> StoreResult:
+        """Archive one extracted record as `decision` (made by `classify`, now if not given)
+        says; returns what became of it."""
+        seen_at = seen_at or utc_now()
+        self._begin_write()
+        self.db.execute("SAVEPOINT store_record")
+        try:
+            if decision is None or (decision.kind == NEW and self._article_for_keys(decision.keys)):
+                decision = self.classify(record)
+            result = self._apply(record, decision, seen_at)
+        except BaseException:
+            # Undo this record's partial writes only; the rest of the batch stays.
+            self.db.execute("ROLLBACK TO SAVEPOINT store_record")
+            self.db.execute("RELEASE SAVEPOINT store_record")
+            raise
+        self.db.execute("RELEASE SAVEPOINT store_record")
+        self._end_write()
+        return result
+
+    def _apply(self, record: Mapping[str, Any], decision: Decision, seen_at: str) -> StoreResult:
+        keys = decision.keys
+        if decision.kind == SAME_ARTICLE:
+            return self._seen_again(decision.article_id, record, keys, seen_at)
+        if decision.kind == DUPLICATE:
+            return self._record_duplicate(decision, record, seen_at)
+        row = record_to_row(record)
+        row.update(
+            url_key=keys[0],
+            content_hash=dedupe.content_hash(row["body"] or ""),
+            first_seen=seen_at,
+            last_seen=seen_at,
+        )
+        article_id = self.db["articles"].insert(row).last_pk
+        self._add_urls(article_id, keys, record, seen_at)
+        self._write_related(article_id, record)
+        bands = decision.bands if decision.bands is not None else dedupe.minhash_bands(row["body"] or "")
+        self._write_bands(article_id, bands)
+        return StoreResult(NEW, article_id)
+
+    def _add_urls(self, article_id: int, keys: list[str], record: Mapping[str, Any], seen_at: str) -> None:
+        urls = [record["url"], record.get("canonical_url") or record["url"]]
+        for key, url in zip(keys, urls):
+            self.db.execute(
+                "insert or ignore into article_urls (url_key, article_id, url, first_seen) values (?, ?, ?, ?)",
+                [key, article_id, url, seen_at],
+            )
+
+    def _article_for_keys(self, keys: list[str]) -> int | None:
+        placeholders = ", ".join("?" for _ in keys)
+        found = self.db.execute(
+            f"select article_id from article_urls where url_key in ({placeholders}) order by rowid limit 1",
+            keys,
+        ).fetchone()
+        return found[0] if found else None
+
+    def _seen_again(self, article_id, record, keys, seen_at) -> StoreResult:
+        current = next(self.db.query("select * from articles where id = ?", [article_id]))
+        self._add_urls(article_id, keys, record, seen_at)
+        row = record_to_row(record)
+        row["content_hash"] = dedupe.content_hash(row["body"] or "")
+        changed = [c for c in REVISION_COLUMNS if (current.get(c) or None) != (row.get(c) or None)]
+        if not changed:
+            self.db.execute("update articles set last_seen = ? where id = ?", [seen_at, article_id])
+            self._write_related(article_id, record)
+            return StoreResult(UNCHANGED, article_id)
+        self.db["revisions"].insert(
+            {
+                "article_id": article_id,
+                **{c: current.get(c) for c in REVISION_COLUMNS},
+                "content_hash": current.get("content_hash"),
+                "url": current.get("url"),
+                "fetched_at": current.get("fetched_at"),
+                "first_seen": current.get("first_seen"),
+                "superseded_at": seen_at,
+            }
+        )
+        update = {k: v for k, v in row.items() if k != "url"}
+        update["last_seen"] = seen_at
+        self.db["articles"].update(article_id, update)
+        self._write_related(article_id, record)
+        self.db.execute("delete from minhash_bands where article_id = ?", [article_id])
+        self._write_bands(article_id, dedupe.minhash_bands(row["body"] or ""))
+        return StoreResult(REVISED, article_id)
+
+    def _write_bands(self, article_id: int, bands: list[tuple[int, int]] | None) -> None:
+        if bands:
+            self.db.conn.executemany(
+                "insert or ignore into minhash_bands (band, value, article_id) values (?, ?, ?)",
+                [(band, value, article_id) for band, value in bands],
+            )
+
+    def _near_duplicate(self, body: str, bands: list[tuple[int, int]]) -> tuple[int, float] | None:
+        clauses = " or ".join("(band = ? and value = ?)" for _ in bands)
+        params = [x for pair in bands for x in pair]
+        candidates = [
+            r[0]
+            for r in self.db.execute(
+                f"select distinct article_id from minhash_bands where {clauses} limit 20", params
+            )
+        ]
+        if not candidates:
+            return None
+        mine = dedupe.shingles(body)
+        best: tuple[int, float] | None = None
+        for candidate in candidates:
+            other = self.db.execute("select body from articles where id = ?", [candidate]).fetchone()
+            score = dedupe.similarity(mine, dedupe.shingles(other[0] or "")) if other else 0.0
+            if score >= dedupe.NEAR_DUPLICATE_MIN_SIMILARITY and (best is None or score > best[1]):
+                best = (candidate, score)
+        return best
+
+    def _record_duplicate(self, decision: Decision, record, seen_at) -> StoreResult:
+        self.db.execute(
+            "insert into duplicates (article_id, url, url_key, title, reason, similarity, first_seen, last_seen)"
+            " values (?, ?, ?, ?, ?, ?, ?, ?)"
+            " on conflict(url_key) do update set last_seen = excluded.last_seen",
+            [
+                decision.article_id,
+                record["url"],
+                decision.keys[0],
+                record.get("title"),
+                decision.reason,
+                round(decision.similarity or 0.0, 4),
+                seen_at,
+                seen_at,
+            ],
+        )
+        return StoreResult(DUPLICATE, decision.article_id, decision.reason, decision.similarity)
+
+    def _write_related(self, article_id: int, record: Mapping[str, Any]) -> None:
+        # The newest related list replaces the old one: it is the page's navigation, not
+        # its text, and changes as the site publishes.
+        self.db.execute("delete from related where article_id = ?", [article_id])
+        rows = [
+            {
+                "article_id": article_id,
+                "position": position,
+                "heading": record.get("related_heading"),
+                "title": entry.get("title"),
+                "url": entry.get("url"),
+                "published": entry.get("published"),
+            }
+            for position, entry in enumerate(record.get("related") or [], start=1)
+        ]
+        if rows:
+            self.db["related"].insert_all(rows)

@@ -1,0 +1,1 @@
+"""Scrapy side of the news archive: spiders, extraction, pipelines, middlewares."""

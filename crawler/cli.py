@@ -1,0 +1,115 @@
+"""The `newsarchive` console script: the archive's commands plus those that need the
+extractor (`extract`, `record`)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+import click
+
+from archive.cli import cli
+from crawler.extraction import ExtractionError, extract_article
+
+# One page's bytes at most; bigger inputs are refused rather than read into memory.
+MAX_PAGE_BYTES = 50 * 1024 * 1024
+
+
+def read_page(path: str) -> bytes:
+    p = Path(path)
+    size = p.stat().st_size
+    if size > MAX_PAGE_BYTES:
+        raise ValueError(f"{path} is {size} bytes, over the {MAX_PAGE_BYTES} byte limit")
+    data = p.read_bytes()
+    if p.suffix == ".gz" or data[:2] == b"\x1f\x8b":
+        with gzip.open(p, "rb") as fh:
+            data = fh.read(MAX_PAGE_BYTES + 1)
+        if len(data) > MAX_PAGE_BYTES:
+            raise ValueError(f"{path} unpacks to over {MAX_PAGE_BYTES} bytes")
+    return data
+
+
+def extract_one(path: str, url: str | None, case_id=None) -> dict:
+    out: dict = {"id": case_id} if case_id is not None else {}
+    try:
+        record = extract_article(url or Path(path).resolve().as_uri(), read_page(path))
+    except (OSError, ValueError, ExtractionError) as exc:
+        reason = getattr(exc, "reason", type(exc).__name__)
+        return {**out, "path": path, "url": url, "error": f"{reason}: {exc}"}
+    return {**out, **record}
+
+
+@cli.command()
+@click.argument("pages", nargs=-1, type=click.Path())
+@click.option("--url", help="The URL the page was fetched from (one page).")
+@click.option("--from-jsonl", "from_jsonl", type=click.File("r", encoding="utf-8"),
+              help='Pages to extract, one JSON a line: {"id", "path", "url"}.')
+def extract(pages, url, from_jsonl) -> None:
+    """Extract records from saved pages (.gz read transparently), one JSON line each.
+
+    Exits 1 if any page could not be read or parsed; its line carries an "error" field."""
+    jobs = [(p, url, None) for p in pages]
+    if from_jsonl:
+        for n, line in enumerate(from_jsonl, 1):
+            if not line.strip():
+                continue
+            try:
+                job = json.loads(line)
+                jobs.append((job["path"], job.get("url"), job.get("id")))
+            except (ValueError, KeyError, TypeError) as exc:
+                jobs.append((None, None, f"line {n}"))
+                click.echo(json.dumps({"id": f"line {n}", "error": f"bad job line: {exc}"}))
+    if not jobs:
+        raise click.UsageError("give PAGE paths or --from-jsonl FILE")
+    failed = 0
+    for path, page_url, case_id in jobs:
+        if path is None:
+            failed += 1
+            continue
+        result = extract_one(path, page_url, case_id)
+        failed += "error" in result
+        click.echo(json.dumps(result, ensure_ascii=False))
+    sys.exit(1 if failed else 0)
+
+
+@cli.command()
+@click.argument("url")
+@click.option("--name", help="Directory name for the recording (default: from the URL).")
+@click.option("--fixtures", default="fixtures", show_default=True, type=click.Path(file_okay=False))
+def record(url, name, fixtures) -> None:
+    """Fetch URL live and save it as a recorded page under FIXTURES/<site>/<name>/, with
+    the current extractor's record as expected.json for you to review by hand."""
+    import urllib.request
+
+    from crawler.normalize import site_of
+    from crawler.settings import USER_AGENT
+
+    request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            body = response.read(MAX_PAGE_BYTES)
+            status, headers, final_url = response.status, dict(response.headers.items()), response.geturl()
+    except OSError as exc:
+        raise click.ClickException(f"cannot fetch {url}: {exc}") from exc
+    slug = name or "-".join(p for p in final_url.split("://", 1)[1].split("/")[1:] if p).replace(".", "-")[:80] or "index"
+    directory = Path(fixtures) / site_of(final_url).split(".")[0] / slug
+    directory.mkdir(parents=True, exist_ok=True)
+    headers.pop("Content-Encoding", None)  # urllib hands over the decoded bytes
+    (directory / "body.html").write_bytes(body)
+    info = {"url": final_url, "status": status, "headers": headers,
+            "recorded_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "body": "body.html"}
+    (directory / "info.json").write_text(json.dumps(info, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    try:
+        result = extract_article(final_url, body, headers)
+        expected = {"kind": "article", "record": {k: v for k, v in result.items() if k != "extraction"}}
+    except ExtractionError as exc:
+        expected = {"kind": "skip", "reason": exc.reason}
+    (directory / "expected.json").write_text(json.dumps(expected, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    click.echo(f"recorded {final_url} in {directory}; review {directory / 'expected.json'} against the page before committing")
+
+
+def main() -> None:
+    cli(prog_name="newsarchive")

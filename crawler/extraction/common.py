@@ -1,0 +1,174 @@
+"""Text helpers shared by the site profiles and the generic extractor: element text,
+copyright footers, credited sources and bylines."""
+
+from __future__ import annotations
+
+import re
+from copy import deepcopy
+from typing import Iterable
+
+from crawler.normalize import collapse_whitespace
+
+# Elements whose text is never prose.
+NON_TEXT_TAGS = frozenset({"script", "style", "noscript", "template", "iframe", "svg", "button", "select", "form"})
+
+
+def element_text(el) -> str:
+    """Visible text of an element on one line; <br> counts as a space, scripts do not count."""
+    if el is None:
+        return ""
+    parts: list[str] = []
+
+    def walk(node) -> None:
+        if not isinstance(node.tag, str):  # comments, processing instructions
+            if node.tail:
+                parts.append(node.tail)
+            return
+        if node.tag in NON_TEXT_TAGS:
+            if node.tail:
+                parts.append(node.tail)
+            return
+        if node.tag == "br":
+            parts.append(" ")
+        if node.text:
+            parts.append(node.text)
+        for child in node:
+            walk(child)
+        if node.tail:
+            parts.append(node.tail)
+
+    if el.text:
+        parts.append(el.text)
+    for child in el:
+        walk(child)
+    return collapse_whitespace("".join(parts))
+
+
+BLOCK_TAGS = ("p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "section", "article", "blockquote")
+
+
+def element_lines(el) -> list[str]:
+    """Text of an element split where it breaks lines (<br>, block children)."""
+    if el is None:
+        return []
+    copy = deepcopy(el)
+    for node in list(copy.iter(*NON_TEXT_TAGS)):
+        node.drop_tree()
+    for node in copy.iter("br", *BLOCK_TAGS):
+        node.tail = "\n" + (node.tail or "")
+    lines = "".join(copy.itertext()).split("\n")
+    return [line for line in (collapse_whitespace(l) for l in lines) if line]
+
+
+# -- copyright footers -------------------------------------------------------------------
+
+_COPYRIGHT_MARK = re.compile(r"(?i)copyright|©|\(c\)|版权所有|版權所有|all rights reserved")
+_YEARS = re.compile(r"(?<!\d)((?:19|20)\d{2})(?:\s*[-–—~至]\s*((?:19|20)\d{2}))?(?!\d)")
+_HOLDER_AFTER_YEARS = re.compile(
+    r"(?:©|\(c\)|copyright)\s*(?:©\s*)?(?:(?:19|20)\d{2}(?:\s*[-–—~]\s*(?:19|20)\d{2})?)?\s*,?\s*"
+    r"(?P<holder>[^.,;|©]*?(?:\.(?:com|cn|net|org|co\.uk|com\.cn|de|fr)(?![a-z]))?[^.,;|©]*?)"
+    r"\s*(?:\.|,|;|\||all rights|$)",
+    re.IGNORECASE,
+)
+_HOLDER_ZH = re.compile(r"(?P<holder>[\u4e00-\u9fffA-Za-z0-9.（）()]{2,30}?)\s*版[权權]所有")
+
+
+def parse_copyright(text: str | None) -> dict | None:
+    """{"text", "holder", "years": [first, last]} from a footer's copyright line(s)."""
+    text = collapse_whitespace(text)
+    if not text or not _COPYRIGHT_MARK.search(text):
+        return None
+    years = None
+    match = _YEARS.search(text)
+    if match:
+        first = int(match.group(1))
+        years = [first, int(match.group(2) or first)]
+    holder = None
+    zh = _HOLDER_ZH.search(text)
+    if zh:
+        holder = zh.group("holder").strip()
+    else:
+        m = _HOLDER_AFTER_YEARS.search(text)
+        if m:
+            holder = m.group("holder").strip(" -–—:") or None
+    if holder and re.fullmatch(r"(?i)copyright|all rights reserved|\d+", holder):
+        holder = None
+    return {"text": text, "holder": holder, "years": years}
+
+
+# -- sources and bylines ---------------------------------------------------------------------
+
+# Words that mark a name as a news organisation rather than a person.
+OUTLET_WORDS = re.compile(
+    r"(?i)\b(?:news|daily|times|post|agency|press|herald|journal|tribune|gazette|radio|tv|"
+    r"television|broadcast\w*|media|network|online|weekly|evening|morning|wire|newspaper|"
+    r"magazine|observer|review|reuters|xinhua|afp|ap|bloomberg|cgtn|cctv|cns|ecns|bbc|cnn|"
+    r"nikkei|yonhap|kyodo|tass|sputnik|caixin|yicai|thepaper|people's daily|global times|"
+    r"china daily)\b|\.(?:com|cn|net|org)\b"
+)
+_NAME = r"(?:the\s+)?(?P<name>[A-Z][\w.&'’-]*(?:\s+(?:of\s+|and\s+|&\s+)?[A-Z][\w.&'’-]*){0,5})"
+_DATELINE = re.compile(
+    r"^\s*(?:[A-Z][\w.'-]*(?:[ ,]+[A-Z][\w.'-]*){0,4},?\s+"
+    r"(?:[A-Z][a-z]{2,8}\.?\s+\d{1,2}(?:,\s*\d{4})?\s*)?)?"
+    r"\((?P<name>[A-Z][\w.&' -]{0,40}?)\)\s*(?:--|—|–|-)"
+)
+_ATTRIBUTIONS = (
+    re.compile(r"[,;]\s+" + _NAME + r"\s+(?:reported|reports|has reported)\b"),
+    re.compile(r"(?i:according to)\s+(?:a\s+report\s+(?:by|from|in)\s+)?" + _NAME),
+    re.compile(r"(?i:reported by)\s+" + _NAME),
+)
+
+
+def source_from_dateline(first_paragraph: str | None) -> str | None:
+    """`Beijing, Aug. 12 (Xinhua) -- ...` -> `Xinhua`; `(ECNS) -- ...` -> `ECNS`."""
+    if not first_paragraph:
+        return None
+    match = _DATELINE.match(first_paragraph)
+    return match.group("name").strip() if match else None
+
+
+def source_from_attribution(paragraphs: Iterable[str]) -> str | None:
+    """The outlet a body credits: `..., Qianlong.com reported.`, `according to China Daily`.
+    Only names that look like news organisations count: people are quoted, not credited."""
+    for paragraph in paragraphs:
+        for pattern in _ATTRIBUTIONS:
+            for match in pattern.finditer(paragraph):
+                name = match.group("name").strip(" .,'’")
+                name = re.sub(r"^(?:the|The)\s+", "", name)
+                if OUTLET_WORDS.search(name):
+                    return name
+    return None
+
+
+_BY = re.compile(r"^\s*(?:by|written by|text by|story by)\s*[:：]?\s+(?P<names>.+)$", re.IGNORECASE)
+_SPLIT_NAMES = re.compile(r"\s*(?:,|;|&|\band\b|、|，|和|/)\s*")
+
+
+def split_names(text: str) -> list[str]:
+    names = []
+    for name in _SPLIT_NAMES.split(text):
+        name = name.strip(" .|·•-–—")
+        if name and name not in names:
+            names.append(name)
+    return names
+
+
+def authors_from_byline(text: str | None) -> list[str]:
+    """`By Zhang Wei and Li Na` -> ["Zhang Wei", "Li Na"]; [] when it is not a byline."""
+    if not text:
+        return []
+    match = _BY.match(collapse_whitespace(text))
+    if not match:
+        return []
+    names = re.split(r"\s+(?:in|for|from)\s+[A-Z]", match.group("names"))[0]
+    return split_names(names)
+
+
+def strip_label(text: str | None, *labels: str) -> str | None:
+    """`Source: Xinhua` -> `Xinhua` for label `source`."""
+    if not text:
+        return None
+    text = collapse_whitespace(text)
+    pattern = r"^(?:" + "|".join(re.escape(l) for l in labels) + r")\s*[:：]?\s*"
+    text = re.sub(pattern, "", text, flags=re.IGNORECASE).strip()
+    return text or None

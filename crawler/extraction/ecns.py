@@ -1,0 +1,192 @@
+"""Site profile for ECNS (ecns.cn), the English site of China News Service.
+
+Two template generations: 2013-2018 pages (`/business/2014/08-19/130296.shtml`: div.left
+holding h1, div.l_info, div.left_zw, div.zt_list) and 2019-on pages
+(`/news/economy/2024-11-18/detail-ihekectp0358339.shtml`: h1.title, div.info,
+div.article, div.related). Both share the body container id `yanse`.
+"""
+
+from __future__ import annotations
+
+import re
+from copy import deepcopy
+from typing import Any
+
+from crawler.extraction import common
+from crawler.extraction.page import Page
+from crawler.normalize import absolute_url, collapse_whitespace, parse_date
+
+NAME = "ecns"
+SITES = ("ecns.cn",)
+OFFSET = "+08:00"  # ECNS prints Beijing time without an offset
+LANGUAGE = "en"
+
+ARTICLE_URL = re.compile(
+    r"^https?://(?:www\.)?ecns\.cn/(?:[a-z0-9_-]+/)+"
+    r"(?:(?P<y1>(?:19|20)\d{2})/(?P<m1>\d{2})-(?P<d1>\d{2})/\d+\.s?html?"
+    r"|(?P<y2>(?:19|20)\d{2})-(?P<m2>\d{2})-(?P<d2>\d{2})/detail-[a-z0-9]+\.s?html?)$",
+    re.IGNORECASE,
+)
+LISTING_PAGE = re.compile(r"/index_\d+\.s?html?$|/more/\d+\.s?html?$", re.IGNORECASE)
+
+# Containers of the article's own parts, newest template first.
+TITLE = "//h1[contains(concat(' ', @class, ' '), ' title ')] | //div[@class='left']//h1 | //div[@class='content']//h1"
+BODY = "//div[@id='yanse'] | //div[contains(@class, 'left_zw')] | //div[contains(@class, 'article')]"
+TIME = ".//span[@class='l_time' or @class='time']"
+SOURCE = ".//span[@class='l_source' or @class='source']"
+EDITOR = "//span[@class='l_editor'] | //*[contains(concat(' ', @class, ' '), ' editor ')]"
+AUTHOR = ".//*[contains(concat(' ', @class, ' '), ' author ')]"
+INFO = "//div[@class='l_info' or @class='info']"
+# Inside the body container but not the article's text.
+NOT_BODY = (
+    ".//*[contains(concat(' ', @class, ' '), ' pictext ')"
+    " or contains(concat(' ', @class, ' '), ' editor ')"
+    " or contains(concat(' ', @class, ' '), ' author ')"
+    " or contains(concat(' ', @class, ' '), ' share ')"
+    " or contains(@class, 'ad-') or contains(@class, 'promo')"
+    " or contains(concat(' ', @class, ' '), ' related ')]"
+)
+RELATED_OLD = "//div[@class='zt_list']"
+RELATED_NEW = "//div[contains(concat(' ', @class, ' '), ' related ')]"
+FOOTER = "//div[@id='footer'] | //footer"
+CANONICAL = "//link[@rel='canonical']/@href"
+
+
+def matches(page: Page) -> bool:
+    return page.site in SITES
+
+
+def is_article_url(url: str) -> bool:
+    return bool(ARTICLE_URL.match(url))
+
+
+def date_from_url(url: str) -> str | None:
+    match = ARTICLE_URL.match(url)
+    if not match:
+        return None
+    y, m, d = (match["y1"], match["m1"], match["d1"]) if match["y1"] else (match["y2"], match["m2"], match["d2"])
+    return parse_date(f"{y}-{m}-{d}")
+
+
+def _first(nodes):
+    return nodes[0] if nodes else None
+
+
+def body_paragraphs(container) -> list[str]:
+    if container is None:
+        return []
+    container = deepcopy(container)  # the page's tree is shared with the other extractors
+    for node in container.xpath(NOT_BODY):
+        node.drop_tree()
+    paragraphs = [common.element_text(p) for p in container.xpath(".//p")]
+    if not any(paragraphs):
+        # Some old pages set the text with <br> instead of <p>.
+        paragraphs = common.element_lines(container)
+    return [p for p in paragraphs if p]
+
+
+def related_block(page: Page) -> tuple[str | None, list[dict[str, Any]]]:
+    old = _first(page.tree.xpath(RELATED_OLD))
+    if old is not None:
+        heading = common.element_text(_first(old.xpath(".//div[@class='zt_title']")))
+        items = old.xpath(".//li")
+    else:
+        new = _first(page.tree.xpath(RELATED_NEW))
+        if new is None:
+            return None, []
+        heading = common.element_text(_first(new.xpath(".//h2 | .//h3 | .//h4")))
+        items = new.xpath(".//li")
+    entries = []
+    for li in items:
+        link = _first(li.xpath(".//a[@href]"))
+        if link is None:
+            continue
+        date_text = " ".join(common.element_text(s) for s in li.xpath(".//span"))
+        entries.append(
+            {
+                "title": common.element_text(link) or None,
+                "url": absolute_url(page.url, link.get("href")),
+                "published": parse_date(date_text),
+            }
+        )
+    return heading or None, entries
+
+
+def copyright_footer(page: Page) -> dict | None:
+    footer = _first(page.tree.xpath(FOOTER))
+    if footer is None:
+        return None
+    lines = [line for line in common.element_lines(footer)]
+    # The copyright statement and the lines that continue it ("Reproduction ... prohibited").
+    start = next((i for i, l in enumerate(lines) if re.search(r"(?i)copyright|©", l)), None)
+    if start is None:
+        return None
+    kept = [lines[start]]
+    for line in lines[start + 1 :]:
+        if re.search(r"(?i)rights reserved|reproduction|prohibited|permission|chinanews\.com", line):
+            kept.append(line)
+        else:
+            break
+    return common.parse_copyright(" ".join(kept))
+
+
+def extract(page: Page) -> dict[str, Any]:
+    """The fields ECNS pages carry, as the record names them."""
+    tree = page.tree
+    record: dict[str, Any] = {}
+
+    title = common.element_text(_first(tree.xpath(TITLE)))
+    if not title:
+        title = re.sub(r"\s*[-|]\s*ECNS\s*$", "", common.element_text(_first(tree.xpath("//title"))))
+    record["title"] = title or None
+
+    info = _first(tree.xpath(INFO))
+    scope = info if info is not None else tree
+    record["published"] = parse_date(common.element_text(_first(scope.xpath(TIME))), OFFSET) or date_from_url(page.url)
+
+    container = _first(tree.xpath(BODY))
+    authors: list[str] = []
+    editor = None
+    if container is not None:
+        author_el = _first(container.xpath(AUTHOR))
+        if author_el is not None:
+            authors = common.authors_from_byline(common.element_text(author_el))
+    editor_el = _first(tree.xpath(EDITOR))
+    if editor_el is not None:
+        editor = common.strip_label(common.element_text(editor_el), "editor", "web editor", "edited by")
+    paragraphs = body_paragraphs(container)
+    if paragraphs and not authors:
+        authors = common.authors_from_byline(paragraphs[0])
+        if authors:
+            paragraphs = paragraphs[1:]
+    record["body"] = "\n\n".join(paragraphs) or None
+    record["authors"] = authors
+    record["editor"] = editor
+
+    source = common.strip_label(common.element_text(_first(scope.xpath(SOURCE))), "source")
+    if not source and paragraphs:
+        source = common.source_from_dateline(paragraphs[0]) or common.source_from_attribution(paragraphs)
+    record["source"] = source
+
+    canonical = _first(tree.xpath(CANONICAL))
+    record["canonical_url"] = absolute_url(page.url, canonical) if canonical else None
+    record["language"] = LANGUAGE
+    record["related_heading"], record["related"] = related_block(page)
+    record["copyright"] = copyright_footer(page)
+    return record
+
+
+def extract_listing(page: Page) -> tuple[list[str], str | None]:
+    """Article links of a section page, in page order, and its next page."""
+    seen: dict[str, None] = {}
+    for href in page.tree.xpath("//a/@href"):
+        url = absolute_url(page.url, href)
+        if url and is_article_url(url):
+            seen.setdefault(url)
+    next_page = None
+    for link in page.tree.xpath("//a[@href]"):
+        text = collapse_whitespace(link.text_content()).lower()
+        if "next" in (link.get("class") or "") or text in ("next", "next page", ">", "»", "下一页") or link.get("rel") == "next":
+            next_page = absolute_url(page.url, link.get("href"))
+            break
+    return list(seen), next_page

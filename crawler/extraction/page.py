@@ -1,0 +1,107 @@
+"""A fetched page, decoded and parsed once, that every extraction step reads."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Mapping
+
+import lxml.html
+from lxml import etree
+
+from crawler.extraction.decoding import decode_html
+from crawler.normalize import site_of
+
+
+class ExtractionError(Exception):
+    """A page that cannot yield an article; `reason` is a short stats key."""
+
+    reason = "unparsable"
+
+
+class EmptyPageError(ExtractionError):
+    reason = "empty"
+
+
+class NotHTMLError(ExtractionError):
+    reason = "not_html"
+
+
+class TruncatedPageError(ExtractionError):
+    reason = "truncated"
+
+
+# Magic numbers of the binary formats servers most often mislabel as text/html.
+BINARY_SIGNATURES = (
+    (b"%PDF-", "PDF document"),
+    (b"\x89PNG", "PNG image"),
+    (b"\xff\xd8\xff", "JPEG image"),
+    (b"GIF8", "GIF image"),
+    (b"PK\x03\x04", "ZIP archive"),
+    (b"\x1f\x8b", "gzip data"),
+    (b"RIFF", "RIFF media"),
+    (b"\x00\x00\x00", "binary data"),
+    (b"ID3", "MP3 audio"),
+    (b"OggS", "Ogg media"),
+    (b"\xd0\xcf\x11\xe0", "MS Office document"),
+)
+
+# Pages bigger than this are parsed from their first MAX_PARSE_BYTES only: no article is
+# that long, and it bounds the time and memory one hostile page can take.
+MAX_PARSE_BYTES = 5 * 1024 * 1024
+
+_PARSER = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, collect_ids=False)
+_XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
+
+
+def sniff_binary(body: bytes) -> str | None:
+    """What binary format the bytes are, or None if they may be text."""
+    head = body[:16].lstrip()
+    for signature, name in BINARY_SIGNATURES:
+        if head.startswith(signature):
+            return name
+    sample = body[:4096]
+    # UTF-16/32 pages carry NULs; they start with a BOM, which decoding handles.
+    if sample.count(b"\x00") > len(sample) // 10 and not sample.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "binary data"
+    return None
+
+
+@dataclass
+class Page:
+    url: str
+    html: str
+    tree: lxml.html.HtmlElement
+    encoding: str
+    site: str
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_bytes(cls, url: str, body: bytes, headers: Mapping[str, str] | None = None) -> "Page":
+        headers = {k.lower(): v for k, v in (headers or {}).items()}
+        if not body or not body.strip():
+            raise EmptyPageError("empty response body")
+        binary = sniff_binary(body)
+        if binary:
+            raise NotHTMLError(f"response is {binary}, not HTML")
+        html, encoding = decode_html(body[:MAX_PARSE_BYTES], headers.get("content-type"))
+        return cls.from_text(url, html, encoding=encoding, headers=headers)
+
+    @classmethod
+    def from_text(cls, url: str, html: str, *, encoding: str = "utf-8", headers=None) -> "Page":
+        # lxml refuses str input that carries an encoding declaration.
+        html = _XML_DECL.sub("", html, count=1).replace("\x00", "")
+        if not html.strip():
+            raise EmptyPageError("page has no text")
+        try:
+            tree = lxml.html.document_fromstring(html, parser=_PARSER)
+        except (etree.ParserError, ValueError) as exc:
+            raise ExtractionError(f"cannot parse HTML: {exc}") from exc
+        if tree is None:
+            raise ExtractionError("cannot parse HTML: empty document")
+        return cls(url=url, html=html, tree=tree, encoding=encoding, site=site_of(url), headers=headers or {})
+
+    @property
+    def lang(self) -> str | None:
+        value = self.tree.get("lang") or self.tree.get("{http://www.w3.org/XML/1998/namespace}lang")
+        return value.strip() if value else None

@@ -1,0 +1,162 @@
+"""Pure normalisation: whitespace, URLs, sites and dates as the archive stores them."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date, datetime, timedelta, timezone
+from functools import lru_cache
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+import tldextract
+
+_WS = re.compile(r"[ \t\r\f\v\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
+_BLANK_LINES = re.compile(r"\n\s*\n")
+
+# The public suffix list bundled with tldextract: never fetched at run time.
+_extract_domain = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+
+# Dates before the web and far in the future are parse errors, not publication dates.
+EARLIEST_YEAR = 1990
+FUTURE_SLACK = timedelta(days=2)
+
+
+def collapse_whitespace(text: str | None) -> str:
+    """One line: runs of any whitespace (including NBSP and ideographic space) -> one space."""
+    if not text:
+        return ""
+    return _WS.sub(" ", text.replace("\n", " ")).strip()
+
+
+def normalize_body(text: str | None) -> str:
+    """Paragraphs separated by exactly one blank line, whitespace inside each collapsed."""
+    if not text:
+        return ""
+    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
+    paragraphs = (collapse_whitespace(p) for p in _BLANK_LINES.split(text))
+    return "\n\n".join(p for p in paragraphs if p)
+
+
+def paragraphs_to_body(paragraphs) -> str:
+    return "\n\n".join(p for p in (collapse_whitespace(p) for p in paragraphs) if p)
+
+
+def absolute_url(base: str, href: str | None) -> str | None:
+    """`href` resolved against `base`, without fragment; None for non-web links."""
+    if not href:
+        return None
+    href = href.strip()
+    if href.lower().startswith(("javascript:", "mailto:", "tel:", "data:", "#")):
+        return None
+    joined = urljoin(base, href)
+    parts = urlsplit(joined)
+    if parts.scheme not in ("http", "https"):
+        return None
+    return urlunsplit((parts.scheme, parts.netloc.lower(), parts.path or "/", parts.query, ""))
+
+
+@lru_cache(maxsize=4096)
+def site_of(url: str) -> str:
+    """The registered domain: `http://www.ecns.cn/x` -> `ecns.cn`."""
+    host = (urlsplit(url).hostname or "").lower()
+    parts = _extract_domain(host)
+    if parts.domain and parts.suffix:
+        return f"{parts.domain}.{parts.suffix}"
+    return host
+
+
+# -- dates ------------------------------------------------------------------------------
+
+_MONTHS = {
+    name: i
+    for i, names in enumerate(
+        [
+            ("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"),
+            ("may",), ("jun", "june"), ("jul", "july"), ("aug", "august"),
+            ("sep", "sept", "september"), ("oct", "october"), ("nov", "november"),
+            ("dec", "december"),
+        ],
+        start=1,
+    )
+    for name in names
+}
+
+_TIME = r"(?:[T\s]*(?P<hour>\d{1,2})[:：时](?P<minute>\d{2})(?:[:：分](?P<second>\d{2})(?:\.\d+)?)?秒?)?"
+_OFFSET = r"\s*(?P<offset>Z|[+-]\d{2}:?\d{2}|(?:GMT|UTC)\s*[+-]\s*\d{1,2}(?::?\d{2})?)?"
+_NUMERIC = re.compile(
+    r"(?P<year>(?:19|20)\d{2})\s*[-/.年]\s*(?P<month>\d{1,2})\s*[-/.月]\s*(?P<day>\d{1,2})\s*日?"
+    + _TIME + _OFFSET
+)
+_COMPACT = re.compile(r"(?<!\d)(?P<year>(?:19|20)\d{2})(?P<month>[01]\d)(?P<day>[0-3]\d)(?!\d)")
+_WORDY = re.compile(
+    r"(?P<mon>[A-Za-z]{3,9})\.?\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<year>(?:19|20)\d{2})"
+    r"(?:,?\s+(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2}))?\s*(?P<ampm>[AaPp]\.?[Mm]\.?)?)?"
+    + _OFFSET
+)
+_WORDY_DMY = re.compile(
+    r"(?P<day>\d{1,2})\.?\s+(?P<mon>[A-Za-z]{3,9})\.?,?\s+(?P<year>(?:19|20)\d{2})"
+    r"(?:,?\s+(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2}))?)?" + _OFFSET
+)
+
+
+def _offset(text: str | None) -> timezone | None:
+    if not text:
+        return None
+    text = text.strip().upper().replace(" ", "")
+    if text == "Z":
+        return timezone.utc
+    text = text.replace("GMT", "").replace("UTC", "")
+    match = re.fullmatch(r"([+-])(\d{1,2}):?(\d{2})?", text)
+    if not match:
+        return None
+    delta = timedelta(hours=int(match[2]), minutes=int(match[3] or 0))
+    return timezone(-delta if match[1] == "-" else delta)
+
+
+def _plausible(value: date, now: datetime | None) -> bool:
+    now = now or datetime.now(timezone.utc)
+    return EARLIEST_YEAR <= value.year and value <= (now + FUTURE_SLACK).date()
+
+
+def parse_date(
+    text: str | None, default_offset: str | None = None, *, now: datetime | None = None
+) -> str | None:
+    """The first date in `text` as ISO 8601: `2014-08-19T10:39:00+08:00` when a time is
+    given (with the page's offset, or `default_offset` when the page gives none), a bare
+    `2014-08-19` when only the day is. None when there is no plausible date.
+
+    Understands `2014-08-19 10:39`, `2005-5-7 21:23:57`, `2005年5月7日 21:23`,
+    `2024-11-18T10:25:18Z`, `Aug. 12, 2014`, `12 August 2014` and `20140819`."""
+    if not text:
+        return None
+    text = unicodedata.normalize("NFKC", text)
+    for pattern in (_NUMERIC, _WORDY, _WORDY_DMY, _COMPACT):
+        for match in pattern.finditer(text):
+            parts = match.groupdict()
+            try:
+                if "mon" in parts:
+                    month = _MONTHS.get(parts["mon"].lower().rstrip("."))
+                    if month is None:
+                        continue
+                else:
+                    month = int(parts["month"])
+                day_ = date(int(parts["year"]), month, int(parts["day"]))
+            except (ValueError, TypeError):
+                continue
+            if not _plausible(day_, now):
+                continue
+            if not parts.get("hour"):
+                return day_.isoformat()
+            hour, minute = int(parts["hour"]), int(parts["minute"])
+            ampm = (parts.get("ampm") or "").lower().replace(".", "")
+            if ampm == "pm" and hour < 12:
+                hour += 12
+            elif ampm == "am" and hour == 12:
+                hour = 0
+            second = int(parts.get("second") or 0)
+            if hour > 23 or minute > 59 or second > 59:
+                return day_.isoformat()
+            tz = _offset(parts.get("offset")) or _offset(default_offset)
+            dt = datetime(day_.year, day_.month, day_.day, hour, minute, second, tzinfo=tz)
+            return dt.isoformat(timespec="seconds")
+    return None

@@ -1,0 +1,169 @@
+"""Item pipelines, in flow order: validate -> normalise -> dedupe -> store.
+
+Each does one job over the Article record (through ItemAdapter) and counts what it did in
+the crawl stats under its own prefix (`validate/`, `normalize/`, `dedupe/`, `store/`)."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from itemadapter import ItemAdapter
+from scrapy import signals
+from scrapy.exceptions import DropItem
+
+from archive.store import Archive, ArchiveError
+from crawler.normalize import absolute_url, collapse_whitespace, normalize_body, parse_date, site_of
+
+logger = logging.getLogger(__name__)
+
+# A page needs at least this much text to be an article rather than a stub or an index.
+MIN_BODY_CHARS = 20
+
+
+class ValidatePipeline:
+    """Drops records that are not articles: no title, no body. Counted by reason."""
+
+    def __init__(self, stats):
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler.stats)
+
+    def process_item(self, item):
+        adapter = ItemAdapter(item)
+        reason = None
+        if not collapse_whitespace(adapter.get("title")):
+            reason = "missing_title"
+        elif len(collapse_whitespace(adapter.get("body"))) < MIN_BODY_CHARS:
+            reason = "missing_body"
+        if reason:
+            self.stats.inc_value(f"validate/dropped/{reason}")
+            raise DropItem(f"{reason}: {adapter.get('url')}")
+        self.stats.inc_value("validate/passed")
+        return item
+
+
+_BCP47 = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
+
+
+def normalize_language(value: str | None) -> str | None:
+    if not value:
+        return None
+    value = value.strip().replace("_", "-")
+    primary, _, rest = value.partition("-")
+    value = primary.lower() + ("-" + rest.upper() if len(rest) == 2 else ("-" + rest if rest else ""))
+    return value if _BCP47.match(value) else None
+
+
+class NormalizePipeline:
+    """Whitespace, absolute URLs, ISO 8601 dates, BCP 47 language, the site's domain."""
+
+    def __init__(self, stats):
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler.stats)
+
+    def process_item(self, item):
+        adapter = ItemAdapter(item)
+        before = dict(adapter.items())
+        url = adapter["url"]
+        adapter["title"] = collapse_whitespace(adapter.get("title"))
+        adapter["body"] = normalize_body(adapter.get("body"))
+        for name in ("source", "editor", "related_heading"):
+            adapter[name] = collapse_whitespace(adapter.get(name)) or None
+        adapter["authors"] = list(dict.fromkeys(a for a in map(collapse_whitespace, adapter.get("authors") or []) if a))
+        for name in ("published", "updated"):
+            value = adapter.get(name)
+            # Already ISO from the extractor in the common case; re-parsing is a no-op then.
+            adapter[name] = parse_date(value) if value else None
+        canonical = absolute_url(url, adapter.get("canonical_url"))
+        # A canonical link to another site names a different page, not this one's identity.
+        adapter["canonical_url"] = canonical if canonical and site_of(canonical) == site_of(url) else None
+        related = []
+        for entry in adapter.get("related") or []:
+            link = absolute_url(url, entry.get("url"))
+            if link:
+                related.append(
+                    {
+                        "title": collapse_whitespace(entry.get("title")) or None,
+                        "url": link,
+                        "published": parse_date(entry.get("published")) if entry.get("published") else None,
+                    }
+                )
+        adapter["related"] = related
+        adapter["language"] = normalize_language(adapter.get("language"))
+        adapter["site"] = site_of(url)
+        changed = sum(1 for key, value in adapter.items() if before.get(key) != value)
+        self.stats.inc_value("normalize/items")
+        if changed:
+            self.stats.inc_value("normalize/fields_changed", changed)
+        return item
+
+
+def archive_for(crawler) -> Archive:
+    """The crawl's one open archive, shared by the components that need it and closed (its
+    last batch committed) when the spider closes."""
+    archive = getattr(crawler, "newsarchive_archive", None)
+    if archive is None:
+        settings = crawler.settings
+        try:
+            archive = Archive(settings.get("ARCHIVE_PATH"), batch_size=settings.getint("ARCHIVE_BATCH_SIZE", 50))
+        except ArchiveError as exc:
+            logger.error("%s", exc)
+            raise
+        crawler.newsarchive_archive = archive
+
+        def close(spider):
+            archive.close()
+            crawler.newsarchive_archive = None
+
+        crawler.signals.connect(close, signal=signals.spider_closed, weak=False)
+    return archive
+
+
+class DedupePipeline:
+    """Decides whether a record is a new article, one already archived (under this or
+    another URL form), or the text of an archived article under a new URL."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.archive = archive_for(crawler)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_item(self, item):
+        adapter = ItemAdapter(item)
+        decision = self.archive.classify(adapter.asdict())
+        adapter["dedupe"] = decision
+        self.stats.inc_value(f"dedupe/{decision.reason or decision.kind}")
+        return item
+
+
+class StorePipeline:
+    """Writes the record to the archive as the dedupe decision says."""
+
+    def __init__(self, crawler):
+        self.stats = crawler.stats
+        self.archive = archive_for(crawler)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_item(self, item):
+        adapter = ItemAdapter(item)
+        decision = adapter.get("dedupe")  # read before asdict(), which would flatten it
+        record = adapter.asdict()
+        record.pop("dedupe", None)
+        result = self.archive.store(record, decision)
+        self.stats.inc_value(f"store/{result.outcome}")
+        if result.outcome == "duplicate":
+            logger.info("Duplicate of article %s (%s): %s", result.article_id, result.reason, record["url"])
+        return item

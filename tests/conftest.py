@@ -1,0 +1,57 @@
+"""Shared fixtures: the recorded pages and small builders of records and archives."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures"
+SEED_TEXT = ROOT.parent / "shared" / "seed" / "ecns-2014-08-19-130296.txt"
+SEED_URL = "http://www.ecns.cn/business/2014/08-19/130296.shtml"
+
+
+def recordings(site: str | None = None) -> list[Path]:
+    base = FIXTURES / site if site else FIXTURES
+    return sorted(p.parent for p in base.rglob("info.json"))
+
+
+def load_recording(directory: Path) -> tuple[dict, bytes, dict]:
+    info = json.loads((directory / "info.json").read_text(encoding="utf-8"))
+    body = (directory / info.get("body", "body.html")).read_bytes()
+    expected = json.loads((directory / "expected.json").read_text(encoding="utf-8"))
+    return info, body, expected
+
+
+LOREM = (
+    "The city council approved a new plan for public transport on Tuesday, after months of "
+    "debate among residents, business owners and transport experts about the future of the "
+    "old tram lines that cross the centre. The plan adds three bus routes, extends the "
+    "evening service until midnight and sets aside money for new electric vehicles, officials said. "
+)
+
+
+def make_record(url: str = "https://www.example.com/news/2024/a.html", **overrides) -> dict:
+    record = {
+        "url": url,
+        "site": "example.com",
+        "title": "Council approves transport plan",
+        "body": LOREM + "\n\n" + LOREM.replace("Tuesday", "Wednesday"),
+        "published": "2024-11-18T10:25:00+08:00",
+        "source": "Xinhua",
+        "authors": ["Zhang Wei"],
+        "editor": "Li Yan",
+        "language": "en",
+        "related_heading": "Related news",
+        "related": [{"title": "Earlier plan", "url": "https://www.example.com/news/2024/b.html", "published": "2024-11-01"}],
+        "copyright": {"text": "Copyright ©1999-2024 Example. All rights reserved.", "holder": "Example", "years": [1999, 2024]},
+    }
+    record.update(overrides)
+    return record
+
+
+@pytest.fixture
+def archive_path(tmp_path) -> Path:
+    return tmp_path / "archive.db"

@@ -1,0 +1,187 @@
+#!/usr/bin/env python3
+"""Measure the article extractor against the labelled sets in the shared eval folder.
+
+    python tests/benchmarks/eval_extraction.py [--eval-dir DIR] [--sets zyte-dev,...]
+                                               [--json OUT] [--dump OUT.jsonl]
+
+Runs `crawler.extraction.extract_article` over every page of each set, and trafilatura
+alone (metadata on, its defaults) over the same bytes in the same run; scores both with the
+eval folder's own `score.py` (imported, not copied); prints one table per set and field with
+the targets, and the pages/s of both. `--dump` writes per-page scores to find failures.
+
+Not part of the default test run (tests/benchmarks is excluded in pyproject.toml).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import importlib.util
+import json
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))
+
+DEFAULT_EVAL_DIR = REPO.parent / "shared" / "eval"
+DEFAULT_SETS = ("zyte-dev", "fundus-dev", "chinese-dev")
+
+# (set, metric key of score.py) -> the figure to reach.
+TARGETS = {
+    ("zyte-dev", "body_f1"): 0.970,
+    ("fundus-dev", "body_f1"): 0.955,
+    ("fundus-dev", "title_acc"): 0.85,
+    ("fundus-dev", "date_acc"): 0.975,
+    ("fundus-dev", "authors_f1"): 0.88,
+    ("chinese-dev", "body_f1"): 0.90,
+    ("chinese-dev", "date_acc"): 0.90,
+    ("chinese-dev", "authors_f1"): 0.70,
+}
+METRICS = ("body_f1", "body_precision", "body_recall", "title_acc", "date_acc", "authors_f1")
+SPEED_TARGET = 0.8
+
+
+def load_score_module(eval_dir: Path):
+    spec = importlib.util.spec_from_file_location("eval_score", eval_dir / "score.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def load_cases(set_dir: Path) -> list[dict]:
+    lines = (set_dir / "cases.jsonl").read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
+
+
+def page_bytes(set_dir: Path, case: dict) -> bytes:
+    data = (set_dir / case["file"]).read_bytes()
+    return gzip.decompress(data) if case["file"].endswith(".gz") else data
+
+
+def run_ours(url: str, body: bytes) -> dict:
+    from crawler.extraction import ExtractionError, extract_article
+
+    try:
+        record = extract_article(url, body, {})
+    except ExtractionError as exc:
+        return {"error": f"{exc.reason}: {exc}"}
+    return {
+        "body": record.get("body") or "",
+        "title": record.get("title"),
+        "published": record.get("published"),
+        "authors": record.get("authors") or [],
+        "extraction": record.get("extraction"),
+    }
+
+
+def run_trafilatura(url: str, body: bytes) -> dict:
+    import trafilatura
+
+    doc = trafilatura.bare_extraction(body, url=url, with_metadata=True)
+    if doc is None:
+        return {}
+    return {
+        "body": doc.text or "",
+        "title": doc.title,
+        "published": doc.date,
+        "authors": [a.strip() for a in (doc.author or "").split(";") if a.strip()],
+    }
+
+
+def page_scores(score, case: dict, pred: dict) -> dict:
+    truth, zh = case["truth"], case.get("lang") == "zh"
+    out = {}
+    if "body" in truth:
+        p, r = score.body_prf(truth["body"], pred.get("body") or "", zh)
+        out["body_p"], out["body_r"] = round(p, 3), round(r, 3)
+    if truth.get("title"):
+        out["title_ok"] = score.norm(truth["title"]) == score.norm(pred.get("title"))
+    if score.day(truth.get("published")):
+        out["date_ok"] = score.day(truth["published"]) == score.day(pred.get("published"))
+    if truth.get("authors"):
+        out["authors_f1"] = score.authors_f1(truth["authors"], pred.get("authors"))
+    return out
+
+
+def fmt(value) -> str:
+    return "" if value is None else f"{value:.3f}"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--eval-dir", type=Path, default=DEFAULT_EVAL_DIR)
+    parser.add_argument("--sets", default=",".join(DEFAULT_SETS))
+    parser.add_argument("--json", type=Path, help="write the results as JSON here")
+    parser.add_argument("--dump", type=Path, help="write per-page predictions and scores (JSONL)")
+    parser.add_argument("--no-baseline", action="store_true", help="skip trafilatura alone")
+    args = parser.parse_args(argv)
+
+    score = load_score_module(args.eval_dir)
+    sets = [s.strip() for s in args.sets.split(",") if s.strip()]
+    # Warm both up (imports, lazy tables) outside the timed loop.
+    run_ours("https://example.com/a", b"<html><body><p>warm up</p></body></html>")
+    run_trafilatura("https://example.com/a", b"<html><body><p>warm up</p></body></html>")
+
+    results, dump = {}, []
+    time_ours = time_traf = 0.0
+    n_pages = 0
+    for name in sets:
+        set_dir = args.eval_dir / name
+        cases = load_cases(set_dir)
+        ours, traf = {}, {}
+        for case in cases:
+            body = page_bytes(set_dir, case)
+            url = case.get("url") or ""
+            t0 = time.perf_counter()
+            ours[case["id"]] = pred = run_ours(url, body)
+            t1 = time.perf_counter()
+            if not args.no_baseline:
+                traf[case["id"]] = run_trafilatura(url, body)
+            t2 = time.perf_counter()
+            time_ours += t1 - t0
+            time_traf += t2 - t1
+            n_pages += 1
+            if args.dump:
+                dump.append({"set": name, "id": case["id"], "url": url, "ms": round((t1 - t0) * 1000, 1),
+                             **page_scores(score, case, pred),
+                             "pred": {k: (v[:300] if isinstance(v, str) else v) for k, v in pred.items()},
+                             "traf": page_scores(score, case, traf.get(case["id"], {})) if traf else None})
+        results[name] = {"ours": score.score(set_dir, ours)}
+        if not args.no_baseline:
+            results[name]["trafilatura"] = score.score(set_dir, traf)
+
+    rows = []
+    print(f"{'set':<12} {'field':<15} {'ours':>7} {'trafil.':>7} {'target':>7}  status")
+    for name in sets:
+        ours, traf = results[name]["ours"], results[name].get("trafilatura", {})
+        for metric in METRICS:
+            if metric not in ours:
+                continue
+            target = TARGETS.get((name, metric))
+            met = None if target is None else ours[metric] >= target
+            rows.append({"set": name, "field": metric, "ours": ours[metric], "trafilatura": traf.get(metric),
+                         "target": target, "met": met})
+            status = "" if met is None else ("met" if met else "NOT met")
+            print(f"{name:<12} {metric:<15} {fmt(ours[metric]):>7} {fmt(traf.get(metric)):>7} {fmt(target):>7}  {status}")
+    speed = {"pages": n_pages, "ours_pages_per_s": n_pages / time_ours if time_ours else None}
+    if not args.no_baseline and time_traf:
+        speed["trafilatura_pages_per_s"] = n_pages / time_traf
+        speed["ratio"] = speed["ours_pages_per_s"] / speed["trafilatura_pages_per_s"]
+        speed["met"] = speed["ratio"] >= SPEED_TARGET
+        print(f"speed: ours {speed['ours_pages_per_s']:.1f} pages/s, trafilatura {speed['trafilatura_pages_per_s']:.1f} "
+              f"pages/s, ratio {speed['ratio']:.2f} (target >= {SPEED_TARGET}) {'met' if speed['met'] else 'NOT met'}")
+    else:
+        print(f"speed: ours {speed['ours_pages_per_s']:.1f} pages/s over {n_pages} pages")
+    if args.json:
+        args.json.write_text(json.dumps({"rows": rows, "speed": speed, "sets": results}, indent=2), encoding="utf-8")
+    if args.dump:
+        with args.dump.open("w", encoding="utf-8") as out:
+            for row in dump:
+                out.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -3,6 +3,8 @@
 BOT_NAME = "newsarchive"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
+# `scrapy crawl` checks the archive path before it starts.
+COMMANDS_MODULE = "crawler.commands"
 
 # -- the archive ----------------------------------------------------------------------
 # Where articles are stored. Relative paths are relative to the working directory.

@@ -45,11 +45,20 @@ def run(page: Page, profile: tuple[str, Callable[[Page], dict]] | None) -> dict[
     if profile:
         steps.append((f"profile:{profile[0]}", profile[1]))
     steps.append(("trafilatura", generic_fields))
+    settled: set[str] = set()  # fields a step vouched for, even if empty
     for method, step in steps:
-        missing = [f for f in FIELDS if _empty(record.get(f))]
+        missing = [f for f in FIELDS if f not in settled and _empty(record.get(f))]
         if not missing:
             break
         found = step(page)
+        # A profile that recognised the page's template may vouch for fields it found empty
+        # (an article area with no text): later, less specific steps must not fill them.
+        for field in found.get("authoritative", ()):
+            if field in missing and _empty(found.get(field)):
+                missing.remove(field)
+                settled.add(field)
+                record[field] = found.get(field)
+                methods[field] = method
         for field in missing:
             if not _empty(found.get(field)):
                 record[field] = found[field]

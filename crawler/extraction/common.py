@@ -65,9 +65,10 @@ def element_lines(el) -> list[str]:
 _COPYRIGHT_MARK = re.compile(r"(?i)copyright|©|\(c\)|版权所有|版權所有|all rights reserved")
 _YEARS = re.compile(r"(?<!\d)((?:19|20)\d{2})(?:\s*[-–—~至]\s*((?:19|20)\d{2}))?(?!\d)")
 _HOLDER_AFTER_YEARS = re.compile(
-    r"(?:©|\(c\)|copyright)\s*(?:©\s*)?(?:(?:19|20)\d{2}(?:\s*[-–—~]\s*(?:19|20)\d{2})?)?\s*,?\s*"
-    r"(?P<holder>[^.,;|©]*?(?:\.(?:com|cn|net|org|co\.uk|com\.cn|de|fr)(?![a-z]))?[^.,;|©]*?)"
-    r"\s*(?:\.|,|;|\||all rights|$)",
+    r"(?:©|\(c\)|copyright)(?:\s*(?:©|\(c\)))?\s*"
+    r"(?:(?:19|20)\d{2}(?:\s*[-–—~]\s*(?:19|20)\d{2})?)?\s*,?\s*(?:by\s+)?"
+    # The holder ends at a sentence end (a period before a space: domain dots do not end it).
+    r"(?P<holder>[^,;|©]+?)\s*(?:\.\s|\.$|,|;|\||\ball rights\b|$)",
     re.IGNORECASE,
 )
 _HOLDER_ZH = re.compile(r"(?P<holder>[\u4e00-\u9fffA-Za-z0-9.（）()]{2,30}?)\s*版[权權]所有")

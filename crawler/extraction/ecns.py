@@ -24,7 +24,7 @@ LANGUAGE = "en"
 ARTICLE_URL = re.compile(
     r"^https?://(?:www\.)?ecns\.cn/(?:[a-z0-9_-]+/)+"
     r"(?:(?P<y1>(?:19|20)\d{2})/(?P<m1>\d{2})-(?P<d1>\d{2})/\d+\.s?html?"
-    r"|(?P<y2>(?:19|20)\d{2})-(?P<m2>\d{2})-(?P<d2>\d{2})/detail-[a-z0-9]+\.s?html?)$",
+    r"|(?P<y2>(?:19|20)\d{2})-(?P<m2>\d{2})-(?P<d2>\d{2})/detail-[a-z0-9]+\.s?html?)(?:\?[^#]*)?$",
     re.IGNORECASE,
 )
 LISTING_PAGE = re.compile(r"/index_\d+\.s?html?$|/more/\d+\.s?html?$", re.IGNORECASE)
@@ -160,6 +160,10 @@ def extract(page: Page) -> dict[str, Any]:
         if authors:
             paragraphs = paragraphs[1:]
     record["body"] = "\n\n".join(paragraphs) or None
+    if container is not None:
+        # The template's article area is there: if it is empty, the page has no article,
+        # and text found elsewhere on it (navigation, lists) must not stand in for one.
+        record["authoritative"] = ("body",)
     record["authors"] = authors
     record["editor"] = editor
 

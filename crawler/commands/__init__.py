@@ -1,0 +1,1 @@
+"""Project versions of Scrapy commands (COMMANDS_MODULE)."""

@@ -54,6 +54,7 @@ EXTENSIONS = {
 STATS_FILE = None
 
 # -- housekeeping ---------------------------------------------------------------------
+LOG_FORMATTER = "crawler.logformatter.ConciseLogFormatter"
 TELNETCONSOLE_ENABLED = False
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"

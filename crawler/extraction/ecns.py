@@ -27,7 +27,8 @@ ARTICLE_URL = re.compile(
     r"|(?P<y2>(?:19|20)\d{2})-(?P<m2>\d{2})-(?P<d2>\d{2})/detail-[a-z0-9]+\.s?html?)(?:\?[^#]*)?$",
     re.IGNORECASE,
 )
-LISTING_PAGE = re.compile(r"/index_\d+\.s?html?$|/more/\d+\.s?html?$", re.IGNORECASE)
+# Section front pages (`/news/economy/`, `/business/`), where listings start.
+SECTION_URL = re.compile(r"^https?://(?:www\.)?ecns\.cn/(?:news/)?[a-z]+/$", re.IGNORECASE)
 
 # Containers of the article's own parts, newest template first.
 TITLE = "//h1[contains(concat(' ', @class, ' '), ' title ')] | //div[@class='left']//h1 | //div[@class='content']//h1"
@@ -178,6 +179,13 @@ def extract(page: Page) -> dict[str, Any]:
     record["related_heading"], record["related"] = related_block(page)
     record["copyright"] = copyright_footer(page)
     return record
+
+
+def section_links(page: Page) -> list[str]:
+    """Other sections' front pages linked from a page (navigation bars): how a crawl
+    started from one section finds the rest of the site."""
+    urls = (absolute_url(page.url, href) for href in page.tree.xpath("//a/@href"))
+    return list(dict.fromkeys(u for u in urls if u and SECTION_URL.match(u)))
 
 
 def extract_listing(page: Page) -> tuple[list[str], str | None]:

@@ -18,9 +18,11 @@ class EcnsSpider(ArticleSpider):
     name = "ecns"
     allowed_domains = ["ecns.cn"]
 
-    def __init__(self, *args, start_urls=None, **kwargs):
+    def __init__(self, *args, start_urls=None, follow_sections="1", **kwargs):
         super().__init__(*args, **kwargs)
         self.start_urls = split_arg(start_urls) or list(DEFAULT_START_URLS)
+        # `-a follow_sections=0` keeps the crawl to the given sections.
+        self.follow_sections = str(follow_sections).lower() not in ("0", "false", "no")
 
     async def start(self):
         for url in self.start_urls:
@@ -44,6 +46,9 @@ class EcnsSpider(ArticleSpider):
             yield scrapy.Request(url, callback=self.parse_article)
         if next_page:
             yield scrapy.Request(next_page, callback=self.parse_listing)
+        if self.follow_sections:
+            for url in ecns.section_links(page):
+                yield scrapy.Request(url, callback=self.parse_listing)
 
     def parse_article(self, response):
         item = self.article_item(response)

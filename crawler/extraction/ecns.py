@@ -53,6 +53,12 @@ FOOTER = "//div[@id='footer'] | //footer"
 CANONICAL = "//link[@rel='canonical']/@href"
 
 
+AUTHORITATIVE_FIELDS = (
+    "title", "body", "published", "updated", "source", "authors", "editor", "language",
+    "canonical_url", "related_heading", "related", "copyright",
+)
+
+
 def matches(page: Page) -> bool:
     return page.site in SITES
 
@@ -162,9 +168,10 @@ def extract(page: Page) -> dict[str, Any]:
             paragraphs = paragraphs[1:]
     record["body"] = "\n\n".join(paragraphs) or None
     if container is not None:
-        # The template's article area is there: if it is empty, the page has no article,
-        # and text found elsewhere on it (navigation, lists) must not stand in for one.
-        record["authoritative"] = ("body",)
+        # The template is recognised, so where a field would be is known: one the page
+        # leaves empty is empty (an article area with no text has no article), and text
+        # found elsewhere on it (navigation, lists) by generic methods must not stand in.
+        record["authoritative"] = AUTHORITATIVE_FIELDS
     record["authors"] = authors
     record["editor"] = editor
 

@@ -95,7 +95,10 @@ def record(url, name, fixtures) -> None:
     except OSError as exc:
         raise click.ClickException(f"cannot fetch {url}: {exc}") from exc
     slug = name or "-".join(p for p in final_url.split("://", 1)[1].split("/")[1:] if p).replace(".", "-")[:80] or "index"
-    directory = Path(fixtures) / site_of(final_url).split(".")[0] / slug
+    site = site_of(final_url)
+    # fixtures/ecns/... for ecns.cn; a bare IP address keeps all its dots
+    site_dir = site if site.replace(".", "").isdigit() else site.split(".")[0]
+    directory = Path(fixtures) / site_dir / slug
     directory.mkdir(parents=True, exist_ok=True)
     headers.pop("Content-Encoding", None)  # urllib hands over the decoded bytes
     (directory / "body.html").write_bytes(body)

@@ -169,3 +169,9 @@ def test_unusable_archive_path_fails_at_start_in_one_line(tmp_path):
         assert len(errors) == 1 and message in errors[0]
         assert "Traceback" not in proc.stderr
     assert not_sqlite.read_text() == "my notes"
+
+
+def test_robots_txt_is_obeyed(tmp_path):
+    stats = crawl(tmp_path / "archive.db", tmp_path / "stats.json", "-a", "start_urls=https://www.ecns.cn/search/?q=Shougang")
+    assert stats["robotstxt/forbidden"] == 1
+    assert stats.get("replay/miss", 0) == 0  # the forbidden page was never requested

@@ -21,15 +21,20 @@ logger = logging.getLogger(__name__)
 MIN_BODY_CHARS = 20
 
 
-class ValidatePipeline:
-    """Drops records that are not articles: no title, no body. Counted by reason."""
+class CountingPipeline:
+    """A pipeline that counts its work in the crawl's stats."""
 
-    def __init__(self, stats):
-        self.stats = stats
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.stats = crawler.stats
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(crawler.stats)
+        return cls(crawler)
+
+
+class ValidatePipeline(CountingPipeline):
+    """Drops records that are not articles: no title, no body. Counted by reason."""
 
     def process_item(self, item):
         adapter = ItemAdapter(item)
@@ -57,15 +62,8 @@ def normalize_language(value: str | None) -> str | None:
     return value if _BCP47.match(value) else None
 
 
-class NormalizePipeline:
+class NormalizePipeline(CountingPipeline):
     """Whitespace, absolute URLs, ISO 8601 dates, BCP 47 language, the site's domain."""
-
-    def __init__(self, stats):
-        self.stats = stats
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler.stats)
 
     def process_item(self, item):
         adapter = ItemAdapter(item)
@@ -125,18 +123,13 @@ def archive_for(crawler) -> Archive:
     return archive
 
 
-class DedupePipeline:
+class DedupePipeline(CountingPipeline):
     """Decides whether a record is a new article, one already archived (under this or
     another URL form), or the text of an archived article under a new URL."""
 
     def __init__(self, crawler):
-        self.crawler = crawler
-        self.stats = crawler.stats
+        super().__init__(crawler)
         self.archive = archive_for(crawler)
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler)
 
     def process_item(self, item):
         adapter = ItemAdapter(item)
@@ -146,16 +139,12 @@ class DedupePipeline:
         return item
 
 
-class StorePipeline:
+class StorePipeline(CountingPipeline):
     """Writes the record to the archive as the dedupe decision says."""
 
     def __init__(self, crawler):
-        self.stats = crawler.stats
+        super().__init__(crawler)
         self.archive = archive_for(crawler)
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler)
 
     def process_item(self, item):
         adapter = ItemAdapter(item)

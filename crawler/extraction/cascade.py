@@ -1,14 +1,20 @@
 """Fill each field of the record from the first extractor that is confident about it, and
-record which one did (`record["extraction"]`)."""
+record which one did (`record["extraction"]`).
+
+Order: the site profile (when one matches) -> structured data the page declares (JSON-LD,
+meta, <time>) -> generic extraction over the visible page (body, bylines, Chinese credits
+and dates, related lists, copyright footer) -> date heuristics (htmldate)."""
 
 from __future__ import annotations
 
 from typing import Any, Callable
 
-import trafilatura
+import htmldate
 
+from crawler.extraction import body as body_mod
+from crawler.extraction import chinese, generic, structured
 from crawler.extraction.page import Page
-from crawler.normalize import normalize_body, parse_date
+from crawler.normalize import parse_date
 
 FIELDS = (
     "title", "body", "published", "updated", "source", "authors", "editor", "language",
@@ -20,50 +26,78 @@ def _empty(value: Any) -> bool:
     return value is None or value == "" or value == [] or value == {}
 
 
-def generic_fields(page: Page) -> dict[str, Any]:
-    """trafilatura over the already parsed tree: body and the metadata it finds."""
-    document = trafilatura.bare_extraction(
-        page.tree, url=page.url, with_metadata=True, include_comments=False, include_tables=False
-    )
-    if document is None:
-        return {}
-    data = document.as_dict() if hasattr(document, "as_dict") else dict(document)
-    authors = [a.strip() for a in (data.get("author") or "").split(";") if a.strip()]
-    return {
-        "title": data.get("title"),
-        "body": normalize_body((data.get("text") or "").replace("\n", "\n\n")),
-        "published": parse_date(data.get("date")),
-        "authors": authors,
-        "language": data.get("language"),
-    }
+class Record:
+    """The record being filled, and which method filled each field."""
+
+    def __init__(self, page: Page):
+        self.data: dict[str, Any] = {"url": page.url, "site": page.site}
+        self.methods: dict[str, str] = {}
+
+    def missing(self, field: str) -> bool:
+        return _empty(self.data.get(field))
+
+    def offer(self, field: str, value: Any, method: str | None) -> bool:
+        """Set `field` unless an earlier method already did."""
+        if method is None or _empty(value) or not self.missing(field):
+            return False
+        self.data[field] = value
+        self.methods[field] = method
+        return True
+
+    def finish(self) -> dict[str, Any]:
+        for field in FIELDS:
+            self.data.setdefault(field, [] if field in ("authors", "related") else None)
+        self.data["extraction"] = self.methods
+        return self.data
 
 
 def run(page: Page, profile: tuple[str, Callable[[Page], dict]] | None) -> dict[str, Any]:
-    record: dict[str, Any] = {"url": page.url, "site": page.site}
-    methods: dict[str, str] = {}
-    steps: list[tuple[str, Callable[[Page], dict]]] = []
+    record = Record(page)
     if profile:
-        steps.append((f"profile:{profile[0]}", profile[1]))
-    steps.append(("trafilatura", generic_fields))
-    settled: set[str] = set()  # fields a step vouched for, even if empty
-    for method, step in steps:
-        missing = [f for f in FIELDS if f not in settled and _empty(record.get(f))]
-        if not missing:
-            break
-        found = step(page)
-        # A profile that recognised the page's template may vouch for fields it found empty
-        # (an article area with no text): later, less specific steps must not fill them.
-        for field in found.get("authoritative", ()):
-            if field in missing and _empty(found.get(field)):
-                missing.remove(field)
-                settled.add(field)
-                record[field] = found.get(field)
-                methods[field] = method
-        for field in missing:
-            if not _empty(found.get(field)):
-                record[field] = found[field]
-                methods[field] = method
-    for field in FIELDS:
-        record.setdefault(field, [] if field in ("authors", "related") else None)
-    record["extraction"] = methods
-    return record
+        found = profile[1](page)
+        for field in FIELDS:
+            record.offer(field, found.get(field), f"profile:{profile[0]}")
+
+    sd = structured.parse(page.tree)
+    body_el = page.tree.find("body")
+    text = chinese.visible_text(body_el if body_el is not None else page.tree)
+    language, language_method = generic.find_language(page, sd)
+    zh = chinese.is_chinese(language, text[len(text) // 3 :] or text)
+    offset = chinese.OFFSET if zh else None
+    if zh and (not language or language != "zh"):
+        language, language_method = "zh", "text"
+    record.offer("language", language, language_method)
+
+    for field, finder in (
+        ("title", generic.find_title),
+        ("updated", generic.find_updated),
+        ("authors", generic.find_authors),
+        ("canonical_url", generic.find_canonical),
+    ):
+        if record.missing(field):
+            record.offer(field, *finder(page, sd))
+    if record.missing("published"):
+        record.offer("published", *generic.find_published(page, sd, offset))
+
+    if record.missing("body"):
+        record.offer("body", *body_mod.find_body(page, sd))
+
+    if zh:
+        zone = chinese.article_zone(text, record.data.get("title"), record.data.get("body"))
+        if record.missing("published"):
+            record.offer("published", chinese.find_date(text, zone), "chinese-text")
+        credits = chinese.find_credits(text, zone, record.data.get("body"))
+        for field in ("authors", "editor", "source"):
+            record.offer(field, credits.get(field), "chinese-byline")
+
+    if record.missing("published"):
+        record.offer("published", _htmldate(page, offset), "htmldate")
+    return record.finish()
+
+
+def _htmldate(page: Page, offset: str | None) -> str | None:
+    try:
+        found = htmldate.find_date(page.tree, url=page.url or None, original_date=True, extensive_search=True)
+    except Exception:  # htmldate raises on odd trees; a missing date is the honest answer
+        return None
+    return parse_date(found, offset) if found else None

@@ -79,6 +79,23 @@ def _decodes(body: bytes, encoding: str) -> bool:
     return True
 
 
+_NON_ASCII = re.compile(rb"[\x80-\xff]+")
+SINGLE_BYTE = ("cp1252", "iso8859", "latin", "cp125", "koi8", "mac")
+
+
+def _looks_utf8(body: bytes, declared: str) -> bool:
+    """Bytes that are valid utf-8 with real multi-byte characters are utf-8, whatever the
+    page declares: a CMS template that says iso-8859-1 around utf-8 text is common, while
+    text in a single-byte encoding (or a long gbk text) is almost never valid utf-8."""
+    runs = _NON_ASCII.findall(body[:200_000])
+    if not runs:
+        return False
+    needed = 1 if declared.startswith(SINGLE_BYTE) else 8
+    if sum(len(r) for r in runs) < needed * 2:
+        return False
+    return _decodes(body, "utf-8")
+
+
 def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, str]:
     """(text, encoding used). Never raises for bad bytes: the last resort decodes with
     replacement characters."""
@@ -86,6 +103,8 @@ def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, str]
         if body.startswith(bom):
             return body[len(bom) :].decode(encoding, errors="replace"), encoding
     declared = [e for e in (http_charset(content_type), meta_charset(body)) if e]
+    if declared and declared[0] != "utf-8" and _looks_utf8(body, declared[0]):
+        return body.decode("utf-8"), "utf-8"
     for encoding in dict.fromkeys(declared):
         if _decodes(body, encoding):
             return body.decode(encoding), encoding

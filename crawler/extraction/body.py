@@ -3,11 +3,15 @@ page's JSON-LD articleBody and a density-based container choice of our own."""
 
 from __future__ import annotations
 
+import re
+
 import trafilatura
 
 from crawler.extraction.page import Page
 from crawler.extraction.structured import Structured
 from crawler.normalize import normalize_body
+
+_CJK = re.compile(r"[\u3400-\u9fff]")
 
 
 def trafilatura_body(page: Page, **options) -> str:
@@ -20,6 +24,33 @@ def trafilatura_body(page: Page, **options) -> str:
     return normalize_body((document.text or "").replace("\n", "\n\n"))
 
 
-def find_body(page: Page, sd: Structured) -> tuple[str | None, str | None]:
-    text = trafilatura_body(page)
-    return (text, "trafilatura") if text else (None, None)
+_SENTENCE_END = re.compile(r"[.!?。！？…:;；：\"”»)）]\s*$|[.!?。！？]")
+
+
+def prose_chars(body: str) -> int:
+    """Characters in paragraphs that read as sentences, not as menu items or link lists."""
+    total = 0
+    for paragraph in body.split("\n\n"):
+        cjk = len(_CJK.findall(paragraph))
+        if len(paragraph) >= 150 or (cjk >= 15 and re.search(r"[，。！？；]", paragraph)) or \
+                (len(paragraph.split()) >= 6 and _SENTENCE_END.search(paragraph)):
+            total += len(paragraph)
+    return total
+
+
+def looks_like_article(body: str | None) -> bool:
+    """False for what a generic extractor returns from a page without an article: the
+    navigation, a list of headlines, a share bar."""
+    if not body:
+        return False
+    prose = prose_chars(body)
+    return prose >= 80 and prose >= 0.25 * len(body)
+
+
+def find_body(page: Page, sd: Structured, *, chinese: bool = False) -> tuple[str | None, str | None]:
+    # Old Chinese pages lay out the whole page with tables: read as tables, the navigation
+    # comes with the text; their article tables are one cell of prose anyway.
+    text = trafilatura_body(page, include_tables=not chinese)
+    if looks_like_article(text):
+        return text, "trafilatura"
+    return None, None

@@ -80,13 +80,13 @@ def run(page: Page, profile: tuple[str, Callable[[Page], dict]] | None) -> dict[
         record.offer("published", *generic.find_published(page, sd, offset))
 
     if record.missing("body"):
-        record.offer("body", *body_mod.find_body(page, sd))
+        record.offer("body", *body_mod.find_body(page, sd, chinese=zh))
 
     if zh:
         zone = chinese.article_zone(text, record.data.get("title"), record.data.get("body"))
         if record.missing("published"):
             record.offer("published", chinese.find_date(text, zone), "chinese-text")
-        credits = chinese.find_credits(text, zone, record.data.get("body"))
+        credits = chinese.find_credits(text, zone, record.data.get("body"), record.data.get("title"))
         for field in ("authors", "editor", "source"):
             record.offer(field, credits.get(field), "chinese-byline")
 

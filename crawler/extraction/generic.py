@@ -258,6 +258,8 @@ def clean_person(name: str | None) -> str | None:
     name = _BY_PREFIX.sub("", name)
     name = _ROLE_TAIL.sub("", name)
     name = name.strip(" ,.;:|·•-–—()[]【】")
+    if re.fullmatch(r"[\u4e00-\u9fff](?:\s+[\u4e00-\u9fff])+", name):
+        name = name.replace(" ", "")  # `赵 培`: a Chinese name spaced out to a width
     if not name or _NOT_NAME.search(name) or len(name) > 60 or len(name.split()) > 6:
         return None
     return name

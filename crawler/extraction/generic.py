@@ -40,7 +40,7 @@ def site_names(page: Page, sd: Structured) -> list[str]:
     """Names the site goes by: og:site_name, application names, the publisher, the domain."""
     names = sd.all_meta("og:site_name", "application-name", "apple-mobile-web-app-title",
                         "al:android:app_name", "al:ios:app_name", "twitter:site", "publisher",
-                        "dc.publisher", "copyright", "author")
+                        "dc.publisher")
     publisher = sd_mod.publisher_name(sd.article, sd.objects)
     if publisher:
         names.append(publisher)
@@ -119,6 +119,10 @@ def _h1_texts(page: Page) -> list[str]:
     return out
 
 
+# Which declared headline wins, first to last (each cleaned of the site's name first).
+TITLE_ORDER = ("og", "jsonld", "h1", "twitter", "meta", "title")
+
+
 def find_title(page: Page, sd: Structured) -> tuple[str | None, str | None]:
     names = site_names(page, sd)
     head_title = page.tree.find(".//title")
@@ -140,9 +144,10 @@ def find_title(page: Page, sd: Structured) -> tuple[str | None, str | None]:
             if keys[k] != keys[other] and v.startswith(value) and _TITLE_SEP.match(v[len(value):]):
                 cleaned[k] = value
                 keys[k] = keys[other]
-    # Votes among sources do worse than a fixed order: where they differ, the JSON-LD
-    # headline is the one the publisher meant for machines.
-    for method in ("jsonld", "og", "h1", "twitter", "meta", "title"):
+    # Votes among sources did worse than a fixed order. Where og:title and the JSON-LD
+    # headline differ, og:title (the headline the publisher shows when the page is shared)
+    # is more often the article's displayed headline; the JSON-LD one is often an SEO variant.
+    for method in TITLE_ORDER:
         value = cleaned.get(method)
         if value and not _is_site_name(value, names[:3]):
             return value, method
@@ -247,7 +252,17 @@ _ROLE_TAIL = re.compile(
     r"editor|reporter|correspondent|writer|journalist|columnist|redakteur\w*|korrespondent\w*|"
     r"journalist\w*|photographer|producer|analyst|ressortleiter\w*|in\s)\b.*$"
 )
-_NOT_NAME = re.compile(r"(?i)https?://|www\.|\.com\b|\d{3,}|^(?:admin|administrator|editor|staff|redaktion|journalist|reporter|unknown|anonymous|none|null)$")
+_NOT_NAME = re.compile(
+    r"(?i)https?://|www\.|\.com\b|\d{3,}|:|^[a-z0-9]+(?:-[a-z0-9]+)+$|"
+    r"^(?:admin|administrator|editor|staff|redaktion|journalist|reporter|redakteur\w*|unknown|anonymous|none|null|"
+    r"follow|folgen|suivre|seguir|segui|volgen|følg|följ|share|teilen|more|mehr|e-?mail|twitter|facebook|"
+    r"instagram|linkedin|whatsapp|profil|profile|contact|kontakt)$"
+)
+# Role words that follow a name in bylines: `신현주 기자`, `山田太郎 記者`.
+_ROLE_SUFFIX = re.compile(r"\s*(?:기자|특파원|선임기자|記者|特派員|编辑|編集委員)$")
+_BY_INSIDE = re.compile(r"^.{2,40}?\s(?i:von|by|par|por|di|door|av|af)\s+(?=[A-ZÀ-ÖØ-Þ])")
+# One word starting lower-case with a capital inside is a brand (`iStockphoto`), not a person.
+_BRAND = re.compile(r"^[a-z]+[A-Z]\w*$")
 
 
 def clean_person(name: str | None) -> str | None:
@@ -257,16 +272,18 @@ def clean_person(name: str | None) -> str | None:
     name = _EMAIL.sub("", name)
     name = _BY_PREFIX.sub("", name)
     name = _ROLE_TAIL.sub("", name)
+    name = _ROLE_SUFFIX.sub("", name)
     name = name.strip(" ,.;:|·•-–—()[]【】")
     if re.fullmatch(r"[\u4e00-\u9fff](?:\s+[\u4e00-\u9fff])+", name):
         name = name.replace(" ", "")  # `赵 培`: a Chinese name spaced out to a width
-    if not name or _NOT_NAME.search(name) or len(name) > 60 or len(name.split()) > 6:
+    if not name or _NOT_NAME.search(name) or _BRAND.match(name) or len(name) > 60 or len(name.split()) > 6:
         return None
     return name
 
 
 def _split_people(text: str) -> list[str]:
     text = _BY_PREFIX.sub("", collapse_whitespace(text))
+    text = _BY_INSIDE.sub("", text)  # `Capital Von Jemima Kelly` -> `Jemima Kelly`
     out = []
     for part in split_names(text.replace(" und ", " and ").replace(" et ", " and ").replace(" y ", " and ").replace(" e ", " and ")):
         name = clean_person(part)
@@ -311,6 +328,23 @@ def byline_authors(page: Page, names: list[str]) -> list[str]:
     return found
 
 
+def dom_byline(page: Page, names: list[str]) -> list[str]:
+    """The byline printed in the page, as trafilatura's author XPaths find it (they skip
+    comments, related lists and share bars), kept only where the names look like people."""
+    from trafilatura.metadata import extract_author
+
+    try:
+        found = extract_author(page.tree)
+    except Exception:  # a library error on an odd tree means no byline, not no record
+        return []
+    out = []
+    for part in (found or "").split(";"):
+        for name in _split_people(part):
+            if _NAME_SHAPE.match(name) and not _is_org(name, names) and name not in out:
+                out.append(name)
+    return out
+
+
 def find_authors(page: Page, sd: Structured) -> tuple[list[str], str | None]:
     names = site_names(page, sd)
     people_, orgs = [], []
@@ -322,27 +356,34 @@ def find_authors(page: Page, sd: Structured) -> tuple[list[str], str | None]:
             else:
                 people_.append(person)
     if people_:
-        return list(dict.fromkeys(people_)), "jsonld"
-    meta_values = sd.all_meta("author", "article:author", "sailthru.author", "parsely-author", "dc.creator",
-                              "byl", "cxenseparse:author", "og:author", "article:author_name")
-    meta_people = []
-    for value in meta_values:
-        if value.startswith("http") or value.startswith("@"):
-            continue
-        if re.fullmatch(r"[^,\s]+,\s*[^,\s]+", value) and "dc.creator" in sd.meta and value in sd.meta["dc.creator"]:
-            last, first = value.split(",", 1)  # Dublin Core `Family, Given`
-            value = f"{first.strip()} {last.strip()}"
-        for person in _split_people(value):
-            if not _is_org(person, names) and person not in meta_people:
-                meta_people.append(person)
+        # Agencies credited next to people (`Paula Steiger, SDA`) are credited too.
+        return list(dict.fromkeys(people_ + orgs)), "jsonld"
+    meta_people: list[str] = []
+    for key in ("author", "article:author", "sailthru.author", "parsely-author", "dc.creator",
+                "byl", "cxenseparse:author", "og:author", "article:author_name"):
+        if meta_people:
+            break
+        for value in sd.all_meta(key):
+            _add_meta_people(meta_people, value, key, names)
     if meta_people:
         return meta_people, "meta"
-    dom = byline_authors(page, names)
+    dom = dom_byline(page, names)
     if dom:
         return dom, "byline"
     if orgs:
         return list(dict.fromkeys(orgs)), "jsonld-organization"
     return [], None
+
+
+def _add_meta_people(meta_people: list[str], value: str, key: str, names: list[str]) -> None:
+    if value.startswith(("http", "@")):
+        return
+    if key == "dc.creator" and re.fullmatch(r"[^,\s]+,\s*[^,\s]+", value):
+        last, first = value.split(",", 1)  # Dublin Core `Family, Given`
+        value = f"{first.strip()} {last.strip()}"
+    for person in _split_people(value):
+        if not _is_org(person, names) and person not in meta_people:
+            meta_people.append(person)
 
 
 # -- language, canonical URL -----------------------------------------------------------------

@@ -12,7 +12,8 @@ from typing import Any, Callable
 import htmldate
 
 from crawler.extraction import body as body_mod
-from crawler.extraction import chinese, generic, structured
+from crawler.extraction import chinese, generic, related, structured
+from crawler.extraction.common import source_from_dateline
 from crawler.extraction.page import Page
 from crawler.normalize import parse_date
 
@@ -92,6 +93,16 @@ def run(page: Page, profile: tuple[str, Callable[[Page], dict]] | None) -> dict[
 
     if record.missing("published"):
         record.offer("published", _htmldate(page, offset), "htmldate")
+
+    body = record.data.get("body")
+    if record.missing("source") and body:
+        record.offer("source", source_from_dateline(body.split("\n\n", 1)[0]), "dateline")
+    if record.missing("related"):
+        heading, entries = related.find_related(page)
+        if record.offer("related", entries, "generic"):
+            record.offer("related_heading", heading, "generic")
+    if record.missing("copyright"):
+        record.offer("copyright", related.find_copyright(page), "generic")
     return record.finish()
 
 

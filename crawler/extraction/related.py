@@ -1,0 +1,168 @@
+"""Generic finders for two page parts every news site prints around the article: the
+related-articles block ("Related", "Read more", "相关新闻") and the copyright footer.
+
+Both work on structure and wording, never on one site's class names: a block is related
+when its heading says so (or its class/id says `related`) and it holds links to other
+pages of the same site; the footer is the last copyright line the page prints.
+"""
+
+from __future__ import annotations
+
+import re
+
+from crawler.extraction.common import NON_TEXT_TAGS, element_lines, element_text, parse_copyright
+from crawler.normalize import absolute_url, collapse_whitespace, parse_date, site_of
+
+RELATED_HEADING = re.compile(
+    r"(?i)^\W*(?:related(?:\s+(?:news|stories|articles|content|coverage|links|reading|posts))?|"
+    r"read\s+(?:more|also|next)|more\s+(?:on|from|about|stories|news)\b.{0,30}|see\s+also|also\s+read|"
+    r"you\s+(?:may|might)\s+(?:also\s+)?(?:like|be\s+interested\s+in)|recommended(?:\s+for\s+you)?|"
+    r"further\s+reading|lesen\s+sie\s+(?:auch|mehr)|mehr\s+zum\s+thema|weitere\s+artikel|"
+    r"à\s+lire\s+(?:aussi|également)|sur\s+le\s+même\s+sujet|lee\s+también|leer\s+más|leggi\s+anche|"
+    r"相关(?:新闻|阅读|报道|链接|文章|推荐|内容)?|相關(?:新聞|閱讀|報導|連結|文章)?|延伸阅读|推荐阅读|更多(?:新闻|阅读))\W*$"
+)
+_RELATED_ATTR = re.compile(r"(?i)(?:^|[\s_-])(?:related|relate|read-?more|xgxw|xiangguan)(?:$|[\s_-])")
+_HEADING_TAGS = ("h2", "h3", "h4", "h5", "h6", "strong", "b", "dt", "th")
+# Containers that may hold a heading as their own text: `<div class="title">相关新闻</div>`.
+_TEXT_HEADING_TAGS = ("span", "div", "p", "td", "header", "em", "font")
+_LIST_TAGS = ("ul", "ol", "div", "dl", "table", "section", "nav", "aside")
+MAX_ENTRIES = 30
+
+
+def _entries(container, base_url: str, page_url: str) -> list[dict]:
+    out, seen = [], set()
+    page_url = (page_url or "").split("#")[0]
+    for link in container.iter("a"):
+        title = element_text(link)
+        url = absolute_url(base_url, link.get("href"))
+        if not url or url == page_url or url in seen:
+            continue
+        cjk = len(re.findall(r"[\u3400-\u9fff]", title))
+        if len(title) < 12 and cjk < 5:
+            continue
+        seen.add(url)
+        # A date printed next to the link, in the same list item.
+        holder = link.getparent()
+        for _ in range(2):
+            if holder is None or holder.tag in ("li", "tr", "dd", "p"):
+                break
+            holder = holder.getparent()
+        published = None
+        if holder is not None and holder is not container:
+            rest = element_text(holder).replace(title, " ")
+            published = parse_date(rest)
+        out.append({"title": title, "url": url, "published": published})
+        if len(out) >= MAX_ENTRIES:
+            break
+    return out
+
+
+def _block_after_heading(heading):
+    """The element holding the links a heading introduces: its next sibling, or the
+    heading's parent when the links are the heading's siblings."""
+    sibling = heading.getnext()
+    while sibling is not None and not isinstance(sibling.tag, str):
+        sibling = sibling.getnext()
+    if sibling is not None and sibling.tag in _LIST_TAGS and sibling.find(".//a") is not None:
+        return sibling
+    parent = heading.getparent()
+    return parent
+
+
+def find_related(page) -> tuple[str | None, list[dict]]:
+    """(heading, entries) of the page's related-articles block; (None, []) when it has none."""
+    tree, url = page.tree, page.url or ""
+    site = site_of(url) if url else None
+    body = tree.find("body")
+    if body is None:
+        return None, []
+    candidates = []
+    for node in body.iter(*_HEADING_TAGS, *_TEXT_HEADING_TAGS):
+        if node.tag in _TEXT_HEADING_TAGS:
+            text = collapse_whitespace(node.text)
+        else:
+            if len(node) > 3:
+                continue
+            text = element_text(node)
+        if not text or len(text) > 40 or not RELATED_HEADING.match(text):
+            continue
+        if node.tag == "a" or node.getparent() is not None and node.getparent().tag == "a":
+            continue
+        block = _block_after_heading(node)
+        if block is None or block.tag in ("body", "html") or len(block.xpath(".//a")) > 80:
+            continue
+        entries = _entries(block, url, url)
+        if entries:
+            candidates.append((text, entries))
+            break
+    if not candidates:
+        for node in body.iter(*_LIST_TAGS):
+            attrs = f"{node.get('class') or ''} {node.get('id') or ''}"
+            if not _RELATED_ATTR.search(attrs):
+                continue
+            entries = _entries(node, url, url)
+            if entries:
+                heading = None
+                for h in node.iter("h2", "h3", "h4", "h5", "strong"):
+                    text = element_text(h)
+                    if text and len(text) <= 40 and not h.xpath("ancestor::a"):
+                        heading = text
+                        break
+                candidates.append((heading, entries))
+                break
+    if not candidates:
+        return None, []
+    heading, entries = candidates[0]
+    if site:
+        same_site = [e for e in entries if site_of(e["url"]) == site]
+        entries = same_site or entries
+    return heading, entries
+
+
+# -- copyright footer -------------------------------------------------------------------------
+
+_COPYRIGHT_LINE = re.compile(r"(?i)copyright|©|\(c\)\s*\d{4}|版权所有|版權所有|all rights reserved")
+_FOOTER_XPATH = (
+    "//footer | //*[contains(translate(@class,'FOOTER','footer'),'footer') or contains(translate(@id,'FOOTER','footer'),'footer')"
+    " or contains(translate(@class,'COPYRIGHT','copyright'),'copyright') or contains(translate(@id,'COPYRIGHT','copyright'),'copyright')]"
+)
+
+
+def find_copyright(page) -> dict | None:
+    """{text, holder, years} of the last copyright line the page prints (its footer)."""
+    tree = page.tree
+    lines: list[str] = []
+    footers = tree.xpath(_FOOTER_XPATH)
+    for footer in footers[-4:]:
+        if footer.tag in NON_TEXT_TAGS or footer.getparent() is None:
+            continue
+        lines.extend(element_lines(footer))
+    if not any(_COPYRIGHT_LINE.search(line) for line in lines):
+        body = tree.find("body")
+        if body is None:
+            return None
+        # No footer element: the page's last lines.
+        tail = list(body.iter())[-200:]
+        lines = []
+        for node in tail:
+            for text in (node.text, node.tail):
+                text = collapse_whitespace(text)
+                if text:
+                    lines.append(text)
+    for line in reversed(lines):
+        if _COPYRIGHT_LINE.search(line) and len(line) <= 400:
+            found = parse_copyright(line)
+            if found:
+                found["holder"] = _clean_holder(found.get("holder"))
+                return found
+    return None
+
+
+def _clean_holder(holder: str | None) -> str | None:
+    """`Copyright Gannett 2018` -> `Gannett`: the marks and years are not the holder."""
+    if not holder:
+        return None
+    holder = re.sub(r"(?i)\bcopyright\b|©|\(c\)|\ball rights reserved\b", " ", holder)
+    holder = re.sub(r"(?<!\w)(?:19|20)\d{2}(?:\s*[-–—~]\s*(?:19|20)\d{2})?(?!\w)", " ", holder)
+    holder = collapse_whitespace(holder).strip(" ,.-–—:|")
+    return holder or None

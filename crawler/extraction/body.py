@@ -11,6 +11,7 @@ from crawler.extraction.page import Page
 from crawler.extraction.structured import Structured
 from crawler.normalize import normalize_body
 
+MAX_ELEMENTS_FULL = 30_000
 _CJK = re.compile(r"[\u3400-\u9fff]")
 
 
@@ -50,7 +51,10 @@ def looks_like_article(body: str | None) -> bool:
 def find_body(page: Page, sd: Structured, *, chinese: bool = False) -> tuple[str | None, str | None]:
     # Old Chinese pages lay out the whole page with tables: read as tables, the navigation
     # comes with the text; their article tables are one cell of prose anyway.
-    text = trafilatura_body(page, include_tables=not chinese)
+    # trafilatura's fallbacks (readability, justext, a recall retry) cost seconds on huge
+    # trees: above this many elements only its main pass runs.
+    big = sum(1 for _ in page.tree.iter()) > MAX_ELEMENTS_FULL
+    text = trafilatura_body(page, include_tables=not chinese, fast=big)
     if looks_like_article(text):
         return text, "trafilatura"
     return None, None

@@ -69,14 +69,17 @@ def run(page: Page, profile: tuple[str, Callable[[Page], dict]] | None) -> dict[
         language, language_method = "zh", "text"
     record.offer("language", language, language_method)
 
+    # On huge trees (hostile or broken pages) the costly DOM searches are skipped.
+    huge = sum(1 for _ in page.tree.iter()) > body_mod.MAX_ELEMENTS_FULL
     for field, finder in (
         ("title", generic.find_title),
         ("updated", generic.find_updated),
-        ("authors", generic.find_authors),
         ("canonical_url", generic.find_canonical),
     ):
         if record.missing(field):
             record.offer(field, *finder(page, sd))
+    if record.missing("authors"):
+        record.offer("authors", *generic.find_authors(page, sd, dom=not huge))
     if record.missing("published"):
         record.offer("published", *generic.find_published(page, sd, offset))
 
@@ -92,7 +95,7 @@ def run(page: Page, profile: tuple[str, Callable[[Page], dict]] | None) -> dict[
             record.offer(field, credits.get(field), "chinese-byline")
 
     if record.missing("published"):
-        record.offer("published", _htmldate(page, offset), "htmldate")
+        record.offer("published", _htmldate(page, offset, extensive=not huge), "htmldate")
 
     body = record.data.get("body")
     if record.missing("source") and body:
@@ -106,9 +109,9 @@ def run(page: Page, profile: tuple[str, Callable[[Page], dict]] | None) -> dict[
     return record.finish()
 
 
-def _htmldate(page: Page, offset: str | None) -> str | None:
+def _htmldate(page: Page, offset: str | None, extensive: bool = True) -> str | None:
     try:
-        found = htmldate.find_date(page.tree, url=page.url or None, original_date=True, extensive_search=True)
+        found = htmldate.find_date(page.tree, url=page.url or None, original_date=True, extensive_search=extensive)
     except Exception:  # htmldate raises on odd trees; a missing date is the honest answer
         return None
     return parse_date(found, offset) if found else None

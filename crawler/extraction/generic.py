@@ -82,6 +82,12 @@ def clean_title(title: str | None, names: list[str]) -> str | None:
     title = collapse_whitespace(title)
     if not title:
         return None
+    for name in names:
+        if len(name) >= 3 and title.lower().startswith(name.lower()):
+            rest = re.match(r"\s*[:|｜\-–—]\s+(.{8,})$", title[len(name):])
+            if rest:
+                title = rest.group(1)  # `Site: Headline`
+                break
     parts = _TITLE_SEP.split(title)
     seps = _TITLE_SEP.findall(title)
     if len(parts) == 1:
@@ -95,10 +101,10 @@ def clean_title(title: str | None, names: list[str]) -> str | None:
     start = 0
     while start < end - 1 and _is_site_name(parts[start], names):
         start += 1
-    if dropped_end and end > 1:
+    if dropped_end:
         # Sections between the headline and the site's name: `Headline | Europa | DW`.
-        while end > 1 and len(parts[end - 1].split()) <= 2 and len(parts[end - 1]) <= 20 and \
-                len(" ".join(parts[start:end - 1])) >= 20 and _TITLE_SEP.pattern and seps[end - 2].strip() in ("|", "｜", "ㅣ", "_", "-", "–", "—"):
+        while end - start > 1 and len(parts[end - 1].split()) <= 2 and len(parts[end - 1]) <= 20 and \
+                seps[end - 2].strip() in ("|", "｜", "ㅣ", "_") and len(" ".join(parts[start:end - 1])) >= 10:
             end -= 1
     if start == 0 and end == len(parts):
         return title
@@ -258,6 +264,11 @@ _NOT_NAME = re.compile(
     r"follow|folgen|suivre|seguir|segui|volgen|følg|följ|share|teilen|more|mehr|e-?mail|twitter|facebook|"
     r"instagram|linkedin|whatsapp|profil|profile|contact|kontakt)$"
 )
+_ROLE_ONLY = re.compile(
+    r"(?i)^(?:(?:senior|chief|staff|special|political|foreign|contributing|deputy|associate|executive|managing|"
+    r"news|sports|business|lifestyle|science|health|tech(?:nology)?|digital|web|online)\s+)*"
+    r"(?:reporter|editor|correspondent|writer|journalist|columnist|photographer|producer|analyst|contributor)s?$"
+)
 # Role words that follow a name in bylines: `신현주 기자`, `山田太郎 記者`.
 _ROLE_SUFFIX = re.compile(r"\s*(?:기자|특파원|선임기자|記者|特派員|编辑|編集委員)$")
 _BY_INSIDE = re.compile(r"^.{2,40}?\s(?i:von|by|par|por|di|door|av|af)\s+(?=[A-ZÀ-ÖØ-Þ])")
@@ -276,7 +287,7 @@ def clean_person(name: str | None) -> str | None:
     name = name.strip(" ,.;:|·•-–—()[]【】")
     if re.fullmatch(r"[\u4e00-\u9fff](?:\s+[\u4e00-\u9fff])+", name):
         name = name.replace(" ", "")  # `赵 培`: a Chinese name spaced out to a width
-    if not name or _NOT_NAME.search(name) or _BRAND.match(name) or len(name) > 60 or len(name.split()) > 6:
+    if not name or _NOT_NAME.search(name) or _ROLE_ONLY.match(name) or _BRAND.match(name) or len(name) > 60 or len(name.split()) > 6:
         return None
     return name
 
@@ -345,7 +356,7 @@ def dom_byline(page: Page, names: list[str]) -> list[str]:
     return out
 
 
-def find_authors(page: Page, sd: Structured) -> tuple[list[str], str | None]:
+def find_authors(page: Page, sd: Structured, *, dom: bool = True) -> tuple[list[str], str | None]:
     names = site_names(page, sd)
     people_, orgs = [], []
     for name, kind in sd_mod.people(sd.article.get("author") if sd.article else None, sd.objects):
@@ -367,9 +378,9 @@ def find_authors(page: Page, sd: Structured) -> tuple[list[str], str | None]:
             _add_meta_people(meta_people, value, key, names)
     if meta_people:
         return meta_people, "meta"
-    dom = dom_byline(page, names)
-    if dom:
-        return dom, "byline"
+    found = dom_byline(page, names) if dom else []
+    if found:
+        return found, "byline"
     if orgs:
         return list(dict.fromkeys(orgs)), "jsonld-organization"
     return [], None

@@ -1,0 +1,119 @@
+"""Hostile and broken pages: each yields a record with what it supports and nulls elsewhere,
+or raises ExtractionError with a reason; none hangs or blows up."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+import pytest
+
+from crawler.extraction import EmptyPageError, ExtractionError, NotHTMLError, extract_article
+from crawler.normalize import parse_date
+
+URL = "https://news.example.com/2024/05/01/story.html"
+
+ARTICLE = (
+    "<p>The city council approved the new budget on Tuesday, after a debate that lasted"
+    " well into the night and drew hundreds of residents to the chamber.</p>"
+    "<p>Officials said the plan raises spending on schools and public transport, while"
+    " holding property taxes flat for the second year in a row.</p>"
+    "<p>Opponents argued that the projections were too optimistic and warned of cuts"
+    " later, but the measure passed by a vote of seven to two.</p>"
+)
+
+
+def page(head: str = "", body: str = ARTICLE) -> bytes:
+    return f"<html><head><title>Budget passes</title>{head}</head><body><h1>Budget passes</h1>{body}</body></html>".encode()
+
+
+def test_empty_bytes_raise_with_reason():
+    for body in (b"", b"   \n\t  "):
+        with pytest.raises(EmptyPageError) as info:
+            extract_article(URL, body, {})
+        assert info.value.reason == "empty"
+
+
+def test_binary_file_raises_not_html():
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40
+    with pytest.raises(NotHTMLError) as info:
+        extract_article(URL, png, {"Content-Type": "text/html"})
+    assert info.value.reason == "not_html"
+    noise = bytes([0, 1, 2, 3, 0, 0, 255, 0]) * 2000
+    with pytest.raises(ExtractionError):
+        extract_article(URL, noise, {})
+
+
+def test_twenty_megabyte_page_is_bounded_and_keeps_the_article():
+    # What makes real pages this big: inline data blobs and endless link lists.
+    blob = "<script>window.__STATE__=" + '{"k":"' + "x" * (20 * 1024 * 1024) + '"}</script>'
+    links = "<div class='ad'><a href='/x'>link</a></div>" * 2_000
+    body = page(body=ARTICLE + links + blob)
+    assert len(body) > 20 * 1024 * 1024
+    record = extract_article(URL, body, {})
+    assert "city council approved the new budget" in record["body"]
+    assert record["title"] == "Budget passes"
+
+
+def test_ten_thousand_nested_divs():
+    nested = "<div>" * 10_000 + ARTICLE + "</div>" * 10_000
+    try:
+        record = extract_article(URL, page(body=nested), {})
+    except ExtractionError as exc:  # refusing is acceptable, with a reason
+        assert exc.reason
+        return
+    assert record["title"] == "Budget passes"
+    assert record["authors"] == []
+    assert isinstance(record["body"], (str, type(None)))
+
+
+def test_gbk_bytes_declaring_utf8_are_read_as_chinese():
+    text = "<p>国务院新闻办公室今天举行新闻发布会，介绍今年以来国民经济运行情况。国家统计局新闻发言人表示，经济运行总体平稳，稳中有进。</p>" * 3
+    html = (
+        "<html><head><meta charset='utf-8'><title>国民经济运行总体平稳</title></head><body>"
+        "<h1>国民经济运行总体平稳</h1><div>发布时间：2024-07-15 10:30 来源：新华社 记者 张伟</div>"
+        f"{text}<div>责任编辑：李娜</div></body></html>"
+    )
+    record = extract_article("https://www.example.cn/a.html", html.encode("gbk"), {})
+    assert record["title"] == "国民经济运行总体平稳"
+    assert "国务院新闻办公室" in record["body"]
+    assert "\ufffd" not in record["body"]
+    assert record["published"] == "2024-07-15T10:30:00+08:00"
+    assert record["language"] == "zh"
+    assert record["authors"] == ["张伟"]
+    assert record["editor"] == "李娜"
+    assert record["source"] == "新华社"
+
+
+def test_invalid_jsonld_is_ignored_and_the_page_still_extracts():
+    broken = '<script type="application/ld+json">{"@type": "NewsArticle", "headline": "Broken", </script>'
+    record = extract_article(URL, page(head=broken), {})
+    assert record["title"] == "Budget passes"
+    assert "city council" in record["body"]
+    assert record["extraction"]["title"] != "jsonld"
+
+
+@pytest.mark.parametrize("value", ["2999-01-01T10:00:00Z", "1970-01-01T00:00:00Z", "1850-06-01"])
+def test_implausible_dates_are_not_published_dates(value):
+    head = (
+        f'<meta property="article:published_time" content="{value}">'
+        f'<script type="application/ld+json">{json.dumps({"@type": "NewsArticle", "datePublished": value})}</script>'
+    )
+    record = extract_article(URL, page(head=head), {})
+    published = record["published"]
+    assert published is None or (1990 <= int(published[:4]) <= datetime.now(timezone.utc).year + 1)
+    assert not (published or "").startswith(value[:4])
+
+
+def test_parse_date_rejects_future_and_pre_1990():
+    now = datetime(2024, 6, 1, tzinfo=timezone.utc)
+    assert parse_date("2030-01-01", now=now) is None
+    assert parse_date("1989-12-31", now=now) is None
+    assert parse_date("2024-05-31", now=now) == "2024-05-31"
+
+
+def test_page_without_article_has_null_body_not_navigation():
+    nav = "".join(f"<li><a href='/s/{i}'>Section {i}</a></li>" for i in range(40))
+    record = extract_article(URL, page(body=f"<nav><ul>{nav}</ul></nav>"), {})
+    assert record["body"] in (None, "")
+    assert record["title"] == "Budget passes"

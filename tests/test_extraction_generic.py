@@ -1,0 +1,222 @@
+"""Unit tests of the generic finders: structured data, titles, authors, Chinese dates and
+credits, related lists and copyright footers."""
+
+from __future__ import annotations
+
+import json
+
+from crawler.extraction import chinese, generic, related, structured
+from crawler.extraction.decoding import decode_html
+from crawler.extraction.page import Page
+
+URL = "https://www.example-news.com/world/2024/05/01/story.html"
+
+
+def make(html: str, url: str = URL) -> Page:
+    return Page.from_text(url, html)
+
+
+def ld(obj) -> str:
+    return f'<script type="application/ld+json">{json.dumps(obj)}</script>'
+
+
+# -- structured data -----------------------------------------------------------------------
+
+
+def test_jsonld_article_is_found_inside_a_graph_among_other_objects():
+    graph = {"@context": "https://schema.org", "@graph": [
+        {"@type": "WebSite", "name": "Example News"},
+        {"@type": "BreadcrumbList", "itemListElement": []},
+        {"@type": ["NewsArticle"], "headline": "Storm hits coast", "datePublished": "2024-05-01T08:30:00+02:00",
+         "dateModified": "2024-05-02T09:00:00+02:00",
+         "author": [{"@type": "Person", "name": "Ana Silva"}, {"@id": "#p2"}],
+         "publisher": {"@type": "Organization", "name": "Example News"}},
+        {"@type": "Person", "@id": "#p2", "name": "Ben Okafor"},
+    ]}
+    page = make(f"<html><head>{ld(graph)}</head><body><p>x</p></body></html>")
+    sd = structured.parse(page.tree)
+    assert sd.article["headline"] == "Storm hits coast"
+    assert generic.find_published(page, sd) == ("2024-05-01T08:30:00+02:00", "jsonld")
+    assert generic.find_updated(page, sd) == ("2024-05-02T09:00:00+02:00", "jsonld")
+    assert generic.find_authors(page, sd) == (["Ana Silva", "Ben Okafor"], "jsonld")
+
+
+def test_jsonld_with_raw_newlines_and_trailing_commas_is_repaired():
+    text = '{"@type": "NewsArticle", "headline": "Line one\nline two", "author": {"name": "Kim Lee"},}'
+    page = make(f'<html><head><script type="application/ld+json">{text}</script></head><body></body></html>')
+    sd = structured.parse(page.tree)
+    assert sd.jsonld_errors == 0
+    assert structured.text_value(sd.article["headline"]) == "Line one line two"
+
+
+def test_invalid_jsonld_counts_as_an_error_not_an_article():
+    page = make('<html><head><script type="application/ld+json">{"headline": </script></head><body></body></html>')
+    sd = structured.parse(page.tree)
+    assert sd.article == {}
+    assert sd.jsonld_errors == 1
+
+
+def test_modified_date_and_related_link_dates_are_not_the_published_date():
+    html = (
+        '<html><head><meta property="article:modified_time" content="2024-06-01T10:00:00Z"></head><body>'
+        '<article><time class="published" datetime="2024-05-01T08:00:00Z">1 May</time><p>Text</p></article>'
+        '<aside class="related"><a href="/b"><time datetime="2023-01-01">old</time> Old story</a></aside>'
+        "</body></html>"
+    )
+    page = make(html)
+    sd = structured.parse(page.tree)
+    assert generic.find_published(page, sd) == ("2024-05-01T08:00:00+00:00", "time")
+
+
+# -- titles and authors ---------------------------------------------------------------------------
+
+
+def test_site_name_is_stripped_from_titles():
+    names = ["Example News", "example-news.com", "example-news"]
+    assert generic.clean_title("Storm hits coast | Example News", names) == "Storm hits coast"
+    assert generic.clean_title("Storm hits coast - Example News", names) == "Storm hits coast"
+    assert generic.clean_title("Storm hits coast | World | Example News | 01.05.2024", names) == "Storm hits coast"
+    assert generic.clean_title("Example News: Storm hits coast", names) == "Storm hits coast"
+    # A dash inside the headline is not a separator from the site.
+    assert generic.clean_title("Storm - and then the flood", names) == "Storm - and then the flood"
+
+
+def test_title_prefers_og_title_and_cross_checks_the_h1():
+    html = (
+        '<html><head><meta property="og:site_name" content="Example News">'
+        '<meta property="og:title" content="Storm hits coast | Example News"><title>Storm hits coast - Example News</title>'
+        "</head><body><h1>Storm hits coast</h1></body></html>"
+    )
+    page = make(html)
+    assert generic.find_title(page, structured.parse(page.tree)) == ("Storm hits coast", "og")
+
+
+def test_meta_authors_are_split_and_cleaned_and_the_site_is_not_an_author():
+    html = (
+        '<html><head><meta property="og:site_name" content="Daily Example">'
+        '<meta name="author" content="By Jane Doe and John Roe, Senior Reporter">'
+        "</head><body></body></html>"
+    )
+    page = make(html)
+    assert generic.find_authors(page, structured.parse(page.tree)) == (["Jane Doe", "John Roe"], "meta")
+    only_site = make('<html><head><meta property="og:site_name" content="Daily Example">'
+                     '<meta name="author" content="Daily Example"></head><body></body></html>')
+    assert generic.find_authors(only_site, structured.parse(only_site.tree))[0] == []
+
+
+def test_person_names_drop_roles_emails_and_prefixes():
+    assert generic.clean_person("By Jane Doe") == "Jane Doe"
+    assert generic.clean_person("Von Max Muster") == "Max Muster"
+    assert generic.clean_person("jane@example.com") is None
+    assert generic.clean_person("신현주 기자") == "신현주"
+    assert generic.clean_person("赵 培") == "赵培"
+    assert generic.clean_person("Follow") is None
+
+
+# -- decoding ----------------------------------------------------------------------------------------
+
+
+def test_decoding_survives_wrong_declarations():
+    text = "<html><head><meta charset='utf-8'></head><body>新闻发布会介绍国民经济运行情况</body></html>"
+    decoded, encoding = decode_html(text.encode("gbk"))
+    assert encoding == "gb18030" and "国民经济" in decoded
+    decoded, encoding = decode_html(text.encode("gb18030"), "text/html; charset=gb2312")
+    assert encoding == "gb18030" and "国民经济" in decoded
+    latin = "<html><head><meta charset='iso-8859-1'></head><body>Jetzt für nur 5 Euro</body></html>"
+    decoded, encoding = decode_html(latin.encode("utf-8"))
+    assert encoding == "utf-8" and "für" in decoded
+
+
+# -- Chinese dates and credits -------------------------------------------------------------------------
+
+
+def zh_zone(text: str, title: str, body: str):
+    return chinese.article_zone(text, title, body)
+
+
+def test_chinese_labelled_date_wins_over_related_dates():
+    body = "国务院新闻办公室今天举行新闻发布会，介绍今年以来国民经济运行情况。"
+    text = f"首页 新闻 经济运行总体平稳 发布时间：2005年5月7日 21:23 来源：新华社 {body} 相关新闻 其他新闻 2005-04-01 10:00"
+    zone = zh_zone(text, "经济运行总体平稳", body)
+    assert chinese.find_date(text, zone) == "2005-05-07T21:23:00+08:00"
+    text2 = f"经济运行总体平稳 2005-5-7 21:23:57 {body}"
+    assert chinese.find_date(text2, zh_zone(text2, "经济运行总体平稳", body)) == "2005-05-07T21:23:57+08:00"
+
+
+def test_chinese_credits_split_authors_editor_and_source():
+    body = "国务院新闻办公室今天举行新闻发布会，介绍今年以来国民经济运行情况。经济运行总体平稳，稳中有进。"
+    text = f"经济运行总体平稳 2022-02-13 09:57 来源：光明日报 本报记者 王建宏 张文攀 {body} （责任编辑：李娜） 相关新闻"
+    credits = chinese.find_credits(text, zh_zone(text, "经济运行总体平稳", body), body)
+    assert credits["authors"] == ["王建宏", "张文攀"]
+    assert credits["editor"] == "李娜"
+    assert credits["source"] == "光明日报"
+
+
+def test_chinese_byline_does_not_swallow_the_first_sentence():
+    body = "光明日报记者 王建宏 张文攀 土豆，听名字就“土”得掉渣。可这几天，记者却看到了另外一番景致。"
+    text = f"土豆不土 {body} 更多"
+    credits = chinese.find_credits(text, zh_zone(text, "土豆不土", body), body)
+    assert credits["authors"] == ["王建宏", "张文攀"]
+
+
+def test_chinese_signature_at_the_end_of_the_text():
+    body = "到头来，一位自甘穷酸的外科医生。他不否认，很多学术会议他是无力参加的。（袁源）"
+    text = f"外科医生 {body} 北京大学医学部新闻中心"
+    assert chinese.find_credits(text, zh_zone(text, "外科医生", body), body)["authors"] == ["袁源"]
+
+
+def test_is_chinese():
+    assert chinese.is_chinese("zh-CN", "")
+    assert not chinese.is_chinese("ja", "日本語の文章です")
+    assert chinese.is_chinese(None, "国务院新闻办公室今天举行新闻发布会，介绍今年以来国民经济运行情况。" * 2)
+    assert not chinese.is_chinese(None, "An English page about China and Beijing. " * 5)
+
+
+# -- related lists and copyright footers ---------------------------------------------------------------------
+
+
+def test_related_block_under_a_heading_with_dates():
+    html = (
+        "<html><body><article><h1>Storm</h1><p>Text.</p></article>"
+        "<section><h3>Related stories</h3><ul>"
+        "<li><a href='/world/2024/04/30/floods.html'>Floods close roads across the region</a> <span>2024-04-30</span></li>"
+        "<li><a href='https://www.example-news.com/world/2024/04/29/rain.html'>Heavy rain expected through the weekend</a></li>"
+        "<li><a href='/world/2024/04/29/rain.html'>Heavy rain expected through the weekend</a></li>"
+        "<li><a href='/about'>About</a></li>"
+        "</ul></section><footer><p>© 2010-2024 Example News Ltd. All rights reserved.</p></footer></body></html>"
+    )
+    page = make(html)
+    heading, entries = related.find_related(page)
+    assert heading == "Related stories"
+    assert entries == [
+        {"title": "Floods close roads across the region",
+         "url": "https://www.example-news.com/world/2024/04/30/floods.html", "published": "2024-04-30"},
+        {"title": "Heavy rain expected through the weekend",
+         "url": "https://www.example-news.com/world/2024/04/29/rain.html", "published": None},
+    ]
+    assert related.find_copyright(page) == {
+        "text": "© 2010-2024 Example News Ltd. All rights reserved.", "holder": "Example News Ltd", "years": [2010, 2024]
+    }
+
+
+def test_chinese_related_block_and_footer():
+    html = (
+        "<html><body><div class='main'><p>正文。</p></div>"
+        "<div class='box'><div class='tit'>相关新闻</div><ul>"
+        "<li><a href='http://www.example.cn/a/1.html'>北京冬奥会筹备工作进展顺利</a>（2022-01-05 10:00）</li>"
+        "</ul></div><div id='foot'>Copyright © 2000-2022 中国新闻网 版权所有</div></body></html>"
+    )
+    page = make(html, "http://www.example.cn/b/2.html")
+    heading, entries = related.find_related(page)
+    assert heading == "相关新闻"
+    assert entries[0]["url"] == "http://www.example.cn/a/1.html"
+    assert entries[0]["published"] == "2022-01-05T10:00:00"
+    copyright_ = related.find_copyright(page)
+    assert copyright_["years"] == [2000, 2022]
+    assert copyright_["holder"] == "中国新闻网"
+
+
+def test_no_related_block_and_no_footer_give_nothing():
+    page = make("<html><body><h1>Storm</h1><p>Text only.</p></body></html>")
+    assert related.find_related(page) == (None, [])
+    assert related.find_copyright(page) is None

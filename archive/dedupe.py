@@ -39,6 +39,12 @@ NEAR_DUPLICATE_MIN_SIMILARITY = 0.8
 NEAR_DUPLICATE_MIN_WORDS = 40
 SHINGLE_WORDS = 3
 
+# How shingles are hashed. Bands are stored under numbers that carry the scheme
+# (scheme 1 stored bands 0-7, scheme 2 stores 8-15), so bands of different schemes never
+# match; `Archive` recomputes an archive's bands of an older scheme when it opens it.
+SHINGLE_SCHEME = 2
+BAND_BASE = MINHASH_BANDS * (SHINGLE_SCHEME - 1)
+
 _MERSENNE = np.uint64((1 << 61) - 1)
 _rng = np.random.default_rng(20141019)  # fixed: signatures must be stable across runs
 _PERM_A = _rng.integers(1, (1 << 61) - 1, size=MINHASH_PERMUTATIONS, dtype=np.uint64)
@@ -82,27 +88,72 @@ def text_tokens(text: str) -> list[str]:
     return _WORD.findall(lowered)
 
 
+def _token_bytes(tokens: list[str]) -> bytes:
+    return " ".join(tokens).encode("utf-8")
+
+
 def content_hash(body: str) -> str:
-    return hashlib.blake2b(" ".join(text_tokens(body)).encode("utf-8"), digest_size=16).hexdigest()
+    return hashlib.blake2b(_token_bytes(text_tokens(body)), digest_size=16).hexdigest()
 
 
-def _hash64(shingle: str) -> int:
-    return int.from_bytes(hashlib.blake2b(shingle.encode("utf-8"), digest_size=8).digest(), "big")
+# Shingle hashes are polynomial hashes of the shingle's bytes ("word word word") modulo
+# 2**64, finished with the splitmix64 mixer: computed for all shingles at once from prefix
+# sums over the body's bytes, with no Python work per shingle.
+_BASE = 0x100000001B3  # odd, so invertible modulo 2**64
+_BASE_INVERSE = pow(_BASE, -1, 1 << 64)
+_powers = np.ones(1, dtype=np.uint64)
+_inverse_powers = np.ones(1, dtype=np.uint64)
+
+
+def _power_tables(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """BASE**j and BASE**-j modulo 2**64 for j < n (grown on demand, kept)."""
+    global _powers, _inverse_powers
+    if len(_powers) < n:
+        size = max(n, 2 * len(_powers), 4096)
+        one = np.ones(1, dtype=np.uint64)
+        with np.errstate(over="ignore"):
+            _powers = np.concatenate((one, np.full(size - 1, _BASE, dtype=np.uint64).cumprod()))
+            _inverse_powers = np.concatenate((one, np.full(size - 1, _BASE_INVERSE, dtype=np.uint64).cumprod()))
+    return _powers, _inverse_powers
+
+
+def _mix64(x: np.ndarray) -> np.ndarray:
+    x = x ^ (x >> np.uint64(30))
+    x = x * np.uint64(0xBF58476D1CE4E5B9)
+    x = x ^ (x >> np.uint64(27))
+    x = x * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
+
+
+def _shingle_hashes(data: bytes) -> np.ndarray:
+    """Distinct 64-bit hashes of the SHINGLE_WORDS-word shingles of `data`, the body's
+    tokens joined by single spaces (as `content_hash` hashes them)."""
+    n = len(data)
+    if not n:
+        return np.empty(0, dtype=np.uint64)
+    raw = np.frombuffer(data, dtype=np.uint8)
+    spaces = np.flatnonzero(raw == 32)
+    count = len(spaces) + 1
+    if count < SHINGLE_WORDS:
+        return np.empty(0, dtype=np.uint64)
+    powers, inverse = _power_tables(n + 1)
+    with np.errstate(over="ignore"):
+        prefix = np.zeros(n + 1, dtype=np.uint64)
+        np.cumsum(raw.astype(np.uint64) * powers[:n], out=prefix[1:])
+        starts = np.concatenate((np.zeros(1, dtype=np.intp), spaces + 1))[: count - SHINGLE_WORDS + 1]
+        ends = np.concatenate((spaces, np.full(1, n, dtype=np.intp)))[SHINGLE_WORDS - 1 :]
+        hashes = (prefix[ends] - prefix[starts]) * inverse[starts]
+        hashes ^= (ends - starts).astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+        return np.unique(_mix64(hashes))
 
 
 def shingles(body: str) -> set[int]:
     """Hashes of the body's word 3-shingles (character 3-shingles for CJK text)."""
-    tokens = text_tokens(body)
-    n = SHINGLE_WORDS
-    return {_hash64(" ".join(tokens[i : i + n])) for i in range(len(tokens) - n + 1)}
+    return set(_shingle_hashes(_token_bytes(text_tokens(body))).tolist())
 
 
-def minhash_bands(body: str) -> list[tuple[int, int]] | None:
-    """The (band, value) buckets of the body's MinHash signature; None when the body is too
-    short for near-duplicate detection. Values fit SQLite's signed 64-bit integers."""
-    if len(text_tokens(body)) < NEAR_DUPLICATE_MIN_WORDS:
-        return None
-    values = np.fromiter(shingles(body), dtype=np.uint64) & _MERSENNE
+def _bands(data: bytes) -> list[tuple[int, int]]:
+    values = _shingle_hashes(data) & _MERSENNE
     # (a*x + b) mod p per permutation; uint64 wraps on overflow, which keeps the values
     # pseudo-random, and that is all a MinHash needs.
     with np.errstate(over="ignore"):
@@ -111,8 +162,24 @@ def minhash_bands(body: str) -> list[tuple[int, int]] | None:
     bands = []
     for band in range(MINHASH_BANDS):
         digest = hashlib.blake2b(signature[band * rows : (band + 1) * rows].tobytes(), digest_size=8).digest()
-        bands.append((band, int.from_bytes(digest, "big", signed=True)))
+        bands.append((BAND_BASE + band, int.from_bytes(digest, "big", signed=True)))
     return bands
+
+
+def minhash_bands(body: str) -> list[tuple[int, int]] | None:
+    """The (band, value) buckets of the body's MinHash signature; None when the body is too
+    short for near-duplicate detection. Values fit SQLite's signed 64-bit integers."""
+    return fingerprint(body)[1]
+
+
+def fingerprint(body: str) -> tuple[str, list[tuple[int, int]] | None]:
+    """`content_hash(body)` and `minhash_bands(body)`, tokenising the body once."""
+    tokens = text_tokens(body)
+    data = _token_bytes(tokens)
+    chash = hashlib.blake2b(data, digest_size=16).hexdigest()
+    if len(tokens) < NEAR_DUPLICATE_MIN_WORDS:
+        return chash, None
+    return chash, _bands(data)
 
 
 def similarity(a: set[int], b: set[int]) -> float:

@@ -50,6 +50,7 @@ class Decision:
     reason: str | None = None  # for duplicates: "same_text" or "near_duplicate"
     similarity: float | None = None
     bands: list[tuple[int, int]] | None = None
+    content_hash: str | None = None  # of the body classified, so storing need not redo it
 
 
 def record_url_keys(record: Mapping[str, Any]) -> list[str]:
@@ -175,6 +176,7 @@ class Archive:
             self.db.execute("PRAGMA foreign_keys=ON")
             self.db.execute("PRAGMA busy_timeout=10000")
             apply_migrations(self.db)
+            self._rehash_stale_bands()
         except sqlite3.DatabaseError as exc:
             raise ArchiveError(f"cannot open archive {self.path}: {exc}") from exc
 
@@ -207,6 +209,19 @@ class Archive:
         self._pending += 1
         if self._pending >= self.batch_size:
             self.flush()
+
+    def _rehash_stale_bands(self) -> None:
+        """Recompute the MinHash bands an older shingle scheme stored (band numbers below
+        `dedupe.BAND_BASE`): they would never match a new record's bands."""
+        stale = self.db.execute(
+            "select exists(select 1 from minhash_bands where band < ?)", [dedupe.BAND_BASE]
+        ).fetchone()[0]
+        if not stale:
+            return
+        with self.db.conn:
+            self.db.execute("delete from minhash_bands where band < ?", [dedupe.BAND_BASE])
+            for article_id, body in self.db.execute("select id, body from articles").fetchall():
+                self._write_bands(article_id, dedupe.minhash_bands(body or ""))
 
     # -- lookups ---------------------------------------------------------------------
 
@@ -246,18 +261,17 @@ class Archive:
         ).fetchone()
         if known:
             return Decision(DUPLICATE, keys, known[0], known[1], known[2])
-        chash = dedupe.content_hash(body)
+        chash, bands = dedupe.fingerprint(body)
         same_text = self.db.execute(
             "select id from articles where content_hash = ? order by id limit 1", [chash]
         ).fetchone()
         if same_text:
             return Decision(DUPLICATE, keys, same_text[0], "same_text", 1.0)
-        bands = dedupe.minhash_bands(body)
         if bands:
             near = self._near_duplicate(body, bands)
             if near:
                 return Decision(DUPLICATE, keys, near[0], "near_duplicate", near[1])
-        return Decision(NEW, keys, bands=bands)
+        return Decision(NEW, keys, bands=bands, content_hash=chash)
 
     def store(
         self, record: Mapping[str, Any], decision: Decision | None = None, seen_at: str | None = None
@@ -289,7 +303,7 @@ class Archive:
         row = record_to_row(record)
         row.update(
             url_key=keys[0],
-            content_hash=dedupe.content_hash(row["body"] or ""),
+            content_hash=decision.content_hash or dedupe.content_hash(row["body"] or ""),
             first_seen=seen_at,
             last_seen=seen_at,
         )

@@ -155,3 +155,18 @@ def test_readonly_archive_reads_and_refuses_writes(archive_path):
         assert archive.get_article(first.article_id)["title"] == "Council approves transport plan"
         with pytest.raises(ArchiveReadOnlyError):
             archive.store(make_record(url="https://www.example.com/other"))
+
+
+def test_bands_of_an_older_shingle_scheme_are_recomputed_on_open(archive_path):
+    from archive.dedupe import BAND_BASE
+
+    with Archive(archive_path) as archive:
+        article_id = archive.store(make_record()).article_id
+        # What an archive written before the shingle scheme changed holds.
+        archive.db.execute("update minhash_bands set band = band - ?", [BAND_BASE])
+    with Archive(archive_path) as archive:
+        bands = [r[0] for r in archive.db.execute("select band from minhash_bands where article_id = ?", [article_id])]
+        assert bands and min(bands) >= BAND_BASE
+        edited = make_record()["body"].replace("Tuesday", "Monday") + "\n\n(Source: Xinhua)"
+        copy = archive.store(make_record(url="https://copy.example.net/x", body=edited))
+        assert (copy.outcome, copy.reason, copy.article_id) == ("duplicate", "near_duplicate", article_id)

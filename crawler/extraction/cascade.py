@@ -33,9 +33,13 @@ class Record:
     def __init__(self, page: Page):
         self.data: dict[str, Any] = {"url": page.url, "site": page.site}
         self.methods: dict[str, str] = {}
+        # Fields a site profile vouched for, even when it found them empty: a recognised
+        # template says where each field would be, so text found elsewhere on the page by
+        # generic methods (navigation, sidebars) must not stand in for a missing one.
+        self.settled: set[str] = set()
 
     def missing(self, field: str) -> bool:
-        return _empty(self.data.get(field))
+        return field not in self.settled and _empty(self.data.get(field))
 
     def offer(self, field: str, value: Any, method: str | None) -> bool:
         """Set `field` unless an earlier method already did."""
@@ -56,8 +60,14 @@ def run(page: Page, profile: tuple[str, Callable[[Page], dict]] | None) -> dict[
     record = Record(page)
     if profile:
         found = profile[1](page)
+        method = f"profile:{profile[0]}"
         for field in FIELDS:
-            record.offer(field, found.get(field), f"profile:{profile[0]}")
+            record.offer(field, found.get(field), method)
+        for field in found.get("authoritative", ()):
+            record.settled.add(field)
+            record.methods.setdefault(field, method)
+        if record.settled.issuperset(FIELDS):
+            return record.finish()
 
     sd = structured.parse(page.tree)
     body_el = page.tree.find("body")

@@ -156,3 +156,141 @@ def apply_migrations(db: Database) -> None:
 
 def pending_migrations(db: Database) -> list[str]:
     return [m.name for m in migrations.pending(db)]
+
+
+# -- search: m2xx migrations (trigram index for CJK text, query views) ------------------------
+
+# Characters of the scripts written without spaces between words (kana, CJK ideographs and
+# their extensions, Hangul, CJK compatibility ideographs): FTS5's unicode61 tokenizer makes
+# a whole run of them one "word", so text containing any of them is also indexed by trigram.
+CJK_CLASS = "[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]"
+CJK_GLOB = f"*{CJK_CLASS}*"
+
+
+def cjk_condition(prefix: str = "") -> str:
+    """SQL that is true for an `articles` row whose title or body holds CJK text: the rows
+    `articles_trigram` indexes. The triggers and the `articles_cjk` view must agree on it
+    exactly, or the external-content index goes out of step with its content."""
+    return (
+        f"(coalesce({prefix}title glob '{CJK_GLOB}', 0)"
+        f" or coalesce({prefix}body glob '{CJK_GLOB}', 0))"
+    )
+
+
+def search_triggers_sql() -> str:
+    """The triggers that keep both full-text indexes in step with `articles`.
+
+    They replace the ones `enable_fts` made in m001 only in firing on a change of title or
+    body, not on every update (`last_seen` changes each time an article is seen again).
+    An update's delete-old and insert-new are two statements of one trigger: separate
+    triggers fire in no promised order, and an insert before the delete corrupts the index."""
+    new_cjk, old_cjk = cjk_condition("new."), cjk_condition("old.")
+    return f"""
+    CREATE TRIGGER articles_ai AFTER INSERT ON articles BEGIN
+      INSERT INTO articles_fts (rowid, title, body) VALUES (new.id, new.title, new.body);
+    END;
+    CREATE TRIGGER articles_ad AFTER DELETE ON articles BEGIN
+      INSERT INTO articles_fts (articles_fts, rowid, title, body) VALUES ('delete', old.id, old.title, old.body);
+    END;
+    CREATE TRIGGER articles_au AFTER UPDATE OF title, body ON articles BEGIN
+      INSERT INTO articles_fts (articles_fts, rowid, title, body) VALUES ('delete', old.id, old.title, old.body);
+      INSERT INTO articles_fts (rowid, title, body) VALUES (new.id, new.title, new.body);
+    END;
+    CREATE TRIGGER articles_trigram_ai AFTER INSERT ON articles WHEN {new_cjk} BEGIN
+      INSERT INTO articles_trigram (rowid, title, body) VALUES (new.id, new.title, new.body);
+    END;
+    CREATE TRIGGER articles_trigram_ad AFTER DELETE ON articles WHEN {old_cjk} BEGIN
+      INSERT INTO articles_trigram (articles_trigram, rowid, title, body) VALUES ('delete', old.id, old.title, old.body);
+    END;
+    CREATE TRIGGER articles_trigram_au AFTER UPDATE OF title, body ON articles BEGIN
+      INSERT INTO articles_trigram (articles_trigram, rowid, title, body)
+        SELECT 'delete', old.id, old.title, old.body WHERE {old_cjk};
+      INSERT INTO articles_trigram (rowid, title, body)
+        SELECT new.id, new.title, new.body WHERE {new_cjk};
+    END;
+    """
+
+
+SEARCH_TRIGGERS = (
+    "articles_ai", "articles_ad", "articles_au",
+    "articles_trigram_ai", "articles_trigram_ad", "articles_trigram_au",
+)
+
+# Ranking: a word in the headline counts five times one in the body.
+RANK_FUNCTION = "bm25(5.0, 1.0)"
+
+
+def drop_search_triggers(db: Database) -> None:
+    for name in SEARCH_TRIGGERS:
+        db.execute(f"DROP TRIGGER IF EXISTS [{name}]")
+
+
+def create_search_triggers(db: Database) -> None:
+    drop_search_triggers(db)
+    db.executescript(search_triggers_sql())
+
+
+def rebuild_search_indexes(db: Database) -> None:
+    """Rebuild both full-text indexes from `articles` (after a bulk load without triggers)."""
+    db.execute("INSERT INTO articles_fts (articles_fts) VALUES ('rebuild')")
+    db.execute("INSERT INTO articles_trigram (articles_trigram) VALUES ('rebuild')")
+    db.execute("INSERT INTO articles_fts (articles_fts) VALUES ('optimize')")
+    db.execute("INSERT INTO articles_trigram (articles_trigram) VALUES ('optimize')")
+
+
+@migrations()
+def m201_trigram_search(db: Database) -> None:
+    """A trigram index over the articles that hold CJK text, so a Chinese query finds Chinese
+    words (unicode61 splits no CJK words); headline-weighted ranking for both indexes.
+
+    detail=none keeps only which articles hold each trigram, not where: a third of the
+    size of detail=full. A term of four or more characters is searched as all of its
+    trigrams and then checked against the text (archive.search does both)."""
+    db.execute(f"CREATE VIEW articles_cjk AS SELECT id, title, body FROM articles WHERE {cjk_condition()}")
+    db.execute(
+        "CREATE VIRTUAL TABLE articles_trigram USING fts5("
+        "title, body, tokenize='trigram', detail=none, content='articles_cjk', content_rowid='id')"
+    )
+    db.execute("INSERT INTO articles_trigram (articles_trigram) VALUES ('rebuild')")
+    # The index's terms, for expanding a two-character query into the trigrams it begins.
+    db.execute("CREATE VIRTUAL TABLE articles_trigram_vocab USING fts5vocab(articles_trigram, row)")
+    for table in ("articles_fts", "articles_trigram"):
+        db.execute(f"INSERT INTO {table} ({table}, rank) VALUES ('rank', '{RANK_FUNCTION}')")
+    create_search_triggers(db)
+
+
+@migrations()
+def m202_query_views(db: Database) -> None:
+    """A `month` column (computed, not stored) to facet and group on; views over articles
+    with their related-list, revision and duplicate counts, and the related lists with the
+    article they belong to; indexes for the filters and facets of searches."""
+    db.execute(
+        "ALTER TABLE articles ADD COLUMN month TEXT GENERATED ALWAYS AS (substr(published, 1, 7)) VIRTUAL"
+    )
+    db["articles"].create_index(["month"], if_not_exists=True)
+    db["articles"].create_index(["source"], if_not_exists=True)
+    db["articles"].create_index(["language"], if_not_exists=True)
+    db.execute(
+        """
+        CREATE VIEW article_overview AS
+        SELECT
+          a.id, a.title, a.url, a.site, a.source, a.published, a.month, a.language,
+          a.authors, a.editor,
+          length(a.body) AS body_chars,
+          (SELECT count(*) FROM related r WHERE r.article_id = a.id) AS related_count,
+          (SELECT count(*) FROM revisions v WHERE v.article_id = a.id) AS revision_count,
+          (SELECT count(*) FROM duplicates d WHERE d.article_id = a.id) AS duplicate_count,
+          a.first_seen, a.last_seen
+        FROM articles a
+        """
+    )
+    db.execute(
+        """
+        CREATE VIEW related_links AS
+        SELECT
+          r.article_id, a.title AS article_title, r.position, r.heading,
+          r.title, r.url, r.published,
+          (SELECT u.article_id FROM article_urls u WHERE u.url = r.url LIMIT 1) AS archived_id
+        FROM related r JOIN articles a ON a.id = r.article_id
+        """
+    )

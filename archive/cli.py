@@ -57,3 +57,26 @@ def show(archive_path: str, article: str) -> None:
     if record is None:
         raise click.ClickException(f"no article {article!r} in {archive_path}")
     click.echo(json.dumps(record, ensure_ascii=False, indent=2))
+
+
+# -- crawl runs (archive/crawls.py) ------------------------------------------------------------
+
+
+@cli.command("crawls")
+@ARCHIVE_OPTION
+@click.option("--limit", default=20, show_default=True, help="How many runs, newest first (0: all).")
+@click.option("--spider", help="Only runs of this spider.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per run.")
+def crawls_command(archive_path: str, limit: int, spider: str | None, as_json: bool) -> None:
+    """Crawl runs, newest first: when each ran, how it ended (finished, shutdown, killed),
+    what it fetched, stored, skipped, dropped and which errors it met."""
+    from archive.crawls import format_table, list_crawls
+    from archive.store import Archive, ArchiveError
+
+    try:
+        with Archive(archive_path, readonly=True) as archive:
+            rows = list_crawls(archive.db, limit=limit or None, spider=spider)
+    except ArchiveError as exc:
+        raise click.ClickException(str(exc)) from exc
+    for line in (json.dumps(r, ensure_ascii=False) for r in rows) if as_json else format_table(rows):
+        click.echo(line)

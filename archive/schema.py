@@ -294,3 +294,68 @@ def m202_query_views(db: Database) -> None:
         FROM related r JOIN articles a ON a.id = r.article_id
         """
     )
+
+
+# -- scheduled crawls: m1xx migrations (crawl runs, raw captures, failed fetches) ----------------
+
+
+@migrations()
+def m101_crawls(db: Database) -> None:
+    """One row per crawl run: what ran, when, how it ended and what it did. A run inserts its
+    row as `running` and updates it as it goes; a row still `running` when the next run
+    starts (holding the archive's lock) belonged to a process that died: it is marked
+    `killed`."""
+    db["crawls"].create(
+        {
+            "id": int,
+            "spider": str,
+            "arguments": str,  # JSON {"args": spider arguments, "settings": -s overrides}
+            "started": str,
+            "finished": str,  # null while running, and for a killed run
+            "updated": str,  # when the counts were last written
+            "outcome": str,  # running, finished, shutdown, killed, or Scrapy's close reason
+            "pid": int,
+            "host": str,
+            "pages": int,  # responses received (articles, listings, feeds, robots.txt, errors)
+            "articles_new": int,
+            "articles_revised": int,
+            "articles_unchanged": int,
+            "articles_duplicate": int,
+            "skipped": int,  # article requests not sent: already archived and not due
+            "revisited": int,  # archived articles fetched again because they were due
+            "dropped": str,  # JSON {reason: count}: pages and records not archived
+            "errors": str,  # JSON {kind: count}: HTTP errors, download and spider exceptions
+            "stats": str,  # JSON: the crawl's full Scrapy stats
+        },
+        pk="id",
+    )
+    db["crawls"].create_index(["started"])
+    db["crawls"].create_index(["outcome"])
+
+
+@migrations()
+def m102_warc_pointers(db: Database) -> None:
+    """Where the raw response each article (and each superseded revision) was parsed from
+    is kept: the WARC file, the byte offset of its record and the record's WARC-Record-ID."""
+    for table in ("articles", "revisions"):
+        db[table].add_column("warc_file", str)
+        db[table].add_column("warc_offset", int)
+        db[table].add_column("warc_record_id", str)
+
+
+@migrations()
+def m103_failed_urls(db: Database) -> None:
+    """Article URLs that were fetched but gave no archived article (an HTTP error, a page
+    that is not an article, a record dropped): an incremental crawl retries them with a
+    growing delay instead of every run."""
+    db["failed_urls"].create(
+        {
+            "url_key": str,
+            "url": str,
+            "reason": str,
+            "attempts": int,
+            "first_failed": str,
+            "last_failed": str,
+        },
+        pk="url_key",
+    )

@@ -20,7 +20,7 @@ from typing import Any, Iterable, Mapping
 from sqlite_utils import Database
 
 from archive import dedupe
-from archive.schema import REVISION_COLUMNS, apply_migrations, pending_migrations
+from archive.schema import RECORD_COLUMNS, REVISION_COLUMNS, apply_migrations, pending_migrations
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 
@@ -29,6 +29,8 @@ SAME_ARTICLE = "same_article"
 UNCHANGED = "unchanged"
 REVISED = "revised"
 DUPLICATE = "duplicate"
+# A re-parse (store(..., reparsed=True)) that changed only fields that make no revision.
+UPDATED = "updated"
 
 
 class ArchiveError(Exception):
@@ -64,10 +66,12 @@ def record_url_keys(record: Mapping[str, Any]) -> list[str]:
 
 @dataclass(frozen=True)
 class StoreResult:
-    outcome: str  # NEW, UNCHANGED, REVISED or DUPLICATE
+    outcome: str  # NEW, UNCHANGED, REVISED or DUPLICATE (UPDATED: a re-parse)
     article_id: int
     reason: str | None = None  # for duplicates: "same_text" or "near_duplicate"
     similarity: float | None = None
+    # Record fields a revision or re-parse changed ("title", "copyright", "related", ...).
+    changed: tuple[str, ...] = ()
 
 
 def utc_now() -> str:
@@ -116,6 +120,18 @@ def record_to_row(record: Mapping[str, Any]) -> dict[str, Any]:
         "site": record.get("site"),
         "extraction": _json(record.get("extraction")),
         "fetched_at": record.get("fetched_at"),
+        # The raw capture the record was parsed from (archive/warc.py), when kept.
+        **warc_columns(record.get("warc")),
+    }
+
+
+def warc_columns(pointer: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The WARC pointer columns for a {file, offset, record_id} pointer (all null if none)."""
+    pointer = pointer or {}
+    return {
+        "warc_file": pointer.get("file"),
+        "warc_offset": pointer.get("offset"),
+        "warc_record_id": pointer.get("record_id"),
     }
 
 
@@ -157,6 +173,9 @@ class Archive:
         self.batch_size = max(1, int(batch_size))
         self.readonly = readonly
         self._pending = 0
+        # What `store` stamps first_seen/last_seen with when given no `seen_at`; a crawl
+        # run at a fixed "now" (CRAWL_NOW, for tests and replays) replaces it.
+        self.clock = utc_now
         if readonly:
             if not self.path.exists():
                 raise ArchiveError(f"archive does not exist: {self.path}")
@@ -274,17 +293,24 @@ class Archive:
         return Decision(NEW, keys, bands=bands, content_hash=chash)
 
     def store(
-        self, record: Mapping[str, Any], decision: Decision | None = None, seen_at: str | None = None
+        self, record: Mapping[str, Any], decision: Decision | None = None, seen_at: str | None = None,
+        *, reparsed: bool = False,
     ) -> StoreResult:
         """Archive one extracted record as `decision` (made by `classify`, now if not given)
-        says; returns what became of it."""
-        seen_at = seen_at or utc_now()
+        says; returns what became of it.
+
+        `reparsed=True` (with a SAME_ARTICLE decision): the record is a new extraction of the
+        capture the article was parsed from, not a visit; see `_reparsed`."""
+        seen_at = seen_at or self.clock()
         self._begin_write()
         self.db.execute("SAVEPOINT store_record")
         try:
             if decision is None or (decision.kind == NEW and self._article_for_keys(decision.keys)):
                 decision = self.classify(record)
-            result = self._apply(record, decision, seen_at)
+            if reparsed and decision.kind == SAME_ARTICLE:
+                result = self._reparsed(decision.article_id, record, decision.keys, seen_at)
+            else:
+                result = self._apply(record, decision, seen_at)
         except BaseException:
             # Undo this record's partial writes only; the rest of the batch stays.
             self.db.execute("ROLLBACK TO SAVEPOINT store_record")
@@ -340,24 +366,71 @@ class Archive:
             self.db.execute("update articles set last_seen = ? where id = ?", [seen_at, article_id])
             self._write_related(article_id, record)
             return StoreResult(UNCHANGED, article_id)
-        self.db["revisions"].insert(
-            {
-                "article_id": article_id,
-                **{c: current.get(c) for c in REVISION_COLUMNS},
-                "content_hash": current.get("content_hash"),
-                "url": current.get("url"),
-                "fetched_at": current.get("fetched_at"),
-                "first_seen": current.get("first_seen"),
-                "superseded_at": seen_at,
-            }
-        )
+        self._insert_revision(current, seen_at)
         update = {k: v for k, v in row.items() if k != "url"}
         update["last_seen"] = seen_at
         self.db["articles"].update(article_id, update)
         self._write_related(article_id, record)
         self.db.execute("delete from minhash_bands where article_id = ?", [article_id])
         self._write_bands(article_id, dedupe.minhash_bands(row["body"] or ""))
-        return StoreResult(REVISED, article_id)
+        return StoreResult(REVISED, article_id, changed=tuple(changed))
+
+    def _insert_revision(self, current: Mapping[str, Any], superseded_at: str) -> None:
+        """Keep the article's current text (and the capture it came from) as a revision."""
+        self.db["revisions"].insert(
+            {
+                "article_id": current["id"],
+                **{c: current.get(c) for c in REVISION_COLUMNS},
+                "content_hash": current.get("content_hash"),
+                "url": current.get("url"),
+                "fetched_at": current.get("fetched_at"),
+                "first_seen": current.get("first_seen"),
+                "superseded_at": superseded_at,
+                "warc_file": current.get("warc_file"),
+                "warc_offset": current.get("warc_offset"),
+                "warc_record_id": current.get("warc_record_id"),
+            }
+        )
+
+    def _reparsed(self, article_id, record, keys, seen_at) -> StoreResult:
+        """A new extraction of the page the article was parsed from (`newsarchive reparse`).
+        Unlike a visit, every record field that differs is updated in place, not only the
+        text, and last_seen stays (the site was not visited). A change to a text column
+        (REVISION_COLUMNS) keeps the old text as a revision, as a visit would."""
+        current = next(self.db.query("select * from articles where id = ?", [article_id]))
+        self._add_urls(article_id, keys, record, seen_at)
+        row = record_to_row(record)
+        columns = [c for c in RECORD_COLUMNS if c != "url"]
+        changed = [c for c in columns if (current.get(c) or None) != (row.get(c) or None)]
+        old_related = [
+            (r[0], r[1], r[2])
+            for r in self.db.execute(
+                "select title, url, published from related where article_id = ? order by position", [article_id]
+            )
+        ]
+        new_related = [(e.get("title"), e.get("url"), e.get("published")) for e in record.get("related") or []]
+        heading_changed = "related_heading" in changed
+        fields = sorted(
+            {"copyright" if c.startswith("copyright_") else c for c in changed}
+            | ({"related"} if old_related != new_related else set())
+        )
+        if changed or (current.get("extraction") or None) != (row.get("extraction") or None):
+            revised = any(c in REVISION_COLUMNS for c in changed)
+            if revised:
+                self._insert_revision(current, seen_at)
+            update = {c: row[c] for c in changed}
+            update["extraction"] = row["extraction"]
+            update["content_hash"] = dedupe.content_hash(row["body"] or "")
+            self.db["articles"].update(article_id, update)
+            if "body" in changed:
+                self.db.execute("delete from minhash_bands where article_id = ?", [article_id])
+                self._write_bands(article_id, dedupe.minhash_bands(row["body"] or ""))
+        if old_related != new_related or heading_changed:
+            self._write_related(article_id, record)
+        if not fields:
+            return StoreResult(UNCHANGED, article_id)
+        outcome = REVISED if any(c in REVISION_COLUMNS for c in changed) else UPDATED
+        return StoreResult(outcome, article_id, changed=tuple(fields))
 
     def _write_bands(self, article_id: int, bands: list[tuple[int, int]] | None) -> None:
         if bands:

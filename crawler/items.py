@@ -25,5 +25,8 @@ class Article:
     # How each field was filled ({"title": "profile:ecns", "body": "trafilatura", ...}).
     extraction: dict[str, str] = field(default_factory=dict)
     fetched_at: str | None = None
+    # The raw capture the record was parsed from: {"file", "offset", "record_id"} of its
+    # WARC response record (crawler.middlewares.CaptureMiddleware), or None.
+    warc: dict[str, Any] | None = None
     # Set by the dedupe pipeline for the store pipeline (an archive.store.Decision).
     dedupe: Any = None

@@ -1,5 +1,18 @@
 """What every article spider shares: turning an article response into an Article item, and
-counting the pages that cannot be one."""
+counting the pages that cannot be one.
+
+The request meta convention every spider follows (crawler/spiders/*.py):
+
+- `meta={"article": True}` on every request for a page the spider will parse as an
+  article. Incremental crawling (crawler.middlewares.IncrementalMiddleware) checks these,
+  and only these, against the archive before they are sent: an article already archived
+  is not fetched again unless the revisit policy says it is due. Listing pages, section
+  pages, sitemaps, feeds and robots.txt carry no mark and are always fetched.
+- meta values must be JSON-able and callbacks must be methods of the spider, so a crawl
+  with JOBDIR can write its queue to disk and resume it.
+- `response.meta["warc"]` is set by the capture middleware: where the raw response was
+  written. `article_item` copies it into the item, and the store into the article's row.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +25,7 @@ from crawler.extraction import ExtractionError, extract_article
 from crawler.extraction.page import sniff_binary
 from crawler.items import Article
 
-ARTICLE_FIELDS = {f for f in Article.__dataclass_fields__ if f not in ("dedupe", "fetched_at")}
+ARTICLE_FIELDS = {f for f in Article.__dataclass_fields__ if f not in ("dedupe", "fetched_at", "warc")}
 
 
 def split_arg(value) -> list[str]:
@@ -61,7 +74,11 @@ class ArticleSpider(scrapy.Spider):
             return self._skip(response, exc.reason, str(exc))
         stats.inc_value("pages/extracted")
         fields = {k: v for k, v in record.items() if k in ARTICLE_FIELDS}
-        return Article(**fields, fetched_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+        return Article(
+            **fields,
+            fetched_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            warc=response.meta.get("warc") if response.request is not None else None,
+        )
 
     def _skip(self, response: Response, reason: str, message: str) -> None:
         self.crawler.stats.inc_value(f"pages/skipped/{reason}")

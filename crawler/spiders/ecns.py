@@ -26,8 +26,10 @@ class EcnsSpider(ArticleSpider):
 
     async def start(self):
         for url in self.start_urls:
-            callback = self.parse_article if ecns.is_article_url(url) else self.parse_listing
-            yield scrapy.Request(url, callback=callback)
+            if ecns.is_article_url(url):
+                yield scrapy.Request(url, callback=self.parse_article, meta={"article": True})
+            else:
+                yield scrapy.Request(url, callback=self.parse_listing)
 
     def parse_listing(self, response):
         stats = self.crawler.stats
@@ -43,7 +45,7 @@ class EcnsSpider(ArticleSpider):
             stats.inc_value("listing/no_article_links")
             self.logger.warning("Listing page with no article links: %s", response.url)
         for url in article_urls:
-            yield scrapy.Request(url, callback=self.parse_article)
+            yield scrapy.Request(url, callback=self.parse_article, meta={"article": True})
         if next_page:
             yield scrapy.Request(next_page, callback=self.parse_listing)
         if self.follow_sections:
@@ -57,4 +59,4 @@ class EcnsSpider(ArticleSpider):
         yield item
         for entry in item.related:
             if entry.get("url") and ecns.is_article_url(entry["url"]):
-                yield scrapy.Request(entry["url"], callback=self.parse_article)
+                yield scrapy.Request(entry["url"], callback=self.parse_article, meta={"article": True})

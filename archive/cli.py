@@ -1,26 +1,73 @@
 """`newsarchive` commands over the archive library: a thin click layer that turns library
-errors into one-line messages. `python -m archive` runs it too."""
+errors into one-line messages. `python -m archive` runs it too.
+
+search, show, stats and export open the archive read-only (they work on a read-only file
+too); `serve` starts Datasette with the project's metadata, templates and plugin."""
 
 from __future__ import annotations
 
+import csv
 import json
-import sqlite3
+import os
+import sys
+from contextlib import closing
+from pathlib import Path
+from typing import Any, Iterable
 
 import click
 
-from archive.store import Archive, ArchiveError
+from archive import search as lib
+from archive.store import ArchiveError
 
 ARCHIVE_OPTION = click.option(
     "--archive", "-d", "archive_path", default="archive.db", show_default=True,
     type=click.Path(dir_okay=False), envvar="NEWSARCHIVE_DB", help="The archive file.",
 )
+FORMAT_OPTIONS = (
+    click.option("--json", "as_json", is_flag=True, help="Output JSON."),
+    click.option("--csv", "as_csv", is_flag=True, help="Output CSV."),
+)
+FILTER_OPTIONS = (
+    click.option("--site", help="Only this site (registered domain: ecns.cn)."),
+    click.option("--source", help="Only this credited source (exact: Xinhua)."),
+    click.option("--author", help="Only articles with an author whose name contains this."),
+    click.option("--since", help="Published on or after: YYYY, YYYY-MM or YYYY-MM-DD."),
+    click.option("--until", help="Published on or before: YYYY, YYYY-MM or YYYY-MM-DD."),
+    click.option("--lang", "language", help="Only this language (BCP 47; zh also matches zh-CN)."),
+)
+DATASETTE_DIR = Path(__file__).resolve().parent.parent / "datasette"
 
 
-def open_archive(path: str, readonly: bool = True) -> Archive:
+def options(*decorators):
+    def apply(func):
+        for decorator in reversed(decorators):
+            func = decorator(func)
+        return func
+    return apply
+
+
+def open_archive(path: str):
+    """The archive opened read-only (works on read-only files and mounts), closed on exit."""
     try:
-        return Archive(path, readonly=readonly)
+        return closing(lib.connect(path))
     except ArchiveError as exc:
         raise click.ClickException(str(exc)) from exc
+
+
+def fail(exc: Exception) -> click.ClickException:
+    return click.ClickException(str(exc))
+
+
+def emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def emit_csv(rows: Iterable[dict[str, Any]], fields: list[str]) -> None:
+    writer = csv.DictWriter(click.get_text_stream("stdout"), fieldnames=fields, extrasaction="ignore")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict)) else v
+                         for k, v in row.items()})
 
 
 @click.group()
@@ -32,31 +79,220 @@ def cli() -> None:
 @cli.command()
 @ARCHIVE_OPTION
 @click.argument("query")
-@click.option("--limit", default=20, show_default=True)
-def search(archive_path: str, query: str, limit: int) -> None:
-    """Full-text search over titles and bodies, best matches first."""
-    with open_archive(archive_path) as archive:
+@options(*FILTER_OPTIONS, *FORMAT_OPTIONS)
+@click.option("--limit", default=lib.DEFAULT_LIMIT, show_default=True, type=click.IntRange(1, lib.MAX_LIMIT),
+              help="Results per page.")
+@click.option("--page", default=1, show_default=True, type=click.IntRange(1), help="Page of results.")
+def search(archive_path, query, site, source, author, since, until, language, as_json, as_csv, limit, page) -> None:
+    """Full-text search over titles and bodies, best matches first, with a snippet.
+
+    QUERY is words (all must match; "reported" also finds "reports"), "a phrase", prefix*,
+    OR / NOT / ( ), NEAR(a b, 5), title:word. Chinese, Japanese or Korean text is searched
+    by substring (trigram index)."""
+    filters = lib.Filters(site=site, source=source, author=author, since=since, until=until, language=language)
+    color = not (as_json or as_csv) and sys.stdout.isatty()
+    marks = ("\x1b[1;33m", "\x1b[0m") if color else ("[", "]")
+    with open_archive(archive_path) as db:
         try:
-            rows = list(
-                archive.db["articles"].search(query, columns=["id", "title", "url", "published", "source"], limit=limit)
-            )
-        except sqlite3.OperationalError as exc:
-            raise click.ClickException(f"bad search query {query!r}: {exc}") from exc
-    for row in rows:
-        click.echo(json.dumps(row, ensure_ascii=False))
+            result = lib.search(db, query, filters=filters, limit=limit, offset=(page - 1) * limit,
+                                highlight=marks)
+        except lib.SearchError as exc:
+            raise fail(exc) from None
+    if as_json:
+        emit_json(result.as_dict())
+        return
+    if as_csv:
+        emit_csv((vars(h) for h in result.hits),
+                 ["id", "score", "title", "url", "published", "site", "source", "language", "authors", "snippet"])
+        return
+    for n, hit in enumerate(result.hits, start=result.offset + 1):
+        meta = ", ".join(x for x in (hit.published and hit.published[:10], hit.site, hit.source) if x)
+        click.echo(f"{n:>3}. {click.style(hit.title, bold=True) if color else hit.title}  (id {hit.id}; {meta})")
+        click.echo(f"     {hit.url}")
+        if hit.snippet:
+            click.echo(f"     {hit.snippet}")
+    click.echo(describe(result))
+
+
+def describe(result: lib.SearchResult) -> str:
+    total = f"{result.total:,}" if result.total_exact else f"over {result.total - 1:,}"
+    if not result.hits:
+        line = f"no matches for {result.query!r}" if not result.total else f"no results on this page ({total} matches)"
+    else:
+        line = f"-- {result.offset + 1}-{result.offset + len(result.hits)} of {total} matches"
+        if result.window_full:
+            line += f", ranked among the {result.window:,} most recently archived"
+        if result.offset + len(result.hits) < min(result.total, result.window):
+            line += f"; next: --page {result.offset // result.limit + 2}"
+    for note in result.notes:
+        line += f"\n-- {note}"
+    return line
 
 
 @cli.command()
 @ARCHIVE_OPTION
 @click.argument("article")
-def show(archive_path: str, article: str) -> None:
-    """The full record of an article, by id or URL."""
-    with open_archive(archive_path) as archive:
-        article_id = int(article) if article.isdigit() else archive.article_id_for_url(article)
-        record = archive.get_article(article_id) if article_id is not None else None
-    if record is None:
-        raise click.ClickException(f"no article {article!r} in {archive_path}")
-    click.echo(json.dumps(record, ensure_ascii=False, indent=2))
+@click.option("--diff", "diff_range", metavar="A..B",
+              help="Unified diff between two versions (1 is the oldest; 'current' the newest): 1..2, 1..current.")
+@click.option("--json", "as_json", is_flag=True, help="Output JSON (the default is readable text).")
+def show(archive_path, article, diff_range, as_json) -> None:
+    """An article by id or URL: its record, related list, versions; or a diff of two versions."""
+    with open_archive(archive_path) as db:
+        try:
+            record = lib.get_article(db, article)
+            if diff_range:
+                count = len(record["versions"])
+                a, b = lib.parse_version_range(diff_range, count)
+                diff = lib.diff_versions(db, record["id"], a, b)
+        except lib.SearchError as exc:
+            raise fail(exc) from None
+    if diff_range:
+        if as_json:
+            emit_json({"id": record["id"], "from": a, "to": b, "diff": diff})
+        else:
+            click.echo(diff or f"versions {a} and {b} are the same")
+        return
+    if as_json:
+        emit_json(record)
+        return
+    click.echo(render_record(record))
+
+
+def render_record(record: dict[str, Any]) -> str:
+    lines = [record["title"] or "", "=" * min(78, max(8, len(record["title"] or "")))]
+    for name in ("id", "url", "canonical_url", "published", "updated", "source", "authors", "editor", "language",
+                 "site", "first_seen", "last_seen"):
+        value = record.get(name)
+        if value in (None, "", []):
+            continue
+        lines.append(f"{name + ':':<15}{', '.join(value) if isinstance(value, list) else value}")
+    if record.get("copyright"):
+        lines.append(f"{'copyright:':<15}{record['copyright'].get('text')}")
+    lines += ["", record.get("body") or "", ""]
+    if record.get("related"):
+        lines.append(f"{record.get('related_heading') or 'Related'}:")
+        lines += [f"  {n}. {r['title'] or '(no title)'}  {r['url']}" + (f"  ({r['published']})" if r.get("published") else "")
+                  for n, r in enumerate(record["related"], 1)]
+        lines.append("")
+    versions = record.get("versions") or []
+    lines.append(f"versions: {len(versions)}" + (" (show --diff 1..current for the changes)" if len(versions) > 1 else ""))
+    for v in versions:
+        when = "current" if v["current"] else f"superseded {v.get('superseded_at')}"
+        lines.append(f"  {v['version']}. {when}: {v.get('title')}")
+    if len(record.get("urls") or []) > 1:
+        lines.append("also archived under: " + ", ".join(u for u in record["urls"] if u != record["url"]))
+    for d in record.get("duplicates") or []:
+        lines.append(f"duplicate ({d['reason']}, {d['similarity']}): {d['url']}")
+    return "\n".join(lines)
+
+
+@cli.command()
+@ARCHIVE_OPTION
+@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@click.option("--top", default=20, show_default=True, type=click.IntRange(1), help="Rows per table.")
+def stats(archive_path, as_json, top) -> None:
+    """Articles per site and source, per month; field fill rates per site; duplicates, revisions."""
+    with open_archive(archive_path) as db:
+        data = lib.stats(db, top=top)
+    if as_json:
+        emit_json(data)
+        return
+    click.echo("  ".join(f"{k}: {v:,}" for k, v in data["totals"].items()))
+    sections = [
+        ("articles per site and source", data["per_site_source"]),
+        ("articles per month", data["per_month"]),
+        ("field fill rates per site (share of its articles with the field)", data["fill_rates"]),
+        ("duplicates", data["duplicates"]),
+        ("most revised", data["most_revised"]),
+    ]
+    for heading, rows in sections:
+        click.echo(f"\n{heading}:")
+        click.echo(table(rows) if rows else "  (none)")
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    names = list(rows[0])
+    cells = [[("" if r[n] is None else f"{r[n]:.0%}" if isinstance(r[n], float) else str(r[n])) for n in names]
+             for r in rows]
+    widths = [min(50, max(len(n), *(len(c[i]) for c in cells))) for i, n in enumerate(names)]
+    out = ["  " + "  ".join(n.ljust(w) for n, w in zip(names, widths))]
+    out += ["  " + "  ".join(c[:w].ljust(w) for c, w in zip(row, widths)) for row in cells]
+    return "\n".join(out)
+
+
+@cli.command()
+@ARCHIVE_OPTION
+@click.argument("query", required=False)
+@options(*FILTER_OPTIONS)
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), help="File to write (default: stdout).")
+@click.option("--limit", type=click.IntRange(1), help="At most this many articles.")
+def export(archive_path, query, site, source, author, since, until, language, fmt, output, limit) -> None:
+    """Every article matching QUERY (all, without one) and the filters, as JSON Lines or CSV.
+
+    For pandas: pd.read_json("out.jsonl", lines=True) or pd.read_csv("out.csv")."""
+    filters = lib.Filters(site=site, source=source, author=author, since=since, until=until, language=language)
+    with open_archive(archive_path) as db:
+        try:
+            records = lib.export_records(db, query, filters=filters, limit=limit)
+            first = next(records, None)
+        except lib.SearchError as exc:
+            raise fail(exc) from None
+        stream = open(output, "w", encoding="utf-8", newline="") if output else click.get_text_stream("stdout")
+        count = 0
+        try:
+            if fmt == "csv":
+                writer = csv.DictWriter(stream, fieldnames=list(lib.EXPORT_FIELDS))
+                writer.writeheader()
+            for record in _chain(first, records):
+                count += 1
+                if fmt == "csv":
+                    writer.writerow({k: json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict)) else v
+                                     for k, v in record.items()})
+                else:
+                    stream.write(json.dumps(record, ensure_ascii=False) + "\n")
+        except lib.SearchError as exc:
+            raise fail(exc) from None
+        finally:
+            if output:
+                stream.close()
+    if output:
+        click.echo(f"{count:,} articles written to {output}", err=True)
+
+
+def _chain(first, rest):
+    if first is None:
+        return
+    yield first
+    yield from rest
+
+
+@cli.command()
+@ARCHIVE_OPTION
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8001, show_default=True, type=int)
+@click.option("--open", "open_browser", is_flag=True, help="Open a browser on it.")
+def serve(archive_path, host, port, open_browser) -> None:
+    """Browse and search the archive in Datasette (with the project's metadata and templates)."""
+    if not Path(archive_path).exists():
+        raise click.ClickException(f"archive does not exist: {archive_path}")
+    args = datasette_args(archive_path, host=host, port=port)
+    if open_browser:
+        args.append("--open")
+    os.execvp(args[0], args)
+
+
+def datasette_args(archive_path: str, host: str = "127.0.0.1", port: int = 8001) -> list[str]:
+    """The `datasette` command line serving `archive_path` with the project's configuration."""
+    return [
+        sys.executable, "-m", "datasette", "serve", str(archive_path),
+        "--metadata", str(DATASETTE_DIR / "metadata.yml"),
+        "--template-dir", str(DATASETTE_DIR / "templates"),
+        "--plugins-dir", str(DATASETTE_DIR / "plugins"),
+        "--setting", "truncate_cells_html", "160",
+        "--setting", "sql_time_limit_ms", "3000",
+        "--host", host, "--port", str(port),
+    ]
 
 
 # -- crawl runs (archive/crawls.py) ------------------------------------------------------------

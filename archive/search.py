@@ -1,0 +1,839 @@
+"""Finding and reading articles in the archive: the library behind `newsarchive search`,
+`show`, `stats` and `export`, the Datasette plugin and the search benchmark.
+
+Two full-text indexes, chosen by the query's script:
+
+- `articles_fts` (words, Porter stemming: "reported" finds "reports"), for queries in
+  Latin and other space-separated scripts, with FTS5's syntax: phrases ("science park"),
+  prefixes (zhongguan*), AND / OR / NOT, NEAR(a b, 5), column filters (title: ...);
+- `articles_trigram` (every three characters; detail=none), for queries holding CJK text,
+  which has no spaces between words. A term of three characters is one trigram; a longer
+  one is all of its trigrams, then checked against the text; a two-character term (most
+  Chinese words) is every indexed trigram that starts with it; a one-character term is
+  found by scanning the text, newest articles first.
+
+Ranking (BM25, headline words count five times) is done over a bounded window: the
+`candidates` most recently archived matches (rowid order, which FTS5 walks without
+scoring). A rare word's matches all fit in the window, so its ranking is exact; a word in
+a third of the archive is ranked among its newest 2,000 matches instead of scoring 300,000.
+`SearchResult.window_full` says when that happened.
+
+Everything raises a `SearchError` subclass with a one-line message for the user.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import re
+import sqlite3
+from dataclasses import asdict, dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+from urllib.parse import quote
+
+from sqlite_utils import Database
+
+from archive import dedupe
+from archive.schema import CJK_CLASS, pending_migrations
+from archive.store import ArchiveError, check_archive_path, row_to_record
+
+MAX_QUERY_CHARS = 1000
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 1000
+# Ranked window: matches scored by BM25 at most, newest first.
+DEFAULT_CANDIDATES = 2000
+# Two-character CJK terms: at most this many indexed trigrams start with one, or it is scanned.
+MAX_EXPANSIONS = 4000
+# A filtered search walks the filter's index instead of the full-text matches when the
+# filter leaves at most this many articles.
+SELECTIVE_FILTER_ROWS = 20_000
+# Site and date filters allowing up to this many articles bound the ids a search walks.
+SCOPE_CAP = 200_000
+# ... and the full-text expression matches at least this many.
+COMMON_MATCHES = 5000
+# BM25 weight of a headline word against a body word (archive.schema sets the same for `rank`).
+TITLE_WEIGHT = 5.0
+# Results are exact counts up to this many matches, "at least" beyond.
+COUNT_CAP = 100_000
+SNIPPET_TOKENS = 16
+SNIPPET_CHARS = 90
+
+NO_TRIGRAM = "\ue000" * 3
+_CJK = re.compile(CJK_CLASS)
+_TOKEN = re.compile(r'"(?:[^"]|"")*"\*?|[()]|[^\s()"]+|"')
+_BAREWORD = re.compile(r"^[\w\x1a\u0080-\U0010ffff]+$")
+_WORDISH = re.compile(r"\w")
+_COLUMN = re.compile(r"^(title|body):(.*)$", re.S)
+OPERATORS = ("AND", "OR", "NOT")
+
+
+class SearchError(Exception):
+    """A search or lookup the archive cannot answer; the message is meant for the user."""
+
+
+class QuerySyntaxError(SearchError):
+    pass
+
+
+class EmptyQueryError(QuerySyntaxError):
+    pass
+
+
+class QueryTooLongError(QuerySyntaxError):
+    pass
+
+
+class BadFilterError(SearchError):
+    pass
+
+
+class ArticleNotFoundError(SearchError):
+    pass
+
+
+class VersionNotFoundError(SearchError):
+    pass
+
+
+# -- opening ---------------------------------------------------------------------------
+
+
+def connect(path: str | os.PathLike) -> Database:
+    """Open an archive for reading only, also when the file, its directory or its mount is
+    read-only (SQLite then cannot make the WAL's shared-memory file: the archive is opened
+    as immutable, which is safe because nothing can be writing it). Raises ArchiveError for
+    a missing file, a file that is not SQLite, or an archive whose schema needs migrating."""
+    path = check_archive_path(path)
+    if not path.exists():
+        raise ArchiveError(f"archive does not exist: {path}")
+    uri = "file:" + quote(str(path.resolve()))
+    writable = os.access(path, os.W_OK) and os.access(path.resolve().parent, os.W_OK)
+    try:
+        conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, check_same_thread=False)
+        conn.execute("select count(*) from sqlite_master").fetchone()
+    except sqlite3.OperationalError as exc:
+        if writable and "readonly" not in str(exc) and "unable to open" not in str(exc):
+            raise ArchiveError(f"cannot open archive {path}: {exc}") from exc
+        conn = sqlite3.connect(f"{uri}?immutable=1", uri=True, check_same_thread=False)
+    except sqlite3.DatabaseError as exc:
+        raise ArchiveError(f"cannot open archive {path}: {exc}") from exc
+    db = Database(conn)
+    try:
+        pending = pending_migrations(db)
+    except sqlite3.DatabaseError as exc:
+        raise ArchiveError(f"cannot read archive {path}: {exc}") from exc
+    if pending:
+        raise ArchiveError(
+            f"archive {path} was written by an older version and needs migrating ({len(pending)} "
+            "pending); open it once with write access (a crawl does)"
+        )
+    return db
+
+
+# -- queries -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Term:
+    text: str  # the literal, unquoted
+    prefix: bool = False  # `word*`
+    initial: bool = False  # `^word`
+
+
+@dataclass
+class ParsedQuery:
+    """A user's query made safe for FTS5: stray punctuation quoted or dropped, operators kept."""
+
+    text: str
+    parts: list[Any]  # Term, or an operator / syntax string: AND OR NOT NEAR ( ) , N title: body:
+    index: str = "words"  # "words" or "trigram"
+
+    @property
+    def terms(self) -> list[Term]:
+        return [p for p in self.parts if isinstance(p, Term)]
+
+    @property
+    def only_and(self) -> bool:
+        return all(isinstance(p, Term) or p == "AND" for p in self.parts)
+
+
+def _quote(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+def parse_query(query: str) -> ParsedQuery:
+    """Split a query into terms and FTS5 operators; choose the index by its script.
+
+    Raises EmptyQueryError, QueryTooLongError or QuerySyntaxError (unbalanced quotes)."""
+    if query is None or not query.strip():
+        raise EmptyQueryError("empty search query: give one or more words")
+    if len(query) > MAX_QUERY_CHARS:
+        raise QueryTooLongError(f"search query too long: {len(query):,} characters, at most {MAX_QUERY_CHARS:,}")
+    parts: list[Any] = []
+    near_depth = 0
+    depth = 0
+    tokens = _TOKEN.findall(query)
+    for i, token in enumerate(tokens):
+        if token == '"':
+            raise QuerySyntaxError('unbalanced double quote in search query: close the phrase, e.g. "science park"')
+        if token.startswith('"'):
+            prefix = token.endswith("*")
+            inner = token[1:-2 if prefix else -1].replace('""', '"')
+            if _WORDISH.search(inner):
+                parts.append(Term(inner, prefix=prefix))
+            continue
+        if token == "(":
+            depth += 1
+            if parts and parts[-1] == "NEAR":
+                near_depth = depth
+            parts.append(token)
+            continue
+        if token == ")":
+            if near_depth == depth:
+                near_depth = 0
+            depth -= 1
+            parts.append(token)
+            continue
+        if token in OPERATORS:
+            parts.append(token)
+            continue
+        if token == "NEAR" and i + 1 < len(tokens) and tokens[i + 1] == "(":
+            parts.append("NEAR")
+            continue
+        if near_depth and re.fullmatch(r",?\d*", token):
+            if token.startswith(","):
+                parts.append(",")
+            if token.strip(","):
+                parts.append(token.strip(","))
+            continue
+        column = _COLUMN.match(token)
+        if column:
+            parts.append(column.group(1) + ":")
+            token = column.group(2)
+            if not token:
+                continue
+        initial = token.startswith("^")
+        prefix = token.endswith("*")
+        word = token[1 if initial else 0: -1 if prefix else None]
+        if near_depth and word.endswith(","):
+            word = word.rstrip(",")
+            if _WORDISH.search(word):
+                parts.append(Term(word, prefix=prefix, initial=initial))
+            parts.append(",")
+            continue
+        if _WORDISH.search(word):
+            parts.append(Term(word, prefix=prefix, initial=initial))
+    if not any(isinstance(p, Term) for p in parts):
+        if any(p in OPERATORS + ("NEAR",) for p in parts):
+            raise QuerySyntaxError(
+                f"search query {query!r} has an operator but no words: AND, OR and NOT go between words; "
+                'quote them to search for the words themselves ("and")'
+            )
+        raise EmptyQueryError(f"search query {query!r} has no words to search for")
+    index = "trigram" if _CJK.search(query) else "words"
+    return ParsedQuery(query, parts, index)
+
+
+def words_expression(parsed: ParsedQuery) -> str:
+    """The FTS5 expression for the word index."""
+    out = []
+    for part in parsed.parts:
+        if isinstance(part, Term):
+            text = part.text if _BAREWORD.match(part.text) and part.text not in OPERATORS + ("NEAR",) else _quote(part.text)
+            out.append(("^" if part.initial else "") + text + ("*" if part.prefix else ""))
+        else:
+            out.append(part)
+    return " ".join(out).replace("( ", "(").replace(" )", ")").replace(" ,", ",")
+
+
+def _trigrams(text: str) -> list[str]:
+    text = text.lower()
+    return list(dict.fromkeys(text[i:i + 3] for i in range(len(text) - 2)))
+
+
+# -- filters -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Filters:
+    site: str | None = None
+    source: str | None = None
+    author: str | None = None
+    since: str | None = None  # YYYY, YYYY-MM or YYYY-MM-DD, inclusive
+    until: str | None = None  # same, inclusive
+    language: str | None = None  # "zh" also matches "zh-CN"
+
+    def __bool__(self) -> bool:
+        return any(v for v in asdict(self).values())
+
+
+def _parse_day(value: str, *, end: bool) -> str:
+    """The first day of YYYY / YYYY-MM / YYYY-MM-DD, or the day after its last with end=True."""
+    value = value.strip()
+    try:
+        if re.fullmatch(r"\d{4}", value):
+            first = date(int(value), 1, 1)
+            after = date(int(value) + 1, 1, 1)
+        elif re.fullmatch(r"\d{4}-\d{2}", value):
+            first = date.fromisoformat(value + "-01")
+            after = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+        else:
+            first = date.fromisoformat(value[:10])
+            if len(value) > 10 and not re.fullmatch(r"T[\d:.]*([+-]\d\d:\d\d|Z)?", value[10:]):
+                raise ValueError
+            after = first + timedelta(days=1)
+    except ValueError:
+        raise BadFilterError(f"bad date {value!r}: use YYYY, YYYY-MM or YYYY-MM-DD") from None
+    return (after if end else first).isoformat()
+
+
+def filter_sql(filters: Filters | None, alias: str = "a") -> tuple[str, list[Any]]:
+    """SQL conditions (joined with AND, or "") and their parameters for `filters`."""
+    if not filters:
+        return "", []
+    clauses, params = [], []
+    if filters.site:
+        clauses.append(f"{alias}.site = ?")
+        params.append(filters.site.lower().removeprefix("www."))
+    if filters.source:
+        clauses.append(f"{alias}.source = ?")
+        params.append(filters.source)
+    if filters.author:
+        clauses.append(f"exists (select 1 from json_each({alias}.authors) where value like ? escape '\\')")
+        params.append("%" + _like_escape(filters.author) + "%")
+    if filters.since:
+        clauses.append(f"{alias}.published >= ?")
+        params.append(_parse_day(filters.since, end=False))
+    if filters.until:
+        clauses.append(f"{alias}.published < ?")
+        params.append(_parse_day(filters.until, end=True))
+    if filters.since and filters.until and params[-2] >= params[-1]:
+        raise BadFilterError(f"--since {filters.since} is after --until {filters.until}")
+    if filters.language:
+        clauses.append(f"({alias}.language = ? or {alias}.language like ? escape '\\')")
+        params += [filters.language, _like_escape(filters.language) + "-%"]
+    return " and ".join(clauses), params
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+# -- search ------------------------------------------------------------------------------
+
+
+@dataclass
+class Hit:
+    id: int
+    url: str
+    title: str
+    published: str | None
+    site: str
+    source: str | None
+    language: str | None
+    authors: list[str]
+    score: float
+    snippet: str
+
+
+@dataclass
+class SearchResult:
+    query: str
+    index: str  # "words", "trigram" or "scan"
+    hits: list[Hit]
+    total: int  # matches (at least this many when not total_exact)
+    total_exact: bool
+    offset: int
+    limit: int
+    window: int  # how many matches were ranked
+    window_full: bool  # True: more matches than the window; the newest `window` were ranked
+    notes: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class _Plan:
+    table: str
+    expression: str | None  # FTS5 MATCH expression, or None: scan articles
+    verify: list[str]  # literals every hit must contain (lowercased), checked in SQL
+    bm25: bool  # rank by the FTS table's BM25, else by term counts in Python
+    notes: list[str]
+    terms: list[str] = field(default_factory=list)  # to mark in snippets
+
+
+def _plan(db, parsed: ParsedQuery) -> _Plan:
+    plan = _plan_index(db, parsed)
+    plan.terms = [t.text for t in parsed.terms]
+    return plan
+
+
+def _plan_index(db, parsed: ParsedQuery) -> _Plan:
+    if parsed.index == "words":
+        return _Plan("articles_fts", words_expression(parsed), [], True, [])
+    notes: list[str] = []
+    unsupported = {"NEAR", "title:", "body:"} & {p for p in parsed.parts if isinstance(p, str)}
+    if unsupported:
+        raise QuerySyntaxError(
+            f"{sorted(unsupported)[0].rstrip(':')} is not available for queries in Chinese, Japanese or Korean; "
+            "use words, phrases, AND, OR, NOT and parentheses"
+        )
+    short = [t.text for t in parsed.terms if len(t.text) < 3]
+    if short and not parsed.only_and:
+        raise QuerySyntaxError(
+            f"term {short[0]!r} is shorter than 3 characters: such terms can only be combined with AND "
+            "(write a longer term to use OR / NOT)"
+        )
+    out: list[str] = []
+    indexed = 0
+    verify: list[str] = []
+    for part in parsed.parts:
+        if not isinstance(part, Term):
+            out.append(part)
+            continue
+        text = part.text.lower()
+        if len(text) >= 3:
+            grams = _trigrams(text)
+            out.append("(" + " ".join(_quote(g) for g in grams) + ")" if len(grams) > 1 else _quote(grams[0]))
+            indexed += 1
+            if len(text) > 3 and parsed.only_and:
+                verify.append(text)
+            continue
+        verify.append(text)
+        expansions = _expansions(db, text) if len(text) == 2 else None
+        if expansions:
+            out.append("(" + " OR ".join(_quote(g) for g in expansions) + ")")
+            indexed += 1
+        elif expansions == []:
+            # No indexed trigram starts with it: no article holds it (but at the very end of
+            # a title or body); a trigram of private-use characters matches nothing.
+            out.append(_quote(NO_TRIGRAM))
+            indexed += 1
+    bm25 = not short
+    if short:
+        notes.append(
+            "terms shorter than 3 characters are matched as text and ranked by how often they occur"
+        )
+    if not indexed:
+        return _Plan("articles", None, verify, False, notes + ["searched by scanning the text, newest first"])
+    # FTS5 wants an explicit AND between parenthesised groups.
+    joined: list[str] = []
+    for item in out:
+        if joined and joined[-1] not in OPERATORS + ("(",) and item not in OPERATORS + (")",):
+            joined.append("AND")
+        joined.append(item)
+    return _Plan("articles_trigram", " ".join(joined).replace("( ", "(").replace(" )", ")"), verify, bm25, notes)
+
+
+def _expansions(db, text: str) -> list[str] | None:
+    """The indexed trigrams starting with a two-character term, or None if too many."""
+    rows = db.execute(
+        "select term from articles_trigram_vocab where term >= ? and term < ? limit ?",
+        [text, text + "\U0010ffff", MAX_EXPANSIONS + 1],
+    ).fetchall()
+    return None if len(rows) > MAX_EXPANSIONS else [r[0] for r in rows]
+
+
+def _connection(db) -> sqlite3.Connection:
+    return db.conn if hasattr(db, "conn") else db
+
+
+def search(
+    db,
+    query: str,
+    *,
+    filters: Filters | None = None,
+    limit: int = DEFAULT_LIMIT,
+    offset: int = 0,
+    candidates: int = DEFAULT_CANDIDATES,
+    highlight: tuple[str, str] = ("[", "]"),
+    snippets: bool = True,
+) -> SearchResult:
+    """Ranked full-text search. `db` is a sqlite_utils Database or sqlite3 Connection.
+
+    Raises QuerySyntaxError (and its EmptyQueryError, QueryTooLongError) or BadFilterError."""
+    conn = _connection(db)
+    parsed = parse_query(query)
+    if not 1 <= limit <= MAX_LIMIT:
+        raise BadFilterError(f"limit must be between 1 and {MAX_LIMIT}")
+    if offset < 0:
+        raise BadFilterError("offset must not be negative")
+    candidates = max(candidates, offset + limit)
+    where, params = filter_sql(filters)
+    try:
+        plan = _plan(conn, parsed)
+        if plan.expression is None:
+            ranked, total, exact, full = _scan(conn, plan, where, params, candidates)
+        else:
+            ranked, total, exact, full = _ranked(conn, plan, where, params, candidates, filters)
+    except sqlite3.OperationalError as exc:
+        raise _query_error(query, exc) from None
+    page = ranked[offset: offset + limit]
+    hits = _hits(conn, page, plan, highlight, snippets)
+    return SearchResult(
+        query=query, index=plan.table.replace("articles_fts", "words").replace("articles_trigram", "trigram")
+        .replace("articles", "scan"), hits=hits, total=total, total_exact=exact, offset=offset, limit=limit,
+        window=min(len(ranked), candidates), window_full=full, notes=plan.notes,
+    )
+
+
+def _query_error(query: str, exc: sqlite3.OperationalError) -> QuerySyntaxError:
+    message = str(exc).removeprefix("fts5: ")
+    if "no such column" in message:
+        column = message.split(":", 1)[-1].strip()
+        return QuerySyntaxError(f"bad search query: {column!r} is not a column (title: or body: are); "
+                                "quote a phrase holding a colon")
+    if "syntax error" in message:
+        return QuerySyntaxError(
+            f"bad search query: {message}; AND, OR, NOT need words on both sides, "
+            'quote them to search for the words themselves ("and")'
+        )
+    if "unknown special query" in message:
+        return QuerySyntaxError("bad search query: a query cannot start with '*'")
+    return QuerySyntaxError(f"bad search query {query!r}: {message}")
+
+
+def _verify_sql(plan: _Plan, alias: str = "a") -> tuple[str, list[str]]:
+    clauses = [f"(instr(lower({alias}.title), ?) or instr(lower({alias}.body), ?))" for _ in plan.verify]
+    return " and ".join(clauses), [v for v in plan.verify for _ in (0, 1)]
+
+
+def _ranked(conn, plan: _Plan, where: str, params: list, candidates: int, filters: Filters | None):
+    """(rowid, score) best first, total, total exact?, window full?
+
+    First the candidates, rowids only (cheap: FTS5 walks its doclists without scoring):
+    the newest `candidates` matches that pass the filters, found by walking the matches
+    newest first and looking each up in `articles`, or -- for a common word and a
+    selective site filter -- by walking the site's index and looking each up in the
+    full-text index. Then BM25 for those candidates only, in one pass over their rowid
+    range (a bm25() call per rowid lookup would recount each term's documents every time)."""
+    t = plan.table
+    verify, vparams = _verify_sql(plan)
+    conditions = " and ".join(c for c in (where, verify) if c)
+    args = [plan.expression] + params + vparams
+    if not conditions:
+        base = f"from {t} f where {t} match ?"
+    else:
+        source, bounds = f"{t} f cross join articles a", ""
+        scope = _indexed_scope(conn, filters) if filters else None
+        if scope:
+            rows, low, high = scope
+            if rows == 0:
+                return [], 0, True, False
+            if rows <= SELECTIVE_FILTER_ROWS and _common(conn, plan):
+                source = f"articles a cross join {t} f"
+            elif low is not None:
+                # The articles the site / date filters allow lie within these ids: the walk
+                # over the matches starts and stops there.
+                bounds = f" and f.rowid between {int(low)} and {int(high)}"
+        base = f"from {source} where {t} match ?{bounds} and a.id = f.rowid and {conditions}"
+    ids = [r[0] for r in conn.execute(f"select f.rowid {base} order by f.rowid desc limit ?", args + [candidates + 1])]
+    full = len(ids) > candidates
+    ids = ids[:candidates]
+    if not ids:
+        return [], 0, True, False
+    if plan.bm25:
+        rows = conn.execute(
+            f"select f.rowid, bm25({t}, {TITLE_WEIGHT}, 1.0) as score from {t} f where {t} match ? "
+            "and f.rowid between ? and ? and +f.rowid in (select value from json_each(?)) order by score, f.rowid desc",
+            [plan.expression, min(ids), max(ids), json.dumps(ids)],
+        ).fetchall()
+    else:
+        rows = _python_scores(conn, ids, plan.verify)
+    if full:
+        count = conn.execute(f"select count(*) from (select 1 {base} limit {COUNT_CAP})", args).fetchone()[0]
+        return rows, count, count < COUNT_CAP, True
+    return rows, len(rows), True, False
+
+
+def _common(conn, plan: _Plan) -> bool:
+    """Whether the full-text expression alone matches many articles (a cheap, capped count)."""
+    return conn.execute(
+        f"select count(*) from (select rowid from {plan.table} where {plan.table} match ? limit {COMMON_MATCHES})",
+        [plan.expression],
+    ).fetchone()[0] >= COMMON_MATCHES
+
+
+def _indexed_scope(conn, filters: Filters) -> tuple[int, int | None, int | None] | None:
+    """For the indexed filters (site, since, until): how many articles they allow (up to
+    SCOPE_CAP) and, below that cap, the lowest and highest id among them; None without such
+    filters."""
+    where, params = filter_sql(Filters(site=filters.site, since=filters.since, until=filters.until))
+    if not where:
+        return None
+    rows, low, high = conn.execute(
+        f"select count(*), min(id), max(id) from (select a.id from articles a where {where} limit {SCOPE_CAP + 1})",
+        params,
+    ).fetchone()
+    return (rows, None, None) if rows > SCOPE_CAP else (rows, low, high)
+
+
+def _scan(conn, plan: _Plan, where: str, params: list, candidates: int):
+    """Terms no index can find: the newest `candidates` articles holding them all."""
+    verify, vparams = _verify_sql(plan)
+    conditions = " and ".join(c for c in (where, verify) if c)
+    ids = [r[0] for r in conn.execute(
+        f"select a.id from articles a where {conditions} order by a.id desc limit ?", params + vparams + [candidates + 1]
+    )]
+    full = len(ids) > candidates
+    ids = ids[:candidates]
+    return _python_scores(conn, ids, plan.verify), len(ids), not full, full
+
+
+def _python_scores(conn, ids: Sequence[int], terms: Sequence[str]) -> list[tuple[int, float]]:
+    """Rank by occurrences (headline five times), per thousand characters; negative like bm25."""
+    scored = []
+    for chunk_start in range(0, len(ids), 500):
+        chunk = ids[chunk_start: chunk_start + 500]
+        marks = ",".join("?" * len(chunk))
+        for rowid, title, body in conn.execute(f"select id, title, body from articles where id in ({marks})", chunk):
+            title, body = (title or "").lower(), (body or "").lower()
+            score = sum(5 * title.count(t) + body.count(t) for t in terms) * 1000 / (len(body) + 200)
+            scored.append((rowid, -score))
+    scored.sort(key=lambda r: (r[1], -r[0]))
+    return scored
+
+
+def _hits(conn, page, plan: _Plan, highlight, snippets: bool) -> list[Hit]:
+    if not page:
+        return []
+    ids = [r[0] for r in page]
+    rows = {
+        r[0]: r
+        for r in conn.execute(
+            "select id, url, title, published, site, source, language, authors, body from articles "
+            f"where id in ({','.join('?' * len(ids))})", ids,
+        )
+    }
+    hits = []
+    for rowid, score in page:
+        r = rows.get(rowid)
+        if r is None:  # deleted while we searched
+            continue
+        snippet = ""
+        if snippets:
+            snippet = _fts_snippet(conn, rowid, plan, highlight) if plan.table == "articles_fts" else None
+            if not snippet:
+                snippet = text_snippet(r[8] or "", plan.terms, highlight)
+        hits.append(Hit(id=r[0], url=r[1], title=r[2], published=r[3], site=r[4], source=r[5], language=r[6],
+                        authors=json.loads(r[7]) if r[7] else [], score=round(float(score), 4), snippet=snippet))
+    return hits
+
+
+def _fts_snippet(conn, rowid: int, plan: _Plan, highlight) -> str:
+    row = conn.execute(
+        "select snippet(articles_fts, -1, ?, ?, '…', ?) from articles_fts where articles_fts match ? and rowid = ?",
+        [highlight[0], highlight[1], SNIPPET_TOKENS, plan.expression, rowid],
+    ).fetchone()
+    text = row[0] if row else ""
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def text_snippet(body: str, terms: Sequence[str], highlight=("[", "]"), width: int = SNIPPET_CHARS) -> str:
+    """A window of `body` around the first of `terms`, each occurrence marked."""
+    lower = body.lower()
+    found = [(lower.find(t.lower()), t) for t in terms if t and lower.find(t.lower()) >= 0]
+    if not found:
+        text = body[:width]
+        return re.sub(r"\s+", " ", text) + ("…" if len(body) > width else "")
+    start = max(0, min(found)[0] - width // 3)
+    end = min(len(body), start + width)
+    window = body[start:end]
+    pattern = re.compile("|".join(re.escape(t) for _, t in sorted(found, key=lambda f: -len(f[1]))), re.I)
+    window = pattern.sub(lambda m: f"{highlight[0]}{m.group(0)}{highlight[1]}", window)
+    window = re.sub(r"\s+", " ", window)
+    return ("…" if start else "") + window + ("…" if end < len(body) else "")
+
+
+# -- reading articles ----------------------------------------------------------------------
+
+
+def find_article(db, ref: str | int) -> int:
+    """The id of the article `ref` names: its id, or any URL it was archived under (another
+    form of it too: http/https, www, tracking parameters). Raises ArticleNotFoundError."""
+    conn = _connection(db)
+    text = str(ref).strip()
+    if re.fullmatch(r"\d{1,18}", text):
+        row = conn.execute("select id from articles where id = ?", [int(text)]).fetchone()
+    elif "://" in text:
+        row = conn.execute("select article_id from article_urls where url_key = ?", [dedupe.url_key(text)]).fetchone()
+        if row is None:
+            row = conn.execute("select article_id from duplicates where url_key = ?", [dedupe.url_key(text)]).fetchone()
+    else:
+        raise ArticleNotFoundError(f"{text[:80]!r} is neither an article id nor a URL")
+    if row is None:
+        raise ArticleNotFoundError(f"no article {text[:200]!r} in the archive")
+    return int(row[0])
+
+
+def _dict_rows(conn, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+    cursor = conn.execute(sql, params)
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row)) for row in cursor]
+
+
+def get_article(db, ref: str | int) -> dict[str, Any]:
+    """The archived record (DESIGN.md's fields, with `id`, `first_seen`, `last_seen`), plus
+    `urls` it was seen under, `versions` (oldest first; the last is the current text) and
+    `duplicates` (pages recorded as copies of it)."""
+    conn = _connection(db)
+    article_id = find_article(conn, ref)
+    row = _dict_rows(conn, "select * from articles where id = ?", [article_id])[0]
+    related = _dict_rows(conn, "select title, url, published from related where article_id = ? order by position",
+                         [article_id])
+    record = row_to_record(row, related)
+    record["urls"] = [r[0] for r in conn.execute(
+        "select url from article_urls where article_id = ? order by first_seen, url", [article_id])]
+    record["versions"] = [
+        {k: v for k, v in version.items() if k not in ("body", "authors")}
+        for version in versions(conn, article_id)
+    ]
+    record["duplicates"] = _dict_rows(
+        conn, "select url, title, reason, similarity, first_seen, last_seen from duplicates where article_id = ? "
+        "order by first_seen", [article_id])
+    return record
+
+
+VERSION_FIELDS = ("title", "published", "updated", "source", "authors", "editor", "body")
+
+
+def versions(db, article_id: int) -> list[dict[str, Any]]:
+    """Every text the article has had, oldest first, numbered from 1; the last is current."""
+    conn = _connection(db)
+    out = []
+    for n, rev in enumerate(_dict_rows(
+        conn, "select title, published, updated, source, authors, editor, body, content_hash, fetched_at, "
+        "first_seen, superseded_at from revisions where article_id = ? order by id", [article_id]), start=1):
+        out.append({"version": n, "current": False, **rev})
+    current = _dict_rows(conn, "select title, published, updated, source, authors, editor, body, content_hash, "
+                         "fetched_at, first_seen, last_seen from articles where id = ?", [article_id])
+    if not current:
+        raise ArticleNotFoundError(f"no article {article_id} in the archive")
+    out.append({"version": len(out) + 1, "current": True, **current[0]})
+    return out
+
+
+def parse_version_range(spec: str, count: int) -> tuple[int, int]:
+    """"A..B" (B defaults to the current version, A to the one before B), "A" (A..current)."""
+    text = spec.strip().lower().replace("current", str(count)).replace("latest", str(count))
+    match = re.fullmatch(r"(\d*)(?:\.\.(\d*))?", text)
+    if not match or not (match.group(1) or match.group(2)):
+        raise VersionNotFoundError(f"bad version range {spec!r}: use A..B, e.g. 1..2 or 1..current")
+    b = int(match.group(2)) if match.group(2) else count
+    a = int(match.group(1)) if match.group(1) else b - 1
+    for v in (a, b):
+        if not 1 <= v <= count:
+            raise VersionNotFoundError(f"no version {v}: this article has versions 1..{count}")
+    return a, b
+
+
+def diff_versions(db, article_id: int, a: int, b: int) -> str:
+    """A unified diff from version `a` to version `b`: changed metadata lines, then the
+    title and the body paragraph by paragraph."""
+    all_versions = versions(db, article_id)
+    count = len(all_versions)
+    for v in (a, b):
+        if not 1 <= v <= count:
+            raise VersionNotFoundError(f"no version {v}: this article has versions 1..{count}")
+
+    def lines(version: dict[str, Any]) -> list[str]:
+        out = [f"{name}: {version.get(name) or ''}" for name in VERSION_FIELDS if name != "body"]
+        out.append("")
+        for paragraph in (version.get("body") or "").split("\n\n"):
+            out.extend(paragraph.splitlines() or [""])
+            out.append("")
+        return out
+
+    va, vb = all_versions[a - 1], all_versions[b - 1]
+    label = lambda v: f"version {v['version']}{' (current)' if v['current'] else ''} {v.get('superseded_at') or v.get('last_seen') or ''}".rstrip()  # noqa: E731
+    diff = difflib.unified_diff(lines(va), lines(vb), fromfile=label(va), tofile=label(vb), lineterm="")
+    return "\n".join(diff)
+
+
+# -- statistics and export ----------------------------------------------------------------
+
+FILL_FIELDS = {
+    "canonical_url": "canonical_url is not null and canonical_url != ''",
+    "published": "published is not null and published != ''",
+    "updated": "updated is not null and updated != ''",
+    "source": "source is not null and source != ''",
+    "authors": "authors is not null and authors not in ('', '[]')",
+    "editor": "editor is not null and editor != ''",
+    "language": "language is not null and language != ''",
+    "related": "exists (select 1 from related r where r.article_id = articles.id)",
+    "copyright": "copyright_text is not null and copyright_text != ''",
+}
+
+
+def stats(db, *, top: int = 50) -> dict[str, Any]:
+    """Counts for a quick look at an archive: totals, articles per site and source, per
+    month, field fill rates per site (share of articles with the field), duplicates by
+    reason, revisions."""
+    conn = _connection(db)
+    one = lambda sql: conn.execute(sql).fetchone()[0]  # noqa: E731
+    fills = ", ".join(f"round(avg({cond}), 3) as [{name}]" for name, cond in FILL_FIELDS.items())
+    return {
+        "totals": {
+            "articles": one("select count(*) from articles"),
+            "sites": one("select count(distinct site) from articles"),
+            "related": one("select count(*) from related"),
+            "revisions": one("select count(*) from revisions"),
+            "revised_articles": one("select count(distinct article_id) from revisions"),
+            "duplicates": one("select count(*) from duplicates"),
+        },
+        "per_site_source": _dict_rows(conn, "select site, source, count(*) as articles from articles "
+                                      "group by site, source order by articles desc, site, source limit ?", [top]),
+        "per_month": _dict_rows(conn, "select month, count(*) as articles from articles group by month "
+                                "order by month desc limit ?", [top]),
+        "fill_rates": _dict_rows(conn, f"select site, count(*) as articles, {fills} from articles "
+                                 "group by site order by articles desc, site limit ?", [top]),
+        "duplicates": _dict_rows(conn, "select reason, count(*) as pages, count(distinct article_id) as articles "
+                                 "from duplicates group by reason order by pages desc"),
+        "most_revised": _dict_rows(conn, "select v.article_id as id, a.title, count(*) as revisions from revisions v "
+                                   "join articles a on a.id = v.article_id group by v.article_id "
+                                   "order by revisions desc, id limit 10"),
+    }
+
+
+EXPORT_FIELDS = ("id", "url", "canonical_url", "title", "published", "updated", "source", "authors", "editor",
+                 "language", "site", "related_heading", "related", "copyright", "first_seen", "last_seen", "body")
+
+
+def export_records(db, query: str | None = None, *, filters: Filters | None = None,
+                   limit: int | None = None) -> Iterator[dict[str, Any]]:
+    """Every article matching `query` (all of them with no query) and `filters`, as records,
+    oldest first (by id), streamed: for pandas, `pd.read_json(path, lines=True)`."""
+    conn = _connection(db)
+    where, params = filter_sql(filters)
+    ids_sql = None
+    if query is not None:
+        parsed = parse_query(query)
+        plan = _plan(conn, parsed)
+        verify, vparams = _verify_sql(plan)
+        where = " and ".join(c for c in (where, verify) if c)
+        params = params + vparams
+        if plan.expression is not None:
+            ids_sql = f"select rowid from {plan.table} where {plan.table} match ?"
+            params = [plan.expression] + params
+    sql = "select * from articles a"
+    conditions = [c for c in ((f"a.id in ({ids_sql})" if ids_sql else ""), where) if c]
+    if conditions:
+        sql += " where " + " and ".join(conditions)
+    sql += " order by a.id"
+    if limit is not None:
+        sql += f" limit {int(limit)}"
+    try:
+        cursor = conn.execute(sql, params)
+        names = [d[0] for d in cursor.description]
+        for row in cursor:
+            data = dict(zip(names, row))
+            related = _dict_rows(conn, "select title, url, published from related where article_id = ? "
+                                 "order by position", [data["id"]])
+            record = row_to_record(data, related)
+            yield {name: record.get(name) for name in EXPORT_FIELDS}
+    except sqlite3.OperationalError as exc:
+        raise _query_error(query or "", exc) from None

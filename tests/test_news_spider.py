@@ -58,12 +58,24 @@ OLD = {url for url, r in ARTICLES.items() if r["published"] < "2024-11-12"}  # t
 # -- sitemaps, feeds, robots.txt ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize("slug", ["sitemap-index", "sitemap-urlset", "sitemap-news-gz"])
-def test_sitemaps_parse_to_their_expected_entries(slug):
-    info, body, expected = fixture(slug)
+def _documents(kind: str):
+    return [pytest.param(d, id=f"{d.parent.name}/{d.name}") for d in recordings() if load_recording(d)[2]["kind"] == kind]
+
+
+@pytest.mark.parametrize("directory", _documents("sitemap"))
+def test_sitemaps_parse_to_their_expected_entries(directory):
+    info, body, expected = load_recording(directory)
     doc = parse_sitemap(body, info["url"])
     assert [{"url": e.url, "lastmod": e.lastmod} for e in doc.sitemaps] == expected["sitemaps"]
     assert [e.as_dict() for e in doc.urls] == expected["urls"]
+
+
+@pytest.mark.parametrize("directory", _documents("feed"))
+def test_feeds_parse_to_their_expected_entries(directory):
+    info, body, expected = load_recording(directory)
+    doc = parse_feed(body, info["url"])
+    assert (doc.format, doc.title) == (expected["format"], expected["title"])
+    assert [e.as_dict() for e in doc.entries] == expected["entries"]
 
 
 def test_gzipped_news_sitemap_gives_publication_dates():
@@ -74,12 +86,12 @@ def test_gzipped_news_sitemap_gives_publication_dates():
     assert all(e.published and e.published.endswith("+08:00") and e.date == e.published for e in doc.urls)
 
 
-def test_rss_feed_in_gb2312_parses_to_its_expected_entries():
-    info, body, expected = fixture("feed-rss")
-    assert b'encoding="gb2312"' in body[:60]
-    doc = parse_feed(body, info["url"])
-    assert (doc.format, doc.title) == (expected["format"], expected["title"])
-    assert [e.as_dict() for e in doc.entries] == expected["entries"]
+def test_feed_fixtures_cover_rss_in_gb2312_and_atom():
+    formats = {}
+    for param in _documents("feed"):
+        info, body, expected = load_recording(param.values[0])
+        formats[expected["format"]] = body[:60]
+    assert b'encoding="gb2312"' in formats["rss"] and "atom" in formats
 
 
 def test_atom_feed():
@@ -202,7 +214,7 @@ def test_listing_links_and_pagination_over_every_fixture_listing():
         listings += 1
         page = Page.from_bytes(info["url"], body, info.get("headers"))
         assert listing_links(page) == (expected["article_urls"], expected["next_page"]), directory.name
-    assert listings >= 13
+    assert listings >= 19
 
 
 def test_next_page_and_page_numbers():
@@ -405,3 +417,47 @@ def test_bad_arguments_stop_the_crawl(tmp):
     )
     assert proc.returncode != 0
     assert "max_pages must be at least 1" in proc.stderr
+
+
+# -- the English site: JSON-LD pages and an Atom feed -----------------------------------------
+
+ENGLISH = FIXTURES / "kestrelbay-courier"
+COURIER = "https://www.kestrelbay-courier.com"
+
+
+def english_articles() -> dict[str, dict]:
+    out = {}
+    for directory in recordings("kestrelbay-courier"):
+        info, _, expected = load_recording(directory)
+        if expected["kind"] == "article":
+            out[info["url"]] = expected["record"]
+    return out
+
+
+def crawl_english(tmp: Path, *args: str, name: str) -> tuple[dict, Database]:
+    archive, stats = tmp / f"{name}.db", tmp / f"{name}.json"
+    proc = subprocess.run(
+        [*SCRAPY, "crawl", "news", *args, "-s", f"REPLAY_DIR={ENGLISH}", "-s", f"ARCHIVE_PATH={archive}",
+         "-s", f"STATS_FILE={stats}", "-s", "AUTOTHROTTLE_ENABLED=0"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(stats.read_text()), Database(archive)
+
+
+@pytest.mark.parametrize(
+    "entry", [f"feed={COURIER}/feeds/all.atom.xml", f"start_urls={COURIER}/", f"sitemap={COURIER}/robots.txt"]
+)
+def test_english_site_is_archived_from_each_entry_point(tmp, entry):
+    stats, db = crawl_english(tmp, "-a", entry, name=entry.split("=")[0] + "-en")
+    want = english_articles()
+    rows = {row["url"]: row for row in db["articles"].rows}
+    assert set(rows) == set(want)
+    for url, row in rows.items():
+        for field in ("title", "published", "updated", "language", "site", "canonical_url"):
+            assert row[field] == want[url][field], (url, field)
+        assert row["body"]
+    # home, two pages of Local, Briefs, two author pages: none of them is an article
+    assert stats["news/pages/listing"] == 6 and stats["news/pages/article"] == 4
+    assert "replay/miss" not in stats
+    assert stats["news/links/skipped/login"] >= 1 and stats["news/links/skipped/search"] >= 1

@@ -31,7 +31,7 @@ def labelled_pages() -> list[tuple[str, str, str, Page]]:
 def test_classifier_accuracy_over_all_fixture_sites():
     pages = labelled_pages()
     sites = {name.split("/")[0] for name, *_ in pages}
-    assert {"ecns", "huaxia-ribao"} <= sites
+    assert {"ecns", "huaxia-ribao", "kestrelbay-courier"} <= sites
     assert {label for _, label, _, _ in pages} == {"article", "listing", "other"}
     wrong = []
     for name, label, url, page in pages:

@@ -22,7 +22,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from crawler.extraction.discovery import Link, _in_chrome, next_page_url, page_links, pagination_number
 from crawler.extraction.page import Page
-from crawler.normalize import collapse_whitespace, site_of
+from crawler.normalize import absolute_url, collapse_whitespace, site_of
 
 KINDS = ("article", "listing", "other")
 
@@ -310,6 +310,17 @@ def _article_links(url: str, links: list[Link]) -> list[str]:
     return list(seen)
 
 
+def _linked_headlines(url: str, page: Page) -> int:
+    """Headings (h2-h4) that link to another article of the site: the cards of a list."""
+    site = site_of(url)
+    count = 0
+    for heading in page.tree.xpath("//body//*[self::h2 or self::h3 or self::h4][.//a[@href]]"):
+        href = absolute_url(page.url, heading.xpath(".//a/@href")[0])
+        if href and href != url and site_of(href) == site and url_kind(href) == "article" and not _in_chrome(heading):
+            count += 1
+    return count
+
+
 def page_evidence(url: str, page: Page) -> Evidence:
     """The scores behind `page_kind`: positive is article, negative is listing."""
     reasons: list[str] = []
@@ -357,6 +368,9 @@ def page_evidence(url: str, page: Page) -> Evidence:
         add(-1.5, f"{len(article_links)} article links, little prose")
     elif len(article_links) >= 12 and len(paragraphs) < 3:
         add(-1, f"{len(article_links)} article links")
+    headlines = _linked_headlines(url, page)
+    if headlines >= 2 and weight < 700:
+        add(-1, f"{headlines} linked headlines")
     h1s = len(page.tree.xpath("//body//h1"))
     if h1s == 1:
         add(0.3, "one <h1>")
@@ -376,6 +390,7 @@ def page_evidence(url: str, page: Page) -> Evidence:
         "prose_paragraphs": len(paragraphs),
         "prose_weight": weight,
         "article_links": len(article_links),
+        "linked_headlines": headlines,
         "h1": h1s,
         "next_page": next_url,
     }
@@ -388,7 +403,7 @@ def page_evidence(url: str, page: Page) -> Evidence:
         kind = "listing" if listingish else "other"
     elif len(paragraphs) >= 2:
         kind = "article"
-    elif len(article_links) >= 3:
+    elif len(article_links) >= 3 or headlines >= 2:
         kind = "listing"
     else:
         kind = "other"

@@ -285,6 +285,23 @@ def test_sitemap_and_feed_entries_are_article_requests():
     assert spider.crawler.stats.get_value("news/since/skipped_before_fetch") == 1
 
 
+def test_a_feed_or_sitemap_given_as_a_start_url_is_read_as_one():
+    spider = make_spider(start_urls=f"{WWW}/rss.xml")
+    feed = list(spider.parse_page(recorded_response("feed-rss", XmlResponse)))
+    assert len(feed) == 6 and all(r.meta["article"] for r in feed)
+    assert spider.crawler.stats.get_value("news/feeds/entries") == 6
+    spider = make_spider(start_urls=f"{WWW}/sitemap_news.xml.gz")
+    sitemap = list(spider.parse_page(recorded_response("sitemap-news-gz", XmlResponse)))
+    assert len(sitemap) == 3 and all(r.meta["article"] for r in sitemap)
+
+
+def test_since_never_skips_list_pages_by_their_sitemap_date():
+    spider = make_spider(sitemap=f"{WWW}/sitemap.xml", since="2026-01-01")
+    requests = list(spider.parse_sitemap(recorded_response("sitemap-urlset", XmlResponse)))
+    assert {r.url for r in requests} == {f"{WWW}/", f"{WWW}/jingji/", f"{WWW}/shehui/"}
+    assert spider.crawler.stats.get_value("news/since/skipped_before_fetch") == 8
+
+
 def test_pagination_is_capped():
     spider = make_spider(start_urls=f"{WWW}/jingji/", max_pagination="2")
     first = list(spider.parse_page(recorded_response("listing-jingji")))
@@ -362,8 +379,11 @@ def test_start_urls_crawl_archives_every_article_once(tmp):
     assert stats["news/links/offsite"] >= 1
     assert "replay/miss" not in stats, [l for l in log.splitlines() if "No recording" in l]
     # A second crawl of the same site adds nothing.
+    # A second crawl of the same site adds nothing: its articles are either skipped before
+    # fetching (meta["article"] and the incremental middleware) or found unchanged.
     again, db, _ = crawl(tmp, "-a", f"start_urls={WWW}/", name="start")
-    assert again.get("store/new", 0) == 0 and again["store/unchanged"] == 8
+    assert again.get("store/new", 0) == 0
+    assert again.get("store/unchanged", 0) + again.get("incremental/skipped/archived", 0) == 8
     assert db["articles"].count == 8
 
 

@@ -19,7 +19,7 @@ from datetime import timedelta
 
 import scrapy
 from scrapy import signals
-from scrapy.exceptions import CloseSpider, DontCloseSpider
+from scrapy.exceptions import CloseSpider, DontCloseSpider, IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from w3lib.url import canonicalize_url
@@ -52,6 +52,12 @@ def _positive_int(name: str, value) -> int | None:
     if number < 1:
         raise ValueError(f"{name} must be at least 1, not {number}")
     return number
+
+
+def _looks_xml(response: Response) -> bool:
+    content_type = response.headers.get("Content-Type", b"").lower()
+    head = response.body[:100].lstrip()
+    return b"xml" in content_type or head.startswith(b"<?xml") or head[:2] == b"\x1f\x8b"
 
 
 def _web_urls(name: str, value) -> list[str]:
@@ -236,7 +242,8 @@ class NewsSpider(ArticleSpider):
         if reason:
             self._inc(f"links/skipped/{reason}")
             return None
-        if self.since:
+        kind = pagetype.url_kind(entry.url)
+        if self.since and kind != "listing":
             # Dates in sitemaps and feeds are often UTC while pages print local time: only
             # skip what is more than a day older than `since`.
             before = discovery.is_before(entry.date, self.since, slack=timedelta(days=1))
@@ -244,7 +251,6 @@ class NewsSpider(ArticleSpider):
                 self._too_old.add(entry.url)
                 self._inc("since/skipped_before_fetch")
                 return None
-        kind = pagetype.url_kind(entry.url)
         # Sitemaps list home and section pages too; feeds and news sitemaps list articles.
         article = kind != "listing" and (origin != "sitemap" or kind == "article" or entry.date is not None)
         return self._page_request(entry.url, origin=origin, article=article)
@@ -266,12 +272,24 @@ class NewsSpider(ArticleSpider):
         if failure.check(HttpError):
             self._answered(request, fetched=True)
             self._inc(f"pages/http_error/{failure.value.response.status}")
+        elif failure.check(IgnoreRequest):
+            # robots.txt, the offsite filter or the incremental middleware (an article already
+            # archived) said no; each counts its own reason.
+            self._answered(request, fetched=False)
+            self._inc("pages/ignored")
         else:
             self._answered(request, fetched=False)
             self._inc(f"pages/failed/{failure.type.__name__}")
 
     def parse_page(self, response: Response):
         self._answered(response.request, fetched=True)
+        xml = discovery.xml_kind(response.body) if _looks_xml(response) else None
+        if xml in ("rss", "rdf", "atom"):
+            yield from self.parse_feed(response)  # a feed given as a start URL
+            return
+        if xml in ("sitemapindex", "urlset"):
+            yield from self.parse_sitemap(response)
+            return
         if not isinstance(response, TextResponse):
             self._inc("pages/not_html")
             self.logger.warning("Not an HTML page: %s", response.url)

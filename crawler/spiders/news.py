@@ -129,7 +129,8 @@ class NewsSpider(ArticleSpider):
         return scrapy.Request(url, callback=callback, errback=self.doc_failed, meta={"news_sitemap_depth": depth})
 
     def _page_request(self, url: str, *, origin: str, article: bool, page_depth: int = 1) -> scrapy.Request | None:
-        """A page request (None when max_pages holds it back). Article requests carry
+        """A page request, or None when it was already requested or max_pages holds it
+        back (to be sent when the budget allows). Article requests carry
         `meta["article"] = True`, which the incremental-crawl middleware reads; list pages,
         sitemaps and feeds never do."""
         key = canonicalize_url(url)

@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ARCHIVE ?= archive.db
 
-.PHONY: install demo test clean-venv
+.PHONY: install demo test test-deps serve clean-venv
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,8 +25,20 @@ demo: $(STAMP)
 	@echo "--- sqlite-utils search $(ARCHIVE) articles Shougang"
 	@$(BIN)/sqlite-utils search $(ARCHIVE) articles Shougang -c id -c title -c url -c published -c source
 
-test: $(STAMP)
+test: $(STAMP) test-deps
 	$(BIN)/python -m pytest
+
+# The browser tests drive Debian's headless Chromium through its chromedriver (no browser
+# download); installed here when missing (needs root, as on CI).
+test-deps:
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; \
+	fi
+
+# Browse and search $(ARCHIVE) in Datasette on http://127.0.0.1:8001 (PORT=... to change).
+PORT ?= 8001
+serve: $(STAMP)
+	$(BIN)/newsarchive serve --archive $(ARCHIVE) --port $(PORT)
 
 clean-venv:
 	rm -rf $(VENV)

@@ -63,7 +63,7 @@ def emit_json(data: Any) -> None:
 
 
 def emit_csv(rows: Iterable[dict[str, Any]], fields: list[str]) -> None:
-    writer = csv.DictWriter(click.get_text_stream("stdout"), fieldnames=fields, extrasaction="ignore")
+    writer = csv.DictWriter(sys.stdout, fieldnames=fields, extrasaction="ignore")
     writer.writeheader()
     for row in rows:
         writer.writerow({k: json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict)) else v
@@ -238,7 +238,7 @@ def export(archive_path, query, site, source, author, since, until, language, fm
             first = next(records, None)
         except lib.SearchError as exc:
             raise fail(exc) from None
-        stream = open(output, "w", encoding="utf-8", newline="") if output else click.get_text_stream("stdout")
+        stream = open(output, "w", encoding="utf-8", newline="") if output else sys.stdout
         count = 0
         try:
             if fmt == "csv":
@@ -283,16 +283,32 @@ def serve(archive_path, host, port, open_browser) -> None:
 
 
 def datasette_args(archive_path: str, host: str = "127.0.0.1", port: int = 8001) -> list[str]:
-    """The `datasette` command line serving `archive_path` with the project's configuration."""
+    """The `datasette` command line serving `archive_path` with the project's configuration
+    (datasette/metadata.yml, keyed to the archive's database name)."""
     return [
         sys.executable, "-m", "datasette", "serve", str(archive_path),
-        "--metadata", str(DATASETTE_DIR / "metadata.yml"),
+        "--metadata", str(datasette_metadata(archive_path)),
         "--template-dir", str(DATASETTE_DIR / "templates"),
         "--plugins-dir", str(DATASETTE_DIR / "plugins"),
         "--setting", "truncate_cells_html", "160",
         "--setting", "sql_time_limit_ms", "3000",
         "--host", host, "--port", str(port),
     ]
+
+
+def datasette_metadata(archive_path: str) -> Path:
+    """datasette/metadata.yml with its "archive" database renamed to the one Datasette will
+    call this file (its name without .db), written beside the other temporary files."""
+    import tempfile
+
+    import yaml  # Datasette's own dependency
+
+    metadata = yaml.safe_load((DATASETTE_DIR / "metadata.yml").read_text(encoding="utf-8"))
+    name = Path(archive_path).stem
+    metadata["databases"] = {name: metadata.get("databases", {}).get("archive", {})}
+    out = Path(tempfile.gettempdir()) / f"newsarchive-datasette-{os.getpid()}-{name}.json"
+    out.write_text(json.dumps(metadata, ensure_ascii=False, indent=2), encoding="utf-8")
+    return out
 
 
 # -- crawl runs (archive/crawls.py) ------------------------------------------------------------

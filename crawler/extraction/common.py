@@ -17,6 +17,8 @@ def element_text(el) -> str:
     """Visible text of an element on one line; <br> counts as a space, scripts do not count."""
     if el is None:
         return ""
+    if not len(el):  # no children: its own text is all of it
+        return collapse_whitespace(el.text)
     parts: list[str] = []
 
     def walk(node) -> None:

@@ -11,6 +11,9 @@ from __future__ import annotations
 import re
 from copy import deepcopy
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from lxml import etree
 
 from crawler.extraction import common
 from crawler.extraction.page import Page
@@ -53,6 +56,28 @@ FOOTER = "//div[@id='footer'] | //footer"
 CANONICAL = "//link[@rel='canonical']/@href"
 
 
+# The same queries compiled once (a query string given to .xpath() is compiled on every
+# call), in forms that walk the page once and test the cheap condition first.
+_TITLE = etree.XPath("//h1[contains(concat(' ', @class, ' '), ' title ') or ancestor::div[@class='left' or @class='content']]")
+_TITLE_TAG = etree.XPath("//title")
+_BODY = etree.XPath("//div[@id='yanse' or contains(@class, 'left_zw') or contains(@class, 'article')]")
+_TIME = etree.XPath(TIME)
+_SOURCE = etree.XPath(SOURCE)
+_EDITOR = etree.XPath(
+    "//*[contains(@class, 'editor')][(self::span and @class='l_editor') or contains(concat(' ', @class, ' '), ' editor ')]"
+)
+_AUTHOR = etree.XPath(AUTHOR)
+_INFO = etree.XPath(INFO)
+_NOT_BODY = etree.XPath(NOT_BODY)
+_PARAGRAPHS = etree.XPath(".//p")
+_RELATED_OLD = etree.XPath(RELATED_OLD)
+_RELATED_NEW = etree.XPath("//div[contains(@class, 'related')][contains(concat(' ', @class, ' '), ' related ')]")
+_RELATED_TITLE_OLD = etree.XPath(".//div[@class='zt_title']")
+_RELATED_TITLE_NEW = etree.XPath(".//h2 | .//h3 | .//h4")
+_FOOTER = etree.XPath(FOOTER)
+_CANONICAL = etree.XPath(CANONICAL)
+
+
 AUTHORITATIVE_FIELDS = (
     "title", "body", "published", "updated", "source", "authors", "editor", "language",
     "canonical_url", "related_heading", "related", "copyright",
@@ -82,10 +107,27 @@ def _first(nodes):
 def body_paragraphs(container) -> list[str]:
     if container is None:
         return []
+    excluded = _NOT_BODY(container)
+    paragraphs = _PARAGRAPHS(container)
+    if excluded:
+        dropped = set(excluded)
+        kept = [p for p in paragraphs if p not in dropped and not any(a in dropped for a in p.iterancestors())]
+        inside_kept = set(kept)
+        if not any(a in inside_kept for node in excluded for a in node.iterancestors()):
+            paragraphs = kept
+        else:  # an excluded part inside a paragraph: drop it from a copy
+            return _body_paragraphs_copy(container)
+    texts = [common.element_text(p) for p in paragraphs]
+    if not any(texts):
+        return _body_paragraphs_copy(container)
+    return [t for t in texts if t]
+
+
+def _body_paragraphs_copy(container) -> list[str]:
     container = deepcopy(container)  # the page's tree is shared with the other extractors
-    for node in container.xpath(NOT_BODY):
+    for node in _NOT_BODY(container):
         node.drop_tree()
-    paragraphs = [common.element_text(p) for p in container.xpath(".//p")]
+    paragraphs = [common.element_text(p) for p in _PARAGRAPHS(container)]
     if not any(paragraphs):
         # Some old pages set the text with <br> instead of <p>.
         paragraphs = common.element_lines(container)
@@ -93,36 +135,94 @@ def body_paragraphs(container) -> list[str]:
 
 
 def related_block(page: Page) -> tuple[str | None, list[dict[str, Any]]]:
-    old = _first(page.tree.xpath(RELATED_OLD))
+    old = _first(_RELATED_OLD(page.tree))
     if old is not None:
-        heading = common.element_text(_first(old.xpath(".//div[@class='zt_title']")))
-        items = old.xpath(".//li")
+        heading = common.element_text(_first(_RELATED_TITLE_OLD(old)))
+        items = old.iter("li")
     else:
-        new = _first(page.tree.xpath(RELATED_NEW))
+        new = _first(_RELATED_NEW(page.tree))
         if new is None:
             return None, []
-        heading = common.element_text(_first(new.xpath(".//h2 | .//h3 | .//h4")))
-        items = new.xpath(".//li")
+        heading = common.element_text(_first(_RELATED_TITLE_NEW(new)))
+        items = new.iter("li")
     entries = []
     for li in items:
-        link = _first(li.xpath(".//a[@href]"))
+        link = next((a for a in li.iter("a") if a.get("href") is not None), None)
         if link is None:
             continue
-        date_text = " ".join(common.element_text(s) for s in li.xpath(".//span"))
+        date_text = " ".join(common.element_text(s) for s in li.iter("span"))
         entries.append(
             {
                 "title": common.element_text(link) or None,
-                "url": absolute_url(page.url, link.get("href")),
-                "published": parse_date(date_text),
+                "url": _absolute_url(page.url, link.get("href")),
+                "published": _parse_date(date_text),
             }
         )
     return heading or None, entries
 
 
+_DATES: dict[tuple[str, str | None], str] = {}
+
+
+def _parse_date(text: str, offset: str | None = None) -> str | None:
+    """`parse_date`, remembering what it found: a date found plausible stays so (only
+    dates in the future are refused, and time only moves on)."""
+    found = _DATES.get((text, offset))
+    if found is None:
+        found = parse_date(text, offset)
+        if found is not None:
+            if len(_DATES) >= 20_000:
+                _DATES.clear()
+            _DATES[(text, offset)] = found
+    return found
+
+
+_BASES: dict[str, tuple[str, str]] = {}
+
+
+def _absolute_url(base: str, href: str | None) -> str | None:
+    """`absolute_url(base, href)` without `urljoin` for the two forms ECNS pages use, an
+    absolute http(s) URL and a root-relative path with no dot or empty segments, where
+    joining changes nothing but the host."""
+    if href:
+        h = href.strip()
+        if h.startswith(("http://", "https://")) and "#" not in h:
+            parts = urlsplit(h)
+            if parts.netloc:
+                return urlunsplit((parts.scheme, parts.netloc.lower(), parts.path or "/", parts.query, ""))
+        elif h.startswith("/") and not h.startswith("//") and "/." not in h and "//" not in h and "#" not in h:
+            origin = _BASES.get(base)
+            if origin is None:
+                b = urlsplit(base)
+                origin = _BASES[base] = (b.scheme, b.netloc)
+                if len(_BASES) > 10_000:
+                    _BASES.clear()
+            if origin[0] in ("http", "https") and origin[1]:
+                parts = urlsplit(h)
+                return urlunsplit((origin[0], origin[1].lower(), parts.path or "/", parts.query, ""))
+    return absolute_url(base, href)
+
+
+_FOOTERS: dict[bytes, dict | None] = {}
+
+
 def copyright_footer(page: Page) -> dict | None:
-    footer = _first(page.tree.xpath(FOOTER))
+    footer = _first(_FOOTER(page.tree))
     if footer is None:
         return None
+    # A site prints the same footer on every page: read each distinct one once.
+    key = etree.tostring(footer, with_tail=False)
+    if key not in _FOOTERS:
+        if len(_FOOTERS) >= 1000:
+            _FOOTERS.clear()
+        _FOOTERS[key] = _read_footer(footer)
+    found = _FOOTERS[key]
+    if found is None:
+        return None
+    return {**found, "years": list(found["years"]) if found.get("years") is not None else None}
+
+
+def _read_footer(footer) -> dict | None:
     lines = [line for line in common.element_lines(footer)]
     # The copyright statement and the lines that continue it ("Reproduction ... prohibited").
     start = next((i for i, l in enumerate(lines) if re.search(r"(?i)copyright|©", l)), None)
@@ -142,23 +242,23 @@ def extract(page: Page) -> dict[str, Any]:
     tree = page.tree
     record: dict[str, Any] = {}
 
-    title = common.element_text(_first(tree.xpath(TITLE)))
+    title = common.element_text(_first(_TITLE(tree)))
     if not title:
-        title = re.sub(r"\s*[-|]\s*ECNS\s*$", "", common.element_text(_first(tree.xpath("//title"))))
+        title = re.sub(r"\s*[-|]\s*ECNS\s*$", "", common.element_text(_first(_TITLE_TAG(tree))))
     record["title"] = title or None
 
-    info = _first(tree.xpath(INFO))
+    info = _first(_INFO(tree))
     scope = info if info is not None else tree
-    record["published"] = parse_date(common.element_text(_first(scope.xpath(TIME))), OFFSET) or date_from_url(page.url)
+    record["published"] = _parse_date(common.element_text(_first(_TIME(scope))), OFFSET) or date_from_url(page.url)
 
-    container = _first(tree.xpath(BODY))
+    container = _first(_BODY(tree))
     authors: list[str] = []
     editor = None
     if container is not None:
-        author_el = _first(container.xpath(AUTHOR))
+        author_el = _first(_AUTHOR(container))
         if author_el is not None:
             authors = common.authors_from_byline(common.element_text(author_el))
-    editor_el = _first(tree.xpath(EDITOR))
+    editor_el = _first(_EDITOR(tree))
     if editor_el is not None:
         editor = common.strip_label(common.element_text(editor_el), "editor", "web editor", "edited by")
     paragraphs = body_paragraphs(container)
@@ -175,12 +275,12 @@ def extract(page: Page) -> dict[str, Any]:
     record["authors"] = authors
     record["editor"] = editor
 
-    source = common.strip_label(common.element_text(_first(scope.xpath(SOURCE))), "source")
+    source = common.strip_label(common.element_text(_first(_SOURCE(scope))), "source")
     if not source and paragraphs:
         source = common.source_from_dateline(paragraphs[0]) or common.source_from_attribution(paragraphs)
     record["source"] = source
 
-    canonical = _first(tree.xpath(CANONICAL))
+    canonical = _first(_CANONICAL(tree))
     record["canonical_url"] = absolute_url(page.url, canonical) if canonical else None
     record["language"] = LANGUAGE
     record["related_heading"], record["related"] = related_block(page)

@@ -15,6 +15,7 @@ Pure functions over an open sqlite-utils Database and explicit times: no Scrapy,
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -211,3 +212,27 @@ def add_url_aliases(db: Database, archived_url: str, aliases: Iterable[str], at:
         )
         added += cursor.rowcount
     return added
+
+
+# -- the frontier: links of archived articles not archived yet ------------------------------
+
+
+def remember_link(db: Database, url: str, request: dict, found_on: str, at: str) -> None:
+    """Keep an article link found on an article page until it is archived. Written before
+    the page's own record, so an archived article's links are never lost to a crash."""
+    db.execute(
+        "insert or ignore into frontier (url_key, url, request, found_on, found_at) values (?, ?, ?, ?, ?)",
+        [url_key(url), url, json.dumps(request, ensure_ascii=False, sort_keys=True), found_on, at],
+    )
+
+
+def forget_link(db: Database, url: str) -> None:
+    db.execute("delete from frontier where url_key = ?", [url_key(url)])
+
+
+def frontier(db: Database) -> list[dict]:
+    """The links to fetch again at the start of a run: {url, request (dict), found_on}."""
+    return [
+        {"url": url, "request": json.loads(request), "found_on": found_on}
+        for url, request, found_on in db.execute("select url, request, found_on from frontier order by found_at, url")
+    ]

@@ -359,3 +359,15 @@ def m103_failed_urls(db: Database) -> None:
         },
         pk="url_key",
     )
+
+
+@migrations()
+def m104_frontier(db: Database) -> None:
+    """Article links found on archived articles (related lists) and not archived yet, with
+    the request that fetches them: a crawl killed after storing an article but before
+    fetching its links finds them here on its next start, instead of never (an archived
+    article is not fetched again, so its links would not be found again)."""
+    db["frontier"].create(
+        {"url_key": str, "url": str, "request": str, "found_on": str, "found_at": str},
+        pk="url_key",
+    )

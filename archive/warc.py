@@ -382,6 +382,31 @@ def _gzip_member_complete(fh, offset: int, length: int) -> bool:
     return decompressor.eof
 
 
+def pointer_path(path: str | os.PathLike, archive_path: str | os.PathLike) -> str:
+    """How an article row names its WARC file: relative to the archive's directory when the
+    file is under it (archive and captures then move together), else absolute."""
+    path = Path(path).resolve()
+    base = Path(archive_path).resolve().parent
+    try:
+        return str(path.relative_to(base))
+    except ValueError:
+        return str(path)
+
+
+def locate(file: str, archive_path: str | os.PathLike, search: Iterable[str | os.PathLike] = ()) -> Path:
+    """The WARC file an article row names (`pointer_path`), or the file of that name in one
+    of the `search` directories (captures moved elsewhere); the stored path if neither."""
+    stored = Path(file)
+    path = stored if stored.is_absolute() else Path(archive_path).resolve().parent / stored
+    if path.exists():
+        return path
+    for directory in search:
+        candidate = Path(directory) / stored.name
+        if candidate.exists():
+            return candidate
+    return path
+
+
 def warc_files(paths: Iterable[str | os.PathLike]) -> list[Path]:
     """WARC files named by `paths`, directories searched recursively, in name order (which
     is the order they were written in)."""

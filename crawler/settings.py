@@ -12,10 +12,50 @@ ARCHIVE_PATH = "archive.db"
 # Records per write transaction: a crash loses at most this many.
 ARCHIVE_BATCH_SIZE = 50
 
+# -- incremental crawling ----------------------------------------------------------------
+# Article requests (meta["article"], see crawler/spiders/base.py) for pages the archive
+# already holds are not sent, unless a revisit is due. Off: every page is fetched again.
+INCREMENTAL_ENABLED = True
+# When to fetch an archived article again: "AGE:EVERY[,AGE:EVERY...]". An article younger
+# than AGE (since its publication, or first sighting) is revisited once it was last seen
+# EVERY ago; older ones never. "never" (or ""): no revisits. Units s, m, h, d, w.
+INCREMENTAL_REVISIT = "2d:6h"
+# An article page that gave no article (HTTP error, not an article, dropped) is retried
+# this long after, then twice as long after each further failure.
+INCREMENTAL_RETRY_FAILED = "6h"
+# The crawl's "now" (ISO 8601) for revisit decisions and first_seen/last_seen stamps,
+# instead of the clock: for tests, and for re-crawling old captures. Unset: the clock.
+CRAWL_NOW = None
+
+# -- raw captures (WARC) ------------------------------------------------------------------
+# Every response (articles, listings, feeds, robots.txt, redirects, errors) with its request
+# is written to WARC files; each article row points to the record it was parsed from, so
+# `newsarchive reparse` can re-extract the archive offline.
+CAPTURE_ENABLED = True
+# Where the WARC files go. Unset: `<ARCHIVE_PATH>-warc/` beside the archive. Created if
+# missing; a directory that cannot be written stops the crawl before it starts.
+CAPTURE_DIR = None
+# File names are <prefix>-<UTC time>-<serial>-<pid>.warc.gz. Unset: <BOT_NAME>-<spider>.
+CAPTURE_FILE_PREFIX = None
+# A file is closed and the next one started when it reaches this size (bytes).
+CAPTURE_MAX_FILE_SIZE = 100 * 1024 * 1024
+
+# -- crawl runs ---------------------------------------------------------------------------
+# Each run holds the archive's lock (a second run on the same archive refuses to start) and
+# is recorded in the `crawls` table (`newsarchive crawls`).
+CRAWLS_ENABLED = True
+# Seconds between rewrites of the running crawl's counts (what a killed run leaves).
+CRAWLS_UPDATE_INTERVAL = 60
+
 # -- offline replay -------------------------------------------------------------------
 # A directory of recorded pages (see fixtures/README.md). When set, every request is
 # answered from it and nothing goes to the network; a URL with no recording gets a 404.
 REPLAY_DIR = None
+# Or a directory (or file) of WARC captures made by earlier crawls: the same, from the
+# captured responses (the last capture of a URL wins). Set one of the two, not both.
+REPLAY_WARC = None
+# Seconds each replayed response takes (a slow site: to stop a crawl midway in a test).
+REPLAY_DELAY = 0
 
 # -- politeness -------------------------------------------------------------------------
 ROBOTSTXT_OBEY = True
@@ -37,8 +77,17 @@ RETRY_TIMES = 2
 
 # -- components, in flow order -------------------------------------------------------------
 DOWNLOADER_MIDDLEWARES = {
+    # After the offsite filter, before robots.txt: a skipped article costs no robots fetch.
+    "crawler.middlewares.IncrementalMiddleware": 75,
+    # Sees each response as the downloader delivered it (before decompression, redirects,
+    # retries), below the HTTP cache so cached answers are captured too.
+    "crawler.middlewares.CaptureMiddleware": 920,
     # Last before the network: everything above it (robots.txt, retries, stats) runs as live.
     "crawler.middlewares.ReplayMiddleware": 950,
+}
+SPIDER_MIDDLEWARES = {
+    # Sees the requests that survived the depth and URL-length limits (800, 900).
+    "crawler.middlewares.FrontierMiddleware": 600,
 }
 ITEM_PIPELINES = {
     "crawler.pipelines.ValidatePipeline": 100,
@@ -48,6 +97,8 @@ ITEM_PIPELINES = {
 }
 
 EXTENSIONS = {
+    # First: takes the archive's lock and resets a killed run's JOBDIR before the rest opens.
+    "crawler.extensions.CrawlRun": 100,
     "crawler.extensions.StatsFile": 500,
 }
 # Where StatsFile writes the final stats as JSON (off when unset).

@@ -34,7 +34,9 @@ def crawled(tmp_path_factory):
     archive = tmp / "archive.db"
     first = crawl(archive, tmp / "stats1.json")
     counts_after_first = {t: Database(archive)[t].count for t in ("articles", "related", "duplicates", "revisions")}
-    second = crawl(archive, tmp / "stats2.json")
+    # A full recrawl: incremental skipping off, so every page is fetched and stored again
+    # (the incremental run is tested in test_incremental.py).
+    second = crawl(archive, tmp / "stats2.json", "-s", "INCREMENTAL_ENABLED=False")
     return archive, first, second, counts_after_first
 
 
@@ -143,7 +145,7 @@ def test_changed_page_becomes_a_revision(tmp_path, crawled):
     (seed_dir / "body.html").write_bytes(page.replace(b"Qianlong.com reported.", b"Qianlong.com reported on Tuesday."))
     proc = subprocess.run(
         [*SCRAPY, "crawl", "ecns", "-s", f"REPLAY_DIR={site}", "-s", f"ARCHIVE_PATH={copy_archive}",
-         "-s", f"STATS_FILE={tmp_path / 'stats.json'}"],
+         "-s", f"STATS_FILE={tmp_path / 'stats.json'}", "-s", "INCREMENTAL_ENABLED=False"],
         cwd=ROOT, capture_output=True, text=True, timeout=300,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]

@@ -129,3 +129,171 @@ def test_lookup_uses_the_url_key_indexes(archive_path):
             )
         ]
     assert all("SCAN" not in plan for plan in plans), plans
+
+
+# -- real crawls over the recorded site ----------------------------------------------------
+
+SCRAPY = [sys.executable, "-m", "scrapy"]
+T0 = "2024-11-18T12:00:00+08:00"  # the recorded site's "today": gen-2 articles of 11-09 to 11-18
+
+
+def crawl(archive, stats, *settings, site=FIXTURES / "ecns", now=T0, args=()):
+    command = [*SCRAPY, "crawl", "ecns", "-s", f"REPLAY_DIR={site}", "-s", f"ARCHIVE_PATH={archive}",
+               "-s", f"STATS_FILE={stats}", "-s", "LOG_LEVEL=INFO", *args]
+    if now:
+        command += ["-s", f"CRAWL_NOW={now}"]
+    for setting in settings:
+        command += ["-s", setting]
+    proc = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(stats.read_text())
+
+
+def table_counts(archive):
+    db = Database(archive)
+    return {t: db[t].count for t in ("articles", "related", "duplicates", "revisions", "article_urls")}
+
+
+def article_records_sent(capture_dir, after: set[str] = frozenset()) -> list[str]:
+    """URLs of the article requests a crawl sent, from its WARC captures (only files not in
+    `after`)."""
+    from archive.warc import iter_responses
+    from warcio.archiveiterator import ArchiveIterator
+
+    urls = []
+    for path, entry in iter_responses([capture_dir]):
+        if path.name in after:
+            continue
+        with path.open("rb") as fh:
+            fh.seek(entry["offset"])
+            record = next(iter(ArchiveIterator(fh)))
+            if record.rec_headers.get_header("WARC-Newsarchive-Article"):
+                urls.append(entry["url"])
+    return urls
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("incremental")
+    archive = tmp / "archive.db"
+    first = crawl(archive, tmp / "s1.json")
+    files_after_first = {p.name for p in (tmp / "archive.db-warc").iterdir()}
+    counts = table_counts(archive)
+    # An hour later: nothing is due for a revisit, nothing failed is due for a retry.
+    second = crawl(archive, tmp / "s2.json", now="2024-11-18T13:00:00+08:00")
+    return tmp, archive, first, second, counts, files_after_first
+
+
+def test_second_run_downloads_no_article_page_and_adds_nothing(two_runs):
+    tmp, archive, first, second, counts, files_after_first = two_runs
+    assert first["incremental/new"] == 24 and first["store/new"] == 16
+    # Every article request of the second run was answered from the archive, unsent.
+    assert not any(k in second for k in ("incremental/new", "incremental/revisit", "incremental/retry"))
+    assert not any(k.startswith("store/") for k in second)
+    skipped = {k: v for k, v in second.items() if k.startswith("incremental/skipped/")}
+    assert skipped == {"incremental/skipped/archived": 17, "incremental/skipped/duplicate": 1, "incremental/skipped/failed": 6}
+    assert article_records_sent(tmp / "archive.db-warc", after=files_after_first) == []
+    # Listings and robots.txt were fetched as always.
+    assert second["listing/pages"] == first["listing/pages"]
+    assert table_counts(archive) == counts
+    db = Database(archive)
+    assert db.execute("pragma integrity_check").fetchone()[0] == "ok"
+    runs = list(db["crawls"].rows_where(order_by="id"))
+    assert [(r["outcome"], r["articles_new"], r["skipped"]) for r in runs] == [("finished", 16, 0), ("finished", 0, 24)]
+
+
+def test_failed_article_pages_are_recorded_and_retried_when_due(two_runs):
+    _, archive, first, _, _, _ = two_runs
+    db = Database(archive)
+    failed = {r["url"].rsplit("/", 1)[-1]: r["reason"] for r in db["failed_urls"].rows}
+    assert failed == {
+        "69218.shtml": "http_404",  # the deliberate replay miss
+        "detail-ihejwpcz0349405.shtml": "http_404",
+        "detail-ihejxfnt0350178.shtml": "http_500",
+        "detail-ihejyrbd0351693.shtml": "no_article",  # truncated
+        "detail-ihejxwqm0350922.shtml": "no_article",  # a PDF
+        "detail-ihejzkhs0352471.shtml": "missing_body",
+    }
+    assert sum(v for k, v in first.items() if k.startswith("incremental/failed/")) == 6
+
+
+def test_revisits_are_due_by_policy_and_a_changed_page_makes_exactly_one_revision(tmp_path):
+    site = tmp_path / "site"
+    shutil.copytree(FIXTURES / "ecns", site)
+    archive = tmp_path / "archive.db"
+    crawl(archive, tmp_path / "s1.json", site=site)
+    before = table_counts(archive)
+    # The next morning's edit of an article published the day before.
+    page = site / "g2-society-author-byline" / "body.html"
+    page.write_bytes(page.read_bytes().replace(b"eleven o'clock.", b"eleven o'clock, the figures were revised on Tuesday."))
+
+    # 7 h later: the articles of the last two days (published 11-17 and 11-18) are due.
+    later = crawl(archive, tmp_path / "s2.json", site=site, now="2024-11-18T19:00:00+08:00")
+    assert later["incremental/revisit"] == 4  # three articles, one of them also under its utm URL form
+    assert later["store/revised"] == 1 and later["store/unchanged"] == 3
+    assert later["incremental/skipped/archived"] == 13
+    db = Database(archive)
+    assert db["revisions"].count == 1
+    revised = next(db["articles"].rows_where("url like ?", ["%detail-ihekecxu0358402%"]))
+    assert "revised on Tuesday" in revised["body"] and revised["authors"] == '["Zhang Wei"]'
+    assert revised["last_seen"] == "2024-11-18T11:00:00+00:00" and revised["first_seen"] == "2024-11-18T04:00:00+00:00"
+    old_text = next(db["revisions"].rows)
+    assert old_text["article_id"] == revised["id"] and "revised on Tuesday" not in old_text["body"]
+    # The revision keeps the capture it was parsed from, the article its new one.
+    assert old_text["warc_record_id"] and old_text["warc_record_id"] != revised["warc_record_id"]
+    unchanged = next(db["articles"].rows_where("url like ?", ["%detail-ihekectp0358339%"]))
+    assert unchanged["last_seen"] == "2024-11-18T11:00:00+00:00"
+    untouched = next(db["articles"].rows_where("url like ?", ["%130296.shtml"]))
+    assert untouched["last_seen"] == "2024-11-18T04:00:00+00:00"  # 2014: never revisited
+    after = table_counts(archive)
+    assert {k: after[k] - before[k] for k in after} == {"articles": 0, "related": 0, "duplicates": 0, "revisions": 1, "article_urls": 0}
+
+    # An hour after the revisit: not due again. Six hours after it: due, and unchanged now.
+    again = crawl(archive, tmp_path / "s3.json", site=site, now="2024-11-18T20:00:00+08:00")
+    assert "incremental/revisit" not in again and not any(k.startswith("store/") for k in again)
+    sixth = crawl(archive, tmp_path / "s4.json", site=site, now="2024-11-19T01:00:00+08:00")
+    assert sixth["incremental/revisit"] == 4 and sixth["store/unchanged"] == 4 and "store/revised" not in sixth
+    # Three days on, all are older than two days: none is fetched again.
+    late = crawl(archive, tmp_path / "s5.json", site=site, now="2024-11-21T20:00:00+08:00")
+    assert "incremental/revisit" not in late
+    assert Database(archive)["revisions"].count == 1
+    runs = list(Database(archive)["crawls"].rows_where(order_by="id"))
+    assert [r["revisited"] for r in runs] == [0, 4, 0, 4, 0]
+    assert [r["articles_revised"] for r in runs] == [0, 1, 0, 0, 0]
+
+
+def test_revisit_policy_is_a_setting(tmp_path):
+    archive = tmp_path / "archive.db"
+    crawl(archive, tmp_path / "s1.json", "INCREMENTAL_REVISIT=never")
+    later = crawl(archive, tmp_path / "s2.json", "INCREMENTAL_REVISIT=never", now="2024-11-19T12:00:00+08:00")
+    assert "incremental/revisit" not in later
+    tiered = crawl(archive, tmp_path / "s3.json", "INCREMENTAL_REVISIT=1d:1h,30d:1d", now="2024-11-19T12:00:00+08:00")
+    # The ten 2024 articles (one also under its utm URL form) are younger than 30 days and
+    # were last seen a day ago: due. The 2013-2014 ones are not.
+    assert tiered["incremental/revisit"] == 11
+
+
+def test_a_url_that_redirected_to_an_archived_article_is_skipped_next_time(tmp_path):
+    site = tmp_path / "site"
+    shutil.copytree(FIXTURES / "ecns", site)
+    short = "http://www.ecns.cn/business/2014/08-19/999999.shtml"  # an old link, now redirected
+    seed = "http://www.ecns.cn/business/2014/08-19/130296.shtml"
+    (site / "redirect").mkdir()
+    (site / "redirect" / "info.json").write_text(json.dumps(
+        {"url": short, "status": 301, "headers": {"Location": seed, "Content-Type": "text/html"}, "body": "body.html"}))
+    (site / "redirect" / "body.html").write_bytes(b"")
+    archive = tmp_path / "archive.db"
+    args = ("-a", f"start_urls={short}", "-a", "follow_sections=0")
+    first = crawl(archive, tmp_path / "s1.json", site=site, args=args)
+    assert first["store/new"] >= 1 and first["incremental/aliases"] == 1
+    second = crawl(archive, tmp_path / "s2.json", site=site, args=args)
+    assert second["incremental/skipped/archived"] >= 1 and "incremental/new" not in second
+    assert "downloader/response_status_count/301" not in second  # the redirect was not fetched again
+
+
+def test_incremental_off_fetches_everything_again(tmp_path):
+    archive = tmp_path / "archive.db"
+    crawl(archive, tmp_path / "s1.json")
+    full = crawl(archive, tmp_path / "s2.json", "INCREMENTAL_ENABLED=False")
+    assert not any(k.startswith("incremental/") for k in full)
+    assert full["store/unchanged"] == 17

@@ -1,5 +1,6 @@
-"""`scrapy crawl`, refusing at once, in one line, an archive path that cannot be used,
-before any page is fetched."""
+"""`scrapy crawl`, refusing at once, in one line, what would stop the crawl later: an archive
+path that cannot be used, a capture directory that cannot be written, a setting that cannot
+be read, an archive another run is writing. Nothing is fetched before these checks pass."""
 
 from __future__ import annotations
 
@@ -7,7 +8,11 @@ import sys
 
 from scrapy.commands.crawl import Command as ScrapyCrawl
 
+from archive.lock import lock_archive
 from archive.store import ArchiveError, check_archive_path
+from archive.warc import WarcError
+from crawler import scheduling
+from crawler.extensions import SPIDER_ARGUMENTS_SETTING
 
 
 class Command(ScrapyCrawl):
@@ -15,8 +20,16 @@ class Command(ScrapyCrawl):
         path = self.settings.get("ARCHIVE_PATH")
         try:
             check_archive_path(path)
-        except ArchiveError as exc:
+            scheduling.check_settings(self.settings)
+            # Held until the process exits; the crawl's extension takes it again (re-entrant).
+            lock = lock_archive(path) if self.settings.getbool("CRAWLS_ENABLED", True) else None
+        except (ArchiveError, WarcError, scheduling.SettingError) as exc:
             print(f"error: {exc}", file=sys.stderr)
             self.exitcode = 2
             return
-        super().run(args, opts)
+        self.settings.set(SPIDER_ARGUMENTS_SETTING, dict(opts.spargs), priority="cmdline")
+        try:
+            super().run(args, opts)
+        finally:
+            if lock is not None:
+                lock.release()

@@ -303,7 +303,7 @@ def read_capture(path: str | os.PathLike, offset: int, record_id: str | None = N
             iterator = ArchiveIterator(fh, no_record_parse=True)
             record = next(iter(iterator), None)
             if record is None:
-                raise WarcError(f"no record at offset {offset} of {path}")
+                raise WarcError(f"no readable record at offset {offset} of {path} (file cut short or damaged)")
             declared = int(record.rec_headers.get_header("Content-Length") or 0)
             if len(record.raw_stream.read()) < declared or (
                 str(path).endswith(".gz") and not _gzip_member_complete(fh, offset, iterator.get_record_length())

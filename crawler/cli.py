@@ -114,5 +114,58 @@ def record(url, name, fixtures) -> None:
     click.echo(f"recorded {final_url} in {directory}; review {directory / 'expected.json'} against the page before committing")
 
 
+@cli.command()
+@click.option("--archive", "-d", "archive_path", default="archive.db", show_default=True,
+              type=click.Path(dir_okay=False), envvar="NEWSARCHIVE_DB", help="The archive file.")
+@click.option("--site", help="Only articles of this site (registered domain: ecns.cn).")
+@click.option("--since", help="Only articles whose capture was fetched on or after this date or time (ISO 8601).")
+@click.option("--captures", "search", multiple=True, type=click.Path(file_okay=False),
+              help="Directory to look for WARC files in when they are not where the archive says (moved captures). Repeatable.")
+def reparse(archive_path, site, since, search) -> None:
+    """Re-extract archived articles from their raw captures (WARC), offline, and update them.
+
+    A changed text field (title, body, dates, source, authors, editor) keeps the old text as
+    a revision; other fields are updated in place. Prints what changed, per field. Holds the
+    archive's lock: it refuses to run while a crawl writes the archive."""
+    from archive.lock import lock_archive
+    from archive.store import Archive, ArchiveError
+    from crawler.reparse import reparse as run_reparse
+    from crawler.reparse import select_articles
+
+    try:
+        with lock_archive(archive_path, purpose="reparse"), Archive(archive_path) as archive:
+            try:
+                rows = select_articles(archive, site=site, since=since)
+            except ValueError as exc:
+                raise click.BadParameter(str(exc), param_hint="--since") from None
+            with click.progressbar(rows, label="re-parsing", file=sys.stderr, show_pos=True) as bar:
+                summary = run_reparse(archive, bar, search=search)
+    except ArchiveError as exc:
+        raise click.ClickException(str(exc)) from exc
+    for line in summary.lines():
+        click.echo(line)
+
+
+@cli.command("check-captures")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+def check_captures(paths) -> None:
+    """Read every record of WARC files (directories searched) and report damaged tails, as
+    a crash leaves them: the records before the damage stay readable. Exits 1 if any file
+    is damaged."""
+    from archive.warc import WarcError, scan, warc_files
+
+    try:
+        files = warc_files(paths)
+    except WarcError as exc:
+        raise click.ClickException(str(exc)) from exc
+    damaged = 0
+    for path in files:
+        result = scan(path)
+        damaged += not result.ok
+        click.echo(("ok       " if result.ok else "DAMAGED  ") + result.describe())
+    click.echo(f"{len(files)} files, {damaged} damaged")
+    sys.exit(1 if damaged else 0)
+
+
 def main() -> None:
     cli(prog_name="newsarchive")

@@ -80,7 +80,8 @@ def run_counts(stats: dict) -> dict:
             if (match := pattern.match(key)) and match.groupdict().get("kind") != "IgnoreRequest":
                 errors[form.format(**match.groupdict())] += value
     return {
-        "pages": stats.get("response_received_count", 0),
+        # Every response received: articles, listings, robots.txt, redirects, each retry.
+        "pages": stats.get("downloader/response_count", 0),
         "articles_new": stats.get("store/new", 0),
         "articles_revised": stats.get("store/revised", 0),
         "articles_unchanged": stats.get("store/unchanged", 0),

@@ -224,10 +224,10 @@ class CaptureMiddleware:
         }
         self.stats.inc_value("capture/records")
         self.stats.inc_value("capture/bytes", len(response.body))
+        self.stats.set_value("capture/files", len(self.writer.files))
         return response
 
     def spider_closed(self, reason):
-        self.stats.set_value("capture/files", len(self.writer.files))
         self.writer.close()
 
 

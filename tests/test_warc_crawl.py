@@ -1,0 +1,103 @@
+"""Captures in real crawls: rotation, turning them off, and the settings a crawl refuses at
+start in one line (an unwritable capture directory, unreadable policies and times)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+from sqlite_utils import Database
+
+from archive.warc import read_capture, locate, scan
+from crawler.cli import cli
+from tests.conftest import FIXTURES, ROOT
+
+SCRAPY = [sys.executable, "-m", "scrapy"]
+
+
+def crawl(archive, *settings, check=True):
+    command = [*SCRAPY, "crawl", "ecns", "-s", f"REPLAY_DIR={FIXTURES / 'ecns'}", "-s", f"ARCHIVE_PATH={archive}",
+               "-s", "LOG_LEVEL=WARNING"]
+    for setting in settings:
+        command += ["-s", setting]
+    proc = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    if check:
+        assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc
+
+
+def test_capture_files_rotate_by_size_and_every_pointer_stays_valid(tmp_path):
+    (tmp_path / "db").mkdir()
+    archive, captures = tmp_path / "db" / "archive.db", tmp_path / "captures"
+    crawl(archive, f"CAPTURE_DIR={captures}", "CAPTURE_MAX_FILE_SIZE=20000", "CAPTURE_FILE_PREFIX=ecns-test")
+    files = sorted(captures.iterdir())
+    assert len(files) >= 4 and all(f.name.startswith("ecns-test-") and f.name.endswith(".warc.gz") for f in files)
+    assert all(scan(f).ok and scan(f).records[0]["type"] == "warcinfo" for f in files)
+    rows = list(Database(archive)["articles"].rows)
+    assert len({r["warc_file"] for r in rows}) >= 3
+    for row in rows:
+        # Outside the archive's directory: the pointer is an absolute path.
+        assert os.path.isabs(row["warc_file"])
+        assert read_capture(locate(row["warc_file"], archive), row["warc_offset"], row["warc_record_id"]).url == row["url"]
+
+
+def test_captures_can_be_turned_off(tmp_path):
+    archive = tmp_path / "archive.db"
+    crawl(archive, "CAPTURE_ENABLED=False")
+    assert not (tmp_path / "archive.db-warc").exists()
+    rows = list(Database(archive)["articles"].rows)
+    assert rows and all(r["warc_file"] is None and r["warc_offset"] is None for r in rows)
+    result = CliRunner().invoke(cli, ["reparse", "--archive", str(archive)])
+    assert result.exit_code == 0 and "articles without a capture (archived before captures were kept): 16" in result.output
+
+
+@pytest.mark.parametrize(
+    "setting, message",
+    [
+        ("CAPTURE_DIR={file}/captures", "cannot create capture directory"),
+        ("CAPTURE_DIR={file}", "capture directory is not a directory"),
+        ("INCREMENTAL_REVISIT=2 days", "INCREMENTAL_REVISIT: revisit tier '2 days' is not AGE:EVERY"),
+        ("INCREMENTAL_RETRY_FAILED=soon", "INCREMENTAL_RETRY_FAILED: not a duration: 'soon'"),
+        ("CRAWL_NOW=yesterday", "CRAWL_NOW is not an ISO 8601 time"),
+        ("REPLAY_WARC={file}.missing", "REPLAY_WARC does not exist"),
+    ],
+)
+def test_unusable_settings_fail_at_start_in_one_line(tmp_path, setting, message):
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("not a directory")
+    archive = tmp_path / "archive.db"
+    proc = crawl(archive, setting.format(file=a_file), check=False)
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and message in errors[0], proc.stderr[-2000:]
+    assert "Traceback" not in proc.stderr
+    assert not archive.exists()  # nothing was started
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can write into a read-only directory")
+def test_read_only_capture_directory_fails_at_start(tmp_path):
+    locked = tmp_path / "ro"
+    locked.mkdir()
+    locked.chmod(0o555)
+    try:
+        proc = crawl(tmp_path / "archive.db", f"CAPTURE_DIR={locked}", check=False)
+    finally:
+        locked.chmod(0o755)
+    assert proc.returncode == 2 and "error: capture directory is not writable" in proc.stderr
+
+
+def test_stats_and_crawl_row_count_captures(tmp_path):
+    archive, stats = tmp_path / "archive.db", tmp_path / "stats.json"
+    crawl(archive, f"STATS_FILE={stats}")
+    values = json.loads(stats.read_text())
+    # Every response, robots.txt and each retry of the 500 included.
+    assert values["capture/records"] == values["downloader/response_count"] and values["capture/files"] == 1
+    (run,) = Database(archive)["crawls"].rows
+    assert run["pages"] == values["downloader/response_count"]
+    assert json.loads(run["dropped"]) == {"missing_body": 1, "not_html": 1, "truncated": 1}
+    assert json.loads(run["errors"])["http_500"] == 1
+    assert run["outcome"] == "finished" and json.loads(run["stats"])["store/new"] == 16

@@ -220,3 +220,63 @@ def test_no_related_block_and_no_footer_give_nothing():
     page = make("<html><body><h1>Storm</h1><p>Text only.</p></body></html>")
     assert related.find_related(page) == (None, [])
     assert related.find_copyright(page) is None
+
+
+# -- paragraph-level boilerplate -------------------------------------------------------------
+
+from crawler.extraction import boilerplate  # noqa: E402
+
+STORY = (
+    "The council voted on Tuesday to fund protected cycling lanes along the harbour road, "
+    "between the ferry terminal and the market bridge, after a long debate."
+)
+
+
+def _clean(html: str, paragraphs: list[str], **kw) -> list[str]:
+    page = make(html)
+    index = boilerplate.TextIndex(page.tree.find("body"))
+    return boilerplate.clean(paragraphs, index, titles=kw.get("titles", []), authors=kw.get("authors", []))
+
+
+def test_text_index_traces_a_paragraph_to_its_element_and_link_share():
+    page = make(f"<html><body><div><p class='x'>{STORY}</p></div>"
+                "<ul><li><a href='/a'>Another headline of the day</a></li></ul></body></html>")
+    index = boilerplate.TextIndex(page.tree.find("body"))
+    owner, density = index.locate(STORY)
+    assert owner.get("class") == "x" and density == 0.0
+    owner, density = index.locate("- Another headline of the day")
+    assert owner.tag == "a" and density == 1.0
+
+
+def test_headline_dateline_and_trailing_link_list_are_cut():
+    html = (f"<html><body><article><h1>Council funds cycling lanes</h1><p>Published Nov. 12, 2024</p>"
+            f"<p>{STORY}</p><p>{STORY} Again.</p><h3>Read more:</h3>"
+            "<ul><li><a href='/1'>Ferry service resumes after storm repairs</a></li>"
+            "<li><a href='/2'>Library extends weekend hours at two branches</a></li></ul>"
+            "<p>Copyright 2024 Example News</p></article></body></html>")
+    paragraphs = ["Council funds cycling lanes", "Published Nov. 12, 2024", STORY, STORY + " Again.",
+                  "Read more:", "- Ferry service resumes after storm repairs",
+                  "- Library extends weekend hours at two branches", "Copyright 2024 Example News"]
+    assert _clean(html, paragraphs, titles=["Council funds cycling lanes"]) == [STORY, STORY + " Again."]
+
+
+def test_newsletter_box_and_inline_read_more_are_cut_but_prose_stays():
+    html = (f"<html><body><p>{STORY}</p><p>READ MORE: <a href='/x'>Ferry service resumes after repairs</a></p>"
+            f"<p>{STORY} Two.</p><div class='newsletter-signup'><h3>Get our newsletter</h3>"
+            "<p>Sign up for the morning briefing.</p></div></body></html>")
+    paragraphs = [STORY, "READ MORE: Ferry service resumes after repairs", STORY + " Two.",
+                  "Get our newsletter", "Sign up for the morning briefing."]
+    assert _clean(html, paragraphs) == [STORY, STORY + " Two."]
+
+
+def test_photo_captions_are_cut_by_structure_and_wording():
+    zh = "随着冬季水果进口量逐步增加，我国冷链物流行业正在加快扩充仓储和运输能力，多个港口近期新建了一批冷库。"
+    html = (f"<html><body><p><img src='a.jpg'></p><p>图为钦州港附近新建成的冷库。（资料图片）</p><p>{zh}</p>"
+            f"<figure><img src='b.jpg'><figcaption>The new lanes</figcaption></figure><p>{STORY}</p></body></html>")
+    paragraphs = ["图为钦州港附近新建成的冷库。（资料图片）", zh, "The new lanes", STORY]
+    assert _clean(html, paragraphs) == [zh, STORY]
+
+
+def test_cleaning_never_guts_a_text():
+    html = "<html><body><nav><a href='/'>Home</a> <a href='/b'>Briefs</a></nav></body></html>"
+    assert _clean(html, ["Home Briefs", "Home"]) == ["Home Briefs", "Home"]

@@ -93,14 +93,20 @@ def run(page: Page, profile: tuple[str, Callable[[Page], dict]] | None) -> dict[
     if record.missing("published"):
         record.offer("published", *generic.find_published(page, sd, offset))
 
+    body_raw = None
     if record.missing("body"):
-        record.offer("body", *body_mod.find_body(page, sd, chinese=zh))
+        found = body_mod.extract_body(page, sd, chinese=zh, title=record.data.get("title"),
+                                      authors=record.data.get("authors"))
+        record.offer("body", found.text, found.method)
+        body_raw = found.raw
 
     if zh:
-        zone = chinese.article_zone(text, record.data.get("title"), record.data.get("body"))
+        # The zone is where the extractor found the text, furniture included: bylines and
+        # dates are printed in the lines the cleaning cuts.
+        zone = chinese.article_zone(text, record.data.get("title"), body_raw or record.data.get("body"))
         if record.missing("published"):
             record.offer("published", chinese.find_date(text, zone), "chinese-text")
-        credits = chinese.find_credits(text, zone, record.data.get("body"), record.data.get("title"))
+        credits = chinese.find_credits(text, zone, body_raw or record.data.get("body"), record.data.get("title"))
         for field in ("authors", "editor", "source"):
             record.offer(field, credits.get(field), "chinese-byline")
 

@@ -333,7 +333,7 @@ class Archive:
             first_seen=seen_at,
             last_seen=seen_at,
         )
-        article_id = self.db["articles"].insert(row).last_pk
+        article_id = self._insert("articles", row)
         self._add_urls(article_id, keys, record, seen_at)
         self._write_related(article_id, record)
         bands = decision.bands if decision.bands is not None else dedupe.minhash_bands(row["body"] or "")
@@ -481,16 +481,21 @@ class Archive:
         # The newest related list replaces the old one: it is the page's navigation, not
         # its text, and changes as the site publishes.
         self.db.execute("delete from related where article_id = ?", [article_id])
+        heading = record.get("related_heading")
         rows = [
-            {
-                "article_id": article_id,
-                "position": position,
-                "heading": record.get("related_heading"),
-                "title": entry.get("title"),
-                "url": entry.get("url"),
-                "published": entry.get("published"),
-            }
+            (article_id, position, heading, entry.get("title"), entry.get("url"), entry.get("published"))
             for position, entry in enumerate(record.get("related") or [], start=1)
         ]
         if rows:
-            self.db["related"].insert_all(rows)
+            self.db.conn.executemany(
+                "insert into related (article_id, position, heading, title, url, published) values (?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+
+    def _insert(self, table: str, row: Mapping[str, Any]) -> int:
+        """Insert one row (plain values) and return its rowid: one prepared statement, where
+        sqlite-utils' `insert` looks the table up and converts every value first."""
+        columns = ", ".join(f"[{c}]" for c in row)
+        placeholders = ", ".join("?" for _ in row)
+        cursor = self.db.conn.execute(f"insert into [{table}] ({columns}) values ({placeholders})", list(row.values()))
+        return cursor.lastrowid

@@ -59,6 +59,7 @@ ERROR_PATTERNS = (
     (re.compile(r"^spider_exceptions/(?P<kind>\w+)$"), "spider_{kind}"),
     (re.compile(r"^httperror/response_ignored_status_count/(?P<kind>\d+)$"), "http_{kind}"),
 )
+NOT_ERRORS = {"IgnoreRequest", "ArchiveSkip"}
 JOBDIR_MARKER = "newsarchive-run.json"
 # Set by the crawl command: the spider's -a arguments, recorded with the run.
 SPIDER_ARGUMENTS_SETTING = "NEWSARCHIVE_SPIDER_ARGUMENTS"
@@ -76,8 +77,9 @@ def run_counts(stats: dict) -> dict:
         elif key == "robotstxt/forbidden":
             dropped["robotstxt_forbidden"] += value
         for pattern, form in ERROR_PATTERNS:
-            # IgnoreRequest is a request deliberately not sent (robots.txt, incremental).
-            if (match := pattern.match(key)) and match.groupdict().get("kind") != "IgnoreRequest":
+            # A request deliberately not sent (robots.txt, the offsite filter, the archive
+            # holds it) is no error: IgnoreRequest and its subclasses.
+            if (match := pattern.match(key)) and match["kind"] not in NOT_ERRORS:
                 errors[form.format(**match.groupdict())] += value
     return {
         # Every response received: articles, listings, robots.txt, redirects, each retry.

@@ -200,6 +200,8 @@ def test_second_run_downloads_no_article_page_and_adds_nothing(two_runs):
     assert db.execute("pragma integrity_check").fetchone()[0] == "ok"
     runs = list(db["crawls"].rows_where(order_by="id"))
     assert [(r["outcome"], r["articles_new"], r["skipped"]) for r in runs] == [("finished", 16, 0), ("finished", 0, 24)]
+    # Requests not sent are not errors; the 404s of the unrecorded section pages are.
+    assert json.loads(runs[1]["errors"]) == {"http_404": 16}
 
 
 def test_failed_article_pages_are_recorded_and_retried_when_due(two_runs):

@@ -10,6 +10,10 @@ publication time, or from when it was first seen if it has none) is fetched agai
 was last seen EVERY ago or longer; an article older than every tier is never revisited.
 The default "2d:6h" revisits articles of the last two days every six hours.
 
+The frontier keeps the article links found on article pages until they are archived: an
+archived article is not fetched again, so a crawl killed between storing an article and
+fetching its links would otherwise never find them again.
+
 Pure functions over an open sqlite-utils Database and explicit times: no Scrapy, no clock.
 """
 

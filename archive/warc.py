@@ -243,7 +243,7 @@ class WarcWriter:
             url,
             "response",
             payload=io.BytesIO(body),
-            length=None,
+            length=len(body),  # known: warcio then needs no temporary buffer
             warc_headers_dict=response_headers_dict,
             http_headers=_http_headers(f"{status} {reason}", response_headers, protocol or "HTTP/1.1"),
         )
@@ -254,6 +254,7 @@ class WarcWriter:
             url,
             "request",
             payload=io.BytesIO(request_body or b""),
+            length=len(request_body or b""),
             warc_headers_dict={"WARC-Date": warc_date, "WARC-Concurrent-To": record_id},
             http_headers=StatusAndHeaders(f"{method} {path} HTTP/1.1", list(request_headers), is_http_request=True),
         )

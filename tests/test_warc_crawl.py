@@ -101,3 +101,24 @@ def test_stats_and_crawl_row_count_captures(tmp_path):
     assert json.loads(run["dropped"]) == {"missing_body": 1, "not_html": 1, "truncated": 1}
     assert json.loads(run["errors"])["http_500"] == 1
     assert run["outcome"] == "finished" and json.loads(run["stats"])["store/new"] == 16
+
+
+def test_replay_from_captures_with_a_damaged_file_uses_its_good_records(tmp_path):
+    archive, captures = tmp_path / "archive.db", tmp_path / "captures"
+    crawl(archive, f"CAPTURE_DIR={captures}", "CAPTURE_MAX_FILE_SIZE=40000")
+    files = sorted(captures.iterdir())
+    assert len(files) >= 2
+    damaged = files[-1]
+    good = scan(damaged).records
+    with damaged.open("r+b") as fh:
+        fh.truncate(damaged.stat().st_size - 50)  # cut inside the last record, as a crash would
+    after = scan(damaged)
+    assert not after.ok and len(after.records) == len(good) - 1
+    stats_file = tmp_path / "stats.json"
+    command = [*SCRAPY, "crawl", "ecns", "-s", f"REPLAY_WARC={captures}", "-s", f"ARCHIVE_PATH={tmp_path / 'replayed.db'}",
+               "-s", "CAPTURE_ENABLED=False", "-s", f"STATS_FILE={stats_file}"]
+    proc = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "Damaged capture file" in proc.stderr and f"from offset {after.damaged_at}" in proc.stderr
+    stats = json.loads(stats_file.read_text())
+    assert stats["replay/warc_damaged"] == 1 and stats["store/new"] >= 15

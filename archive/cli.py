@@ -115,7 +115,7 @@ def search(archive_path, query, site, source, author, since, until, language, as
 
 
 def describe(result: lib.SearchResult) -> str:
-    total = f"{result.total:,}" if result.total_exact else f"over {result.total - 1:,}"
+    total = f"{result.total:,}" if result.total_exact else f"about {result.total:,}"
     if not result.hits:
         line = f"no matches for {result.query!r}" if not result.total else f"no results on this page ({total} matches)"
     else:

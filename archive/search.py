@@ -8,15 +8,16 @@ Two full-text indexes, chosen by the query's script:
   prefixes (zhongguan*), AND / OR / NOT, NEAR(a b, 5), column filters (title: ...);
 - `articles_trigram` (every three characters; detail=none), for queries holding CJK text,
   which has no spaces between words. A term of three characters is one trigram; a longer
-  one is all of its trigrams, then checked against the text; a two-character term (most
-  Chinese words) is every indexed trigram that starts with it; a one-character term is
-  found by scanning the text, newest articles first.
+  one is all of its trigrams, then checked against the text; a one- or two-character term
+  (most Chinese words have two) is, when rare, every indexed trigram that starts with it,
+  and when common is looked for in the text of the newest articles with CJK text.
 
 Ranking (BM25, headline words count five times) is done over a bounded window: the
 `candidates` most recently archived matches (rowid order, which FTS5 walks without
-scoring). A rare word's matches all fit in the window, so its ranking is exact; a word in
-a third of the archive is ranked among its newest 2,000 matches instead of scoring 300,000.
-`SearchResult.window_full` says when that happened.
+scoring), fewer when scoring takes over RANK_SECONDS. A rare word's matches all fit in the
+window, so its ranking is exact; a word in 40% of the archive is ranked among its newest
+1,000 matches instead of scoring 400,000 (`SearchResult.window_full` says so). Matches
+past the window are counted briefly and the rest estimated (`total_exact` is then False).
 
 Everything raises a `SearchError` subclass with a one-line message for the user.
 """
@@ -25,9 +26,11 @@ from __future__ import annotations
 
 import difflib
 import json
+import math
 import os
 import re
 import sqlite3
+import time
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -44,9 +47,11 @@ MAX_QUERY_CHARS = 1000
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 1000
 # Ranked window: matches scored by BM25 at most, newest first.
-DEFAULT_CANDIDATES = 2000
-# Two-character CJK terms: at most this many indexed trigrams start with one, or it is scanned.
-MAX_EXPANSIONS = 4000
+DEFAULT_CANDIDATES = 1000
+# A one- or two-character CJK term is searched as the indexed trigrams starting with it
+# when there are at most this many (a rare term); a common one is checked in the text of
+# the newest articles instead, which soon finds enough of them.
+MAX_EXPANSIONS = 64
 # A filtered search walks the filter's index instead of the full-text matches when the
 # filter leaves at most this many articles.
 SELECTIVE_FILTER_ROWS = 20_000
@@ -56,8 +61,13 @@ SCOPE_CAP = 200_000
 COMMON_MATCHES = 5000
 # BM25 weight of a headline word against a body word (archive.schema sets the same for `rank`).
 TITLE_WEIGHT = 5.0
-# Results are exact counts up to this many matches, "at least" beyond.
+# Matches beyond the ranked window are counted up to this many, for at most this long;
+# past either the count is a lower bound ("at least").
 COUNT_CAP = 100_000
+COUNT_SECONDS = 0.005
+# Scoring stops after this long, ranking the newest matches scored so far (fewer than
+# `candidates` only for phrases of very common words).
+RANK_SECONDS = 0.040
 SNIPPET_TOKENS = 16
 SNIPPET_CHARS = 90
 
@@ -249,6 +259,31 @@ def words_expression(parsed: ParsedQuery) -> str:
     return " ".join(out).replace("( ", "(").replace(" )", ")").replace(" ,", ",")
 
 
+def _loosened(parsed: ParsedQuery) -> str | None:
+    """The query with each phrase and NEAR group made an AND of its words, when it has
+    any and no NOT (which a loosened phrase would narrow); else None."""
+    has_phrase = any(isinstance(p, Term) and len(re.findall(r"\w+", p.text)) > 1 for p in parsed.parts)
+    if "NOT" in parsed.parts or not (has_phrase or "NEAR" in parsed.parts):
+        return None
+    out: list[str] = []
+    parts = iter(parsed.parts)
+    for part in parts:
+        if part == "NEAR":
+            continue
+        if part == "," and out:
+            next(parts, None)  # NEAR's distance
+            continue
+        if isinstance(part, Term):
+            words = re.findall(r"\w+", part.text)
+            if len(words) > 1:
+                out.append("(" + " AND ".join(_quote(w) for w in words) + ")")
+                continue
+            out.append(words_expression(ParsedQuery(part.text, [part])))
+            continue
+        out.append(part)
+    return " ".join(out).replace("( ", "(").replace(" )", ")")
+
+
 def _trigrams(text: str) -> list[str]:
     text = text.lower()
     return list(dict.fromkeys(text[i:i + 3] for i in range(len(text) - 2)))
@@ -344,7 +379,7 @@ class SearchResult:
     query: str
     index: str  # "words", "trigram" or "scan"
     hits: list[Hit]
-    total: int  # matches (at least this many when not total_exact)
+    total: int  # matches; an estimate when not total_exact (from how densely the newest match)
     total_exact: bool
     offset: int
     limit: int
@@ -364,6 +399,10 @@ class _Plan:
     bm25: bool  # rank by the FTS table's BM25, else by term counts in Python
     notes: list[str]
     terms: list[str] = field(default_factory=list)  # to mark in snippets
+    # The expression BM25 is computed with, when not `expression`: phrases and NEAR groups
+    # loosened to AND (FTS5's bm25() counts the documents of every phrase over the whole
+    # index first, which for a phrase of common words is a position check per article).
+    rank_expression: str | None = None
 
 
 def _plan(db, parsed: ParsedQuery) -> _Plan:
@@ -374,7 +413,7 @@ def _plan(db, parsed: ParsedQuery) -> _Plan:
 
 def _plan_index(db, parsed: ParsedQuery) -> _Plan:
     if parsed.index == "words":
-        return _Plan("articles_fts", words_expression(parsed), [], True, [])
+        return _Plan("articles_fts", words_expression(parsed), [], True, [], rank_expression=_loosened(parsed))
     notes: list[str] = []
     unsupported = {"NEAR", "title:", "body:"} & {p for p in parsed.parts if isinstance(p, str)}
     if unsupported:
@@ -391,6 +430,7 @@ def _plan_index(db, parsed: ParsedQuery) -> _Plan:
     out: list[str] = []
     indexed = 0
     verify: list[str] = []
+    scanned: list[str] = []
     for part in parsed.parts:
         if not isinstance(part, Term):
             out.append(part)
@@ -404,33 +444,38 @@ def _plan_index(db, parsed: ParsedQuery) -> _Plan:
                 verify.append(text)
             continue
         verify.append(text)
-        expansions = _expansions(db, text) if len(text) == 2 else None
+        expansions = _expansions(db, text)
         if expansions:
-            out.append("(" + " OR ".join(_quote(g) for g in expansions) + ")")
+            out.append("(" + " OR ".join(_quote(g) for g in expansions) + ")" if len(expansions) > 1
+                       else _quote(expansions[0]))
             indexed += 1
         elif expansions == []:
-            # No indexed trigram starts with it: no article holds it (but at the very end of
-            # a title or body); a trigram of private-use characters matches nothing.
+            # No indexed trigram starts with it: no article holds it (but in the last two
+            # characters of a title or body); a trigram of private-use characters matches nothing.
             out.append(_quote(NO_TRIGRAM))
             indexed += 1
-    bm25 = not short
-    if short:
-        notes.append(
-            "terms shorter than 3 characters are matched as text and ranked by how often they occur"
-        )
+        else:
+            scanned.append(text)
+    if scanned:
+        notes.append(f"common short terms ({', '.join(scanned)}) are looked for in the text of the newest "
+                     "articles first")
     if not indexed:
-        return _Plan("articles", None, verify, False, notes + ["searched by scanning the text, newest first"])
+        return _Plan("articles", None, verify, False, notes)
     # FTS5 wants an explicit AND between parenthesised groups.
     joined: list[str] = []
     for item in out:
         if joined and joined[-1] not in OPERATORS + ("(",) and item not in OPERATORS + (")",):
             joined.append("AND")
         joined.append(item)
-    return _Plan("articles_trigram", " ".join(joined).replace("( ", "(").replace(" )", ")"), verify, bm25, notes)
+    # Ranked by BM25 computed here over the candidates' text: FTS5's bm25() needs term
+    # positions, which a detail=none index recovers by re-reading and re-tokenising each
+    # article, several times slower.
+    return _Plan("articles_trigram", " ".join(joined).replace("( ", "(").replace(" )", ")"), verify, False, notes)
 
 
 def _expansions(db, text: str) -> list[str] | None:
-    """The indexed trigrams starting with a two-character term, or None if too many."""
+    """The indexed trigrams starting with a one- or two-character term, or None if there
+    are more than MAX_EXPANSIONS (a common term)."""
     rows = db.execute(
         "select term from articles_trigram_vocab where term >= ? and term < ? limit ?",
         [text, text + "\U0010ffff", MAX_EXPANSIONS + 1],
@@ -505,16 +550,21 @@ def _verify_sql(plan: _Plan, alias: str = "a") -> tuple[str, list[str]]:
 def _ranked(conn, plan: _Plan, where: str, params: list, candidates: int, filters: Filters | None):
     """(rowid, score) best first, total, total exact?, window full?
 
-    First the candidates, rowids only (cheap: FTS5 walks its doclists without scoring):
-    the newest `candidates` matches that pass the filters, found by walking the matches
-    newest first and looking each up in `articles`, or -- for a common word and a
-    selective site filter -- by walking the site's index and looking each up in the
-    full-text index. Then BM25 for those candidates only, in one pass over their rowid
-    range (a bm25() call per rowid lookup would recount each term's documents every time)."""
+    The window is the newest `candidates` matches that pass the filters, found by walking
+    the matches newest first (FTS5 walks its doclists in rowid order without scoring them)
+    and looking each up in `articles`; for a common word and a selective site filter, by
+    walking the site's index and looking each up in the full-text index instead. BM25 is
+    computed for the window only: with the walk itself (the FTS5 `rank` column), which
+    stops early when scoring takes over RANK_SECONDS (a phrase of very common words), or,
+    for the site walk, in one pass over the window's rowid range (a rank lookup per rowid
+    would recount each term's documents every time). Then the matches beyond the window
+    are counted for at most COUNT_SECONDS, and the total estimated past that."""
     t = plan.table
     verify, vparams = _verify_sql(plan)
     conditions = " and ".join(c for c in (where, verify) if c)
     args = [plan.expression] + params + vparams
+    bounds_ids: tuple[int, int] | None = None
+    by_site = False
     if not conditions:
         base = f"from {t} f where {t} match ?"
     else:
@@ -525,29 +575,91 @@ def _ranked(conn, plan: _Plan, where: str, params: list, candidates: int, filter
             if rows == 0:
                 return [], 0, True, False
             if rows <= SELECTIVE_FILTER_ROWS and _common(conn, plan):
-                source = f"articles a cross join {t} f"
+                source, by_site = f"articles a cross join {t} f", True
             elif low is not None:
                 # The articles the site / date filters allow lie within these ids: the walk
                 # over the matches starts and stops there.
                 bounds = f" and f.rowid between {int(low)} and {int(high)}"
+                bounds_ids = (int(low), int(high))
         base = f"from {source} where {t} match ?{bounds} and a.id = f.rowid and {conditions}"
-    ids = [r[0] for r in conn.execute(f"select f.rowid {base} order by f.rowid desc limit ?", args + [candidates + 1])]
-    full = len(ids) > candidates
-    ids = ids[:candidates]
+    if plan.bm25 and not by_site and not plan.rank_expression:
+        rows, last, more = _ranked_walk(conn, f"select f.rowid, f.rank {base} order by f.rowid desc", args, candidates)
+        ids = [r[0] for r in rows]
+        total, exact = len(ids), not more
+        if more:
+            _, counted, exact, last = _walk(conn, f"select f.rowid {base} and f.rowid < ? order by f.rowid desc",
+                                            args + [last], 0)
+            total += counted
+    else:
+        ids, total, exact, last = _walk(conn, f"select f.rowid {base} order by f.rowid desc", args, candidates)
+        rows = None
     if not ids:
         return [], 0, True, False
-    if plan.bm25:
-        rows = conn.execute(
-            f"select f.rowid, bm25({t}, {TITLE_WEIGHT}, 1.0) as score from {t} f where {t} match ? "
-            "and f.rowid between ? and ? and +f.rowid in (select value from json_each(?)) order by score, f.rowid desc",
-            [plan.expression, min(ids), max(ids), json.dumps(ids)],
-        ).fetchall()
-    else:
-        rows = _python_scores(conn, ids, plan.verify)
-    if full:
-        count = conn.execute(f"select count(*) from (select 1 {base} limit {COUNT_CAP})", args).fetchone()[0]
-        return rows, count, count < COUNT_CAP, True
-    return rows, len(rows), True, False
+    window_full = total > len(ids)
+    if not exact:
+        total = _estimate(conn, total, last, *(bounds_ids or (None, None)))
+    if rows is None:
+        if plan.bm25:
+            rows = conn.execute(
+                f"select f.rowid, f.rank from {t} f where {t} match ? and f.rowid between ? and ? "
+                "and +f.rowid in (select value from json_each(?))",
+                [plan.rank_expression or plan.expression, min(ids), max(ids), json.dumps(ids)],
+            ).fetchall()
+        else:
+            rows = _python_scores(conn, ids, plan.terms)
+    rows = sorted(rows, key=lambda r: (r[1], -r[0]))
+    return rows, total, exact, window_full
+
+
+def _ranked_walk(conn, sql: str, args: list, candidates: int) -> tuple[list[tuple[int, float]], int | None, bool]:
+    """Up to `candidates` (rowid, rank) rows of `sql`, fewer if scoring takes longer than
+    RANK_SECONDS; returns them, the last rowid, and whether more rows may follow."""
+    cursor = conn.execute(sql, args)
+    rows: list[tuple[int, float]] = []
+    deadline = time.perf_counter() + RANK_SECONDS
+    while len(rows) < candidates:
+        batch = cursor.fetchmany(min(100, candidates - len(rows)))
+        rows.extend(batch)
+        if len(batch) < min(100, candidates - len(rows) + len(batch)):
+            return rows, rows[-1][0] if rows else None, False
+        if time.perf_counter() > deadline:
+            break
+    cursor.close()
+    return rows, rows[-1][0] if rows else None, True
+
+
+def _walk(conn, sql: str, args: list, candidates: int) -> tuple[list[int], int, bool, int | None]:
+    """The first `candidates` rowids `sql` yields (newest first), and how many it yields in
+    all: counted on for at most COUNT_SECONDS after the window is full, and up to COUNT_CAP
+    (a phrase of common words costs a position check per article holding both words).
+    Returns (ids, count, whether the count is complete, the last rowid counted)."""
+    cursor = conn.execute(sql, args)
+    ids = [row[0] for row in cursor.fetchmany(candidates)] if candidates else []
+    if len(ids) < candidates:
+        return ids, len(ids), True, ids[-1] if ids else None
+    count, last = len(ids), (ids[-1] if ids else None)
+    deadline = time.perf_counter() + COUNT_SECONDS
+    while True:
+        rows = cursor.fetchmany(500)
+        if not rows:
+            return ids, count, True, last
+        count += len(rows)
+        last = rows[-1][0]
+        if count >= COUNT_CAP or time.perf_counter() > deadline:
+            cursor.close()
+            return ids, count, False, last
+
+
+def _estimate(conn, count: int, last: int | None, low: int | None = None, high: int | None = None) -> int:
+    """All matches, estimated from the `count` found walking down from the newest id to
+    `last`: as many again per id below it as above (ids within [low, high] if given)."""
+    if last is None:
+        return count
+    if low is None or high is None:
+        # Two subqueries: min() and max() together in one would scan the table.
+        low, high = conn.execute("select (select min(id) from articles), (select max(id) from articles)").fetchone()
+    walked = max(1, high - last + 1)
+    return max(count, round(count * (high - low + 1) / walked, -2 if count > 1000 else 0))
 
 
 def _common(conn, plan: _Plan) -> bool:
@@ -573,29 +685,47 @@ def _indexed_scope(conn, filters: Filters) -> tuple[int, int | None, int | None]
 
 
 def _scan(conn, plan: _Plan, where: str, params: list, candidates: int):
-    """Terms no index can find: the newest `candidates` articles holding them all."""
+    """Terms no index can find (common one- and two-character CJK terms): the newest
+    articles holding them all, by reading the text of the articles with CJK text (the
+    rows of the trigram index's size table), newest first."""
     verify, vparams = _verify_sql(plan)
     conditions = " and ".join(c for c in (where, verify) if c)
-    ids = [r[0] for r in conn.execute(
-        f"select a.id from articles a where {conditions} order by a.id desc limit ?", params + vparams + [candidates + 1]
-    )]
-    full = len(ids) > candidates
-    ids = ids[:candidates]
-    return _python_scores(conn, ids, plan.verify), len(ids), not full, full
+    ids, total, exact, last = _walk(
+        conn, f"select d.id from articles_trigram_docsize d cross join articles a on a.id = d.id "
+        f"where {conditions} order by d.id desc", params + vparams, candidates)
+    window_full = total > len(ids)
+    if not exact:
+        total = _estimate(conn, total, last)
+    return _python_scores(conn, ids, plan.terms), total, exact, window_full
 
 
 def _python_scores(conn, ids: Sequence[int], terms: Sequence[str]) -> list[tuple[int, float]]:
-    """Rank by occurrences (headline five times), per thousand characters; negative like bm25."""
-    scored = []
-    for chunk_start in range(0, len(ids), 500):
-        chunk = ids[chunk_start: chunk_start + 500]
+    """BM25 over the candidates' text, counting substrings (for CJK terms, which have no
+    word boundaries): a headline occurrence counts TITLE_WEIGHT times; document
+    frequencies are taken within the candidates. Scores are negative, best first, as
+    FTS5's bm25() gives them."""
+    terms = [t.lower() for t in dict.fromkeys(terms) if t]
+    docs: list[tuple[int, list[int], int]] = []
+    for start in range(0, len(ids), 500):
+        chunk = list(ids[start: start + 500])
         marks = ",".join("?" * len(chunk))
         for rowid, title, body in conn.execute(f"select id, title, body from articles where id in ({marks})", chunk):
             title, body = (title or "").lower(), (body or "").lower()
-            score = sum(5 * title.count(t) + body.count(t) for t in terms) * 1000 / (len(body) + 200)
-            scored.append((rowid, -score))
+            docs.append((rowid, [TITLE_WEIGHT * title.count(t) + body.count(t) for t in terms], len(title) + len(body)))
+    if not docs:
+        return []
+    n = len(docs)
+    average = sum(d[2] for d in docs) / n or 1.0
+    idf = [math.log((n - df + 0.5) / (df + 0.5) + 1.0)
+           for df in (sum(1 for d in docs if d[1][i]) for i in range(len(terms)))]
+    k1, b = 1.2, 0.75
+    scored = [
+        (rowid, -sum(idf[i] * tf * (k1 + 1) / (tf + k1 * (1 - b + b * length / average))
+                     for i, tf in enumerate(tfs) if tf))
+        for rowid, tfs, length in docs
+    ]
     scored.sort(key=lambda r: (r[1], -r[0]))
-    return scored
+    return [(rowid, round(score, 4)) for rowid, score in scored]
 
 
 def _hits(conn, page, plan: _Plan, highlight, snippets: bool) -> list[Hit]:

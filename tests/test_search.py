@@ -114,16 +114,25 @@ def test_chinese_longer_term_is_checked_against_the_text(db):
 def test_chinese_two_character_words(db):
     result = lib.search(db, "首钢")
     assert result.index == "trigram" and [h.title for h in result.hits] == ["中关村与首钢携手打造产业平台"]
-    assert result.notes  # says how short terms are matched
     both = lib.search(db, "北京 经济")
     assert {h.title for h in both.hits} == {"人工智能企业聚集上海", "中关村与首钢携手打造产业平台"}
 
 
-def test_chinese_single_character_is_scanned_not_silently_empty(db):
+def test_chinese_single_character(db):
+    result = lib.search(db, "钢")
+    assert result.index == "trigram"  # rare: the trigrams beginning with it
+    assert {h.title for h in result.hits} == {"中关村与首钢携手打造产业平台", "村科学普及活动"}
+
+
+def test_common_short_chinese_terms_are_read_in_the_text_not_silently_empty(db, monkeypatch):
+    monkeypatch.setattr(lib, "MAX_EXPANSIONS", 0)  # every short term counts as common
     result = lib.search(db, "钢")
     assert result.index == "scan"
     assert {h.title for h in result.hits} == {"中关村与首钢携手打造产业平台", "村科学普及活动"}
-    assert any("scanning" in note for note in result.notes)
+    assert any("newest articles first" in note for note in result.notes)
+    assert [h.title for h in lib.search(db, "首钢 中关村").hits] == ["中关村与首钢携手打造产业平台"]
+    windowed = lib.search(db, "村", limit=1, candidates=1)
+    assert windowed.window_full and windowed.total == 2 and windowed.total_exact
 
 
 def test_chinese_boolean_and_unsupported_operators(db):

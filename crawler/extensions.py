@@ -186,10 +186,7 @@ class CrawlRun:
 
     def spider_opened(self, spider):
         archive = self.archive
-        fixed = scheduling.crawl_now(self.settings)
-        if fixed is not None:
-            stamp = fixed.astimezone(timezone.utc).isoformat(timespec="seconds")
-            archive.clock = lambda: stamp
+        scheduling.apply_crawl_now(self.settings, archive)
         killed = crawls.mark_killed(archive.db, self._now())
         if killed:
             logger.warning("Crawl run(s) %s never finished (killed): marked so in the crawls table",

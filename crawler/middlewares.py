@@ -293,6 +293,7 @@ class IncrementalMiddleware:
         crawler.signals.connect(mw.record_failures, signal=scheduling.run_closing)
         crawler.signals.connect(mw.record_failures, signal=signals.spider_closed)
         mw.archive = archive_for(crawler)
+        scheduling.apply_crawl_now(settings, mw.archive)
         crawler.signals.connect(mw.item_scraped, signal=signals.item_scraped)
         crawler.signals.connect(mw.item_dropped, signal=signals.item_dropped)
         crawler.signals.connect(mw.item_error, signal=signals.item_error)

@@ -31,6 +31,15 @@ def crawl_now(settings) -> datetime | None:
     return moment
 
 
+def apply_crawl_now(settings, archive) -> None:
+    """With CRAWL_NOW set, the archive stamps first_seen/last_seen with it, not the clock.
+    (Called by each component that may be the first to write; it is idempotent.)"""
+    fixed = crawl_now(settings)
+    if fixed is not None:
+        stamp = fixed.astimezone(timezone.utc).isoformat(timespec="seconds")
+        archive.clock = lambda: stamp
+
+
 def now(settings) -> datetime:
     return crawl_now(settings) or datetime.now(timezone.utc)
 

@@ -280,3 +280,26 @@ def test_photo_captions_are_cut_by_structure_and_wording():
 def test_cleaning_never_guts_a_text():
     html = "<html><body><nav><a href='/'>Home</a> <a href='/b'>Briefs</a></nav></body></html>"
     assert _clean(html, ["Home Briefs", "Home"]) == ["Home Briefs", "Home"]
+
+
+def test_article_body_continues_a_text_the_page_prints_only_the_start_of():
+    from crawler.extraction.body import extend_from_article_body
+
+    paragraphs = [
+        "Rain fell on the valley for nine days before the river broke its banks on Sunday.",
+        "Farmers moved their herds to the hills while volunteers filled sandbags at the bridge.",
+        "By Monday evening the water had reached the market square and the old mill.",
+        "Officials said the dam upstream held, though engineers will inspect it this week.",
+        "Schools stay closed until Thursday; the regional train runs on a reduced timetable.",
+        "A fund for families who lost their homes opened at the town hall on Tuesday morning.",
+    ]
+    shown = "\n\n".join(paragraphs[:2])
+    page = make(f"<html><head>{ld({'@type': 'NewsArticle', 'articleBody': chr(10).join(paragraphs)})}</head>"
+                f"<body><p>{paragraphs[0]}</p><p>{paragraphs[1]}</p></body></html>")
+    sd = structured.parse(page.tree)
+    assert extend_from_article_body(shown, sd) == "\n\n".join(paragraphs)
+    # A teaser (one paragraph) or a different text leaves the page's text alone.
+    teaser = make(f"<html><head>{ld({'@type': 'NewsArticle', 'articleBody': paragraphs[0]})}</head><body></body></html>")
+    assert extend_from_article_body(shown, structured.parse(teaser.tree)) == shown
+    other = make(f"<html><head>{ld({'@type': 'NewsArticle', 'articleBody': chr(10).join(p.upper() + ' Elsewhere entirely.' for p in ['a b c d e'] * 4)})}</head><body></body></html>")
+    assert extend_from_article_body(shown, structured.parse(other.tree)) == shown

@@ -11,7 +11,7 @@ import trafilatura
 from crawler.extraction import boilerplate
 from crawler.extraction.common import element_text
 from crawler.extraction.page import Page
-from crawler.extraction.structured import Structured
+from crawler.extraction.structured import Structured, body_value
 from crawler.normalize import normalize_body
 
 MAX_ELEMENTS_FULL = 30_000
@@ -93,6 +93,48 @@ def extract_body(page: Page, sd: Structured, *, chinese: bool = False, title: st
     paragraphs = boilerplate.clean(text.split("\n\n"), index, titles=headline_texts(page, sd, title),
                                    authors=list(authors or ()))
     cleaned = "\n\n".join(paragraphs)
-    if cleaned != text and looks_like_article(cleaned):
-        return BodyResult(cleaned, "trafilatura+clean", text)
-    return BodyResult(text, "trafilatura", text)
+    if cleaned == text or not looks_like_article(cleaned):
+        cleaned, method = text, "trafilatura"
+    else:
+        method = "trafilatura+clean"
+    extended = extend_from_article_body(cleaned, sd)
+    if extended != cleaned:
+        return BodyResult(extended, method + "+jsonld", text)
+    return BodyResult(cleaned, method, text)
+
+
+_WORDS = re.compile(r"[\u3400-\u9fff]|[^\W\u3400-\u9fff]+")
+_MARKUP_TOKEN = re.compile(r"^[\W_]*[A-Za-z_-]+[\W_]*$")  # `+++dropcap`: a CMS template token
+
+
+def _shingles(text: str, n: int = 3) -> set:
+    words = _WORDS.findall(text.casefold())
+    return {tuple(words[i : i + n]) for i in range(max(1, len(words) - n + 1))}
+
+
+def extend_from_article_body(text: str, sd: Structured) -> str:
+    """The page's text continued from its JSON-LD articleBody where the page prints only the
+    start of the story (a paywall, a lazily loaded rest): the articleBody's paragraphs after
+    the last one the text holds are added. A teaser articleBody, one without paragraphs, or
+    one that does not continue the text changes nothing."""
+    value = None
+    for obj in [sd.article, *sd.objects]:
+        if obj and obj.get("articleBody"):
+            value = body_value(obj.get("articleBody"))
+            break
+    if not value:
+        return text
+    # articleBody separates paragraphs with one newline or a blank line.
+    paragraphs = [p for p in normalize_body(value.replace("\n", "\n\n")).split("\n\n") if not _MARKUP_TOKEN.match(p)]
+    if len(paragraphs) < 3:
+        return text
+    have = _shingles(text)
+    covered = [len(sh & have) >= 0.5 * len(sh) for sh in map(_shingles, paragraphs)]
+    if not any(covered):
+        return text
+    last = max(i for i, c in enumerate(covered) if c)
+    rest = paragraphs[last + 1 :]
+    if sum(len(p) for p in rest) < 0.3 * len(text):
+        return text
+    return "\n\n".join([text, *rest])
+

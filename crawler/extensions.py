@@ -96,11 +96,15 @@ def run_counts(stats: dict) -> dict:
     }
 
 
+SECRET_NAMES = re.compile(r"PASS|SECRET|TOKEN|KEY|AUTH|CREDENTIAL", re.IGNORECASE)
+
+
 def cmdline_settings(settings) -> dict:
-    """The settings given on the command line (-s, or Scrapyd's schedule.json)."""
+    """The settings given on the command line (-s, or Scrapyd's schedule.json), values of
+    secret-looking ones (passwords, tokens, keys) masked."""
     priority = SETTINGS_PRIORITIES["cmdline"]
     return {
-        name: settings[name]
+        name: "***" if SECRET_NAMES.search(name) else settings[name]
         for name in sorted(settings.attributes)
         if settings.getpriority(name) == priority and name != SPIDER_ARGUMENTS_SETTING
     }

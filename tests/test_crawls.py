@@ -85,3 +85,25 @@ def test_second_writer_is_refused_naming_the_holder_and_a_dead_holder_leaves_no_
     assert lock.held
     lock.release()
     assert not lock.held
+
+
+def test_run_counts_from_scrapy_stats():
+    from scrapy.settings import Settings
+
+    from crawler.extensions import cmdline_settings, run_counts
+
+    counts = run_counts({
+        "downloader/response_count": 50, "store/new": 16, "store/unchanged": 1, "store/duplicate": 1,
+        "incremental/skipped/archived": 3, "incremental/skipped/failed": 2, "incremental/revisit": 4,
+        "validate/dropped/missing_body": 1, "pages/skipped/truncated": 1, "robotstxt/forbidden": 1,
+        "downloader/exception_type_count/twisted.internet.error.TimeoutError": 2,
+        "downloader/exception_type_count/crawler.middlewares.ArchiveSkip": 5,
+        "downloader/exception_type_count/scrapy.exceptions.IgnoreRequest": 1,
+        "httperror/response_ignored_status_count/404": 3, "spider_exceptions/KeyError": 1,
+    })
+    assert (counts["pages"], counts["articles_new"], counts["articles_revised"], counts["skipped"], counts["revisited"]) == (50, 16, 0, 5, 4)
+    assert counts["dropped"] == {"missing_body": 1, "truncated": 1, "robotstxt_forbidden": 1}
+    assert counts["errors"] == {"TimeoutError": 2, "http_404": 3, "spider_KeyError": 1}
+    settings = Settings({"ARCHIVE_PATH": "a.db"})
+    settings.setdict({"REPLAY_DIR": "/x", "HTTPPROXY_AUTH_PASSWORD": "hunter2"}, priority="cmdline")
+    assert cmdline_settings(settings) == {"HTTPPROXY_AUTH_PASSWORD": "***", "REPLAY_DIR": "/x"}

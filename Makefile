@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ARCHIVE ?= archive.db
 
-.PHONY: install demo test test-deps serve clean-venv
+.PHONY: install demo test test-deps serve clean-venv bench bench-deps
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,24 @@ test-deps:
 PORT ?= 8001
 serve: $(STAMP)
 	$(BIN)/newsarchive serve --archive $(ARCHIVE) --port $(PORT)
+
+# Every benchmark (tests/benchmarks/run_all.py): one table of figures against their targets,
+# also written to docs/benchmarks.json, and the scaling plot docs/scaling.png. Needs nginx
+# (installed here from Debian when missing, as root) and the `bench` extra. The first run
+# builds its inputs under BENCH_DIR (default /tmp/newsarchive-bench/perf): a 1M-article
+# archive (~20 min, ~11 GB) and a 20,000-page site; later runs reuse them.
+BENCH_STAMP := $(VENV)/.bench-installed
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install -q -e '.[test,bench]'
+	touch $(BENCH_STAMP)
+
+bench-deps: $(BENCH_STAMP)
+	@if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light; \
+	fi
+
+bench: bench-deps
+	$(BIN)/python tests/benchmarks/run_all.py $(BENCH_ARGS)
 
 clean-venv:
 	rm -rf $(VENV)

@@ -1,0 +1,297 @@
+#!/usr/bin/env python3
+"""Ingest and dedupe: records/s through the crawl's real item pipelines (ValidatePipeline ->
+NormalizePipeline -> DedupePipeline -> StorePipeline, built by Scrapy's `from_crawler` on a
+crawler from `scrapy.utils.test.get_crawler`, with its real stats) into an archive already
+holding 10,000 articles and one holding 1,000,000, against the floor of sqlite-utils
+`insert_all` of the same rows (`archive.store.record_to_row`) into a bare table with an FTS5
+index (porter unicode61, kept by triggers, as `articles_fts`), in interleaved rounds.
+
+The records, per round: 85% new articles (synthetic, realistic lengths: English ~3 kB,
+Chinese ~3.6 kB, 20% Chinese), 5% archived articles met again unchanged, 5% syndicated
+copies (an archived body under a new URL: `same_text`), 5% edited copies (a sentence
+changed: `near_duplicate`, found through the MinHash bands). Duplicates pick archived
+articles uniformly over the whole archive, so lookups reach every part of its indexes.
+
+The 1M archive is built once and cached (archives.py); each run measures on a copy, so
+the cache keeps its size. Also measures search p95 (for the scaling curve).
+
+    python tests/benchmarks/bench_ingest.py [--sizes 10000,1000000] [--records 2000] [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import random
+import sqlite3
+import sys
+import tempfile
+import time
+from contextlib import ExitStack
+from pathlib import Path
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from tests.benchmarks.benchlib import (  # noqa: E402
+    Figure,
+    PreconditionError,
+    at_least,
+    info,
+    log,
+    median,
+    percentile,
+    table,
+    write_json,
+)
+
+TARGET_VS_BARE = 0.5
+TARGET_1M_VS_10K = 0.8
+NEW_RECORDS_START = 50_000_000  # synthetic record numbers far beyond any cached archive
+SEARCH_QUERIES = (
+    "shougang", "quarkwell", "zhongguancun", "desalination", '"science park"', "reported",
+    "economy", "railway", "museum", "startup funds", "electric vehicle", "flood", "tourism",
+    "semiconductor", "climate", "football season", "investment bank", "rural village",
+    "中关村", "人工智能",
+)
+
+
+def stream(archive_path: Path, n_archived: int, count: int, round_number: int, *, seed: int = 7) -> list[dict]:
+    """`count` records to ingest into an archive of `n_archived` articles (see module doc)."""
+    from archive.store import row_to_record
+    from tests.benchmarks.synth import Synth
+
+    rnd = random.Random(seed * 1000 + round_number)
+    n_dup = count // 20
+    n_new = count - 3 * n_dup
+    synth = Synth(total=1_000_000)
+    records = list(synth.records(n_new, start=NEW_RECORDS_START + round_number * 100_000))
+    conn = sqlite3.connect(f"file:{archive_path}?mode=ro", uri=True)
+    try:
+        picks = rnd.sample(range(1, n_archived + 1), 3 * n_dup)
+        archived = []
+        for article_id in picks:
+            row = conn.execute("select * from articles where id = ?", [article_id]).fetchone()
+            names = [d[0] for d in conn.execute("select * from articles limit 0").description]
+            related = [
+                dict(zip(("title", "url", "published"), r))
+                for r in conn.execute(
+                    "select title, url, published from related where article_id = ? order by position", [article_id]
+                )
+            ]
+            archived.append(row_to_record(dict(zip(names, row)), related))
+    finally:
+        conn.close()
+    out = []
+    for k, record in enumerate(archived):
+        record = {key: record.get(key) for key in (
+            "url", "canonical_url", "title", "body", "published", "updated", "source", "authors", "editor",
+            "language", "related_heading", "related", "copyright", "site")}
+        if k < n_dup:  # seen again, unchanged
+            out.append(record)
+        elif k < 2 * n_dup:  # syndicated copy
+            out.append({**record, "url": f"https://syndicated-{round_number}.example.com/copy/{k}.html",
+                        "canonical_url": None, "site": "example.com", "title": "Copy: " + record["title"]})
+        else:  # edited copy: one sentence in the middle changed
+            body = record["body"]
+            middle = len(body) // 2
+            cut = body.find(". ", middle)
+            edited = body[:middle] + " officials added on Monday" + body[cut:] if cut > 0 else body + " Officials added."
+            out.append({**record, "body": edited, "url": f"https://edited-{round_number}.example.net/story/{k}.html",
+                        "canonical_url": None, "site": "example.net"})
+    out.extend(records)
+    rnd.shuffle(out)
+    return out
+
+
+# -- the measured paths ----------------------------------------------------------------------
+
+
+def ingest_with_pipelines(archive_path: Path, records: list[dict]) -> tuple[float, dict]:
+    """Seconds to push `records` through the four pipelines into the archive, the last
+    batch committed; and the crawl stats they counted."""
+    from scrapy.exceptions import DropItem
+    from scrapy.utils.test import get_crawler
+
+    from crawler.items import Article
+    from crawler.pipelines import DedupePipeline, NormalizePipeline, StorePipeline, ValidatePipeline
+
+    crawler = get_crawler(settings_dict={"ARCHIVE_PATH": str(archive_path), "ARCHIVE_BATCH_SIZE": 50})
+    stages = [cls.from_crawler(crawler) for cls in (ValidatePipeline, NormalizePipeline, DedupePipeline, StorePipeline)]
+    items = [Article(**record, fetched_at="2026-11-20T08:00:00+00:00") for record in records]
+    gc.collect()
+    started = time.perf_counter()
+    for item in items:
+        try:
+            for stage in stages:
+                item = stage.process_item(item)
+        except DropItem:
+            pass
+    crawler.newsarchive_archive.close()
+    elapsed = time.perf_counter() - started
+    crawler.newsarchive_archive = None
+    return elapsed, crawler.stats.get_stats()
+
+
+def bare_insert(directory: Path, records: list[dict]) -> float:
+    """Seconds for sqlite-utils insert_all of the same rows into a new table with FTS."""
+    from sqlite_utils import Database
+
+    from archive.store import record_to_row
+
+    rows = [record_to_row(r) for r in records]
+    path = directory / f"bare-{time.monotonic_ns()}.db"
+    db = Database(path)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    db["articles"].create({k: str for k in rows[0]}, pk=None)
+    db["articles"].enable_fts(["title", "body"], create_triggers=True, tokenize="porter unicode61")
+    gc.collect()
+    started = time.perf_counter()
+    db["articles"].insert_all(rows, batch_size=50)
+    elapsed = time.perf_counter() - started
+    db.close()
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    return elapsed
+
+
+def search_p95(archive_path: Path, rounds: int = 3) -> dict:
+    """Milliseconds per search (top 20), p50 and p95 over SEARCH_QUERIES x rounds, with the
+    project's search function (archive/search.py) when it exists, else FTS5 bm25 top-20
+    through sqlite-utils' table.search."""
+    try:
+        from archive import search as search_mod
+
+        db = search_mod.connect(archive_path)
+
+        def one(q):
+            search_mod.search(db, q, limit=20)
+
+        how = "archive.search.search(limit=20)"
+    except ImportError:
+        from sqlite_utils import Database
+
+        db = Database(sqlite3.connect(f"file:{archive_path}?mode=ro", uri=True))
+
+        def one(q):
+            list(db["articles"].search(q, limit=20))
+
+        how = "sqlite-utils table.search (FTS5 bm25) top 20"
+    for q in SEARCH_QUERIES:  # warm the page cache for this archive
+        one(q)
+    times = []
+    for _ in range(rounds):
+        for q in SEARCH_QUERIES:
+            started = time.perf_counter()
+            one(q)
+            times.append((time.perf_counter() - started) * 1000)
+    return {"p50": percentile(times, 0.5), "p95": percentile(times, 0.95), "how": how, "n": len(times)}
+
+
+# -- the benchmark ------------------------------------------------------------------------------
+
+
+def measure_sizes(sizes: list[int], records: int, rounds: int, search: bool = True) -> dict[int, dict]:
+    """For each archive size: pipeline and bare seconds per round, outcomes, search times."""
+    from tests.benchmarks.archives import cached_archive, working_copy
+
+    results: dict[int, dict] = {}
+    with ExitStack() as stack:
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-bare-")))
+        copies, streams = {}, {}
+        for n in sizes:
+            cache = cached_archive(n)
+            log(f"  ingest: copying the {n:,}-article archive ({cache.stat().st_size / 1e9:.2f} GB)")
+            copies[n] = stack.enter_context(working_copy(cache))
+            streams[n] = [stream(cache, n, records, r) for r in range(rounds)]
+            results[n] = {"pipeline": [], "bare": [], "stats": {}}
+            if search:
+                results[n]["search"] = search_p95(cache)
+        for r in range(rounds):
+            order = sizes[r % len(sizes):] + sizes[: r % len(sizes)]
+            for n in order:
+                batch = streams[n][r]
+                pair = [("bare", lambda: bare_insert(tmp, batch)), ("pipeline", lambda: ingest_with_pipelines(copies[n], batch))]
+                if r % 2:
+                    pair.reverse()
+                for name, fn in pair:
+                    out = fn()
+                    if name == "pipeline":
+                        seconds, stats = out
+                        for key, value in stats.items():
+                            if key.startswith(("store/", "dedupe/", "validate/")):
+                                results[n]["stats"][key] = results[n]["stats"].get(key, 0) + value
+                    else:
+                        seconds = out
+                    results[n][name].append(seconds)
+                log(f"  ingest: round {r + 1}/{rounds}, {n:,} archive: pipeline {records / results[n]['pipeline'][-1]:,.0f} rec/s, "
+                    f"bare {records / results[n]['bare'][-1]:,.0f} rec/s")
+    for n in sizes:
+        res = results[n]
+        res["records"] = records
+        res["pipeline_rate"] = records / median(res["pipeline"])
+        res["bare_rate"] = records / median(res["bare"])
+        res["ratio"] = median(sorted(b / p for b, p in zip(res["bare"], res["pipeline"])))
+        expected_dups = (records // 20) * rounds
+        got_same = res["stats"].get("store/duplicate", 0)
+        if res["stats"].get("store/unchanged", 0) < expected_dups * 0.9 or got_same < expected_dups * 2 * 0.9:
+            raise PreconditionError(
+                f"the {n:,} archive did not recognise the planted duplicates ({res['stats']}): "
+                "the figures would be of the wrong work"
+            )
+    return results
+
+
+def figures_for(results: dict[int, dict], sizes_for_targets=(10_000, 1_000_000)) -> list[Figure]:
+    figures: list[Figure] = []
+    for n, res in results.items():
+        if n not in sizes_for_targets:
+            continue
+        s = res["stats"]
+        figures.append(at_least(
+            "ingest", f"pipelines / bare insert_all, {n:,}-article archive", res["ratio"], "x floor", TARGET_VS_BARE,
+            f"{res['pipeline_rate']:,.0f} rec/s through validate+normalise+dedupe+store vs bare insert_all+FTS "
+            f"{res['bare_rate']:,.0f} rec/s; {res['records']:,} records/round: new {s.get('store/new', 0)}, "
+            f"unchanged {s.get('store/unchanged', 0)}, same_text {s.get('dedupe/same_text', 0)}, "
+            f"near_duplicate {s.get('dedupe/near_duplicate', 0)} (all rounds)",
+            pipeline_rate=res["pipeline_rate"], bare_rate=res["bare_rate"], stats=s,
+        ))
+    small, big = sizes_for_targets
+    if small in results and big in results:
+        scale = results[big]["pipeline_rate"] / results[small]["pipeline_rate"]
+        # Also as a ratio of ratios: each archive's rate against its own same-run floor.
+        scale_norm = results[big]["ratio"] / results[small]["ratio"]
+        figures.append(at_least(
+            "ingest", f"{big:,} archive rate / {small:,} archive rate", scale, "x", TARGET_1M_VS_10K,
+            f"{results[big]['pipeline_rate']:,.0f} vs {results[small]['pipeline_rate']:,.0f} rec/s, interleaved "
+            f"(each against its floor: {scale_norm:.2f})",
+        ))
+    return figures
+
+
+def run(sizes=(10_000, 1_000_000), records: int = 2000, rounds: int = 3) -> list[Figure]:
+    return figures_for(measure_sizes(list(sizes), records, rounds, search=False), tuple(sizes))
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="10000,1000000")
+    parser.add_argument("--records", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args(argv)
+    sizes = [int(s) for s in args.sizes.split(",")]
+    try:
+        figures = run(sizes, args.records, args.rounds)
+    except PreconditionError as exc:
+        print(f"bench_ingest: cannot measure: {exc}", file=sys.stderr)
+        return 2
+    print(table(figures))
+    if args.json:
+        write_json(args.json, figures)
+    return 0 if all(f.met is not False for f in figures) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -165,6 +165,29 @@ def test_chinese_signature_at_the_end_of_the_text():
     assert chinese.find_credits(text, zh_zone(text, "外科医生", body), body)["authors"] == ["袁源"]
 
 
+def test_chinese_lone_editor_is_the_author_of_record_but_the_desk_editor_is_not():
+    body = "在过去10年里，日本的离婚率上升了两倍。在离婚的理由中，女方抱怨性生活不活跃的比例有所增加。"
+    text = f"日本无性婚姻问题严重 {body} 来源：新闻晨报 编辑：山石 相关报道"
+    credits = chinese.find_credits(text, zh_zone(text, "日本无性婚姻问题严重", body), body)
+    assert credits["authors"] == ["山石"] and credits["editor"] == "山石"
+    text = f"日本无性婚姻问题严重 {body} （ 责任编辑：魏喆 ） 页面功能"
+    credits = chinese.find_credits(text, zh_zone(text, "日本无性婚姻问题严重", body), body)
+    assert credits["editor"] == "魏喆" and "authors" not in credits
+    text = f"日本无性婚姻问题严重 本报记者 王建宏 {body} 编辑：山石"
+    assert chinese.find_credits(text, zh_zone(text, "日本无性婚姻问题严重", body), body)["authors"] == ["王建宏"]
+
+
+def test_chinese_source_is_never_markup():
+    body = "在过去10年里，日本的离婚率上升了两倍。在离婚的理由中，女方抱怨性生活不活跃的比例有所增加。"
+    text = f'日本无性婚姻问题严重 作者： size="20" 来源： size="20" {body}'
+    assert "source" not in chinese.find_credits(text, zh_zone(text, "日本无性婚姻问题严重", body), body)
+
+
+def test_chinese_organisation_in_author_meta_is_not_a_person():
+    page = make('<html><head><meta name="author" content="大汉网络"></head><body><p>x</p></body></html>')
+    assert generic.find_authors(page, structured.parse(page.tree)) == ([], None)
+
+
 def test_is_chinese():
     assert chinese.is_chinese("zh-CN", "")
     assert not chinese.is_chinese("ja", "日本語の文章です")

@@ -5,6 +5,11 @@ Chinese news pages rarely carry structured data; they print `2005年5月7日 21:
 `来源：X` between the headline and the text, or at the text's end. We read them from the
 page's visible text in that zone (headline .. a little after the body), never from the
 comments, related lists or sidebars further away.
+
+Authors are the people credited for the text; the editor is its editor. One exception,
+on principle: a page that credits no writer at all and names a single person as plain
+`编辑：X` (never `责任编辑`, the desk editor) is a repost, blog or forum page whose poster is
+the only person credited, so X is also the article's author of record.
 """
 
 from __future__ import annotations
@@ -205,6 +210,7 @@ def find_credits(text: str, zone: tuple[int, int, int], body: str | None, title:
     tail = (max(head[1], end - 40), min(len(text), end + 300))
     out: dict = {}
     authors: list[str] = []
+    posted_by = None
     for start, end in (head, tail):
         segment = text[start:end]
         for match in _AUTHOR_LABEL.finditer(segment):
@@ -241,12 +247,14 @@ def find_credits(text: str, zone: tuple[int, int, int], body: str | None, title:
                 names = _names_after(segment, match.end())
                 if names:
                     out["editor"] = "、".join(names)
+                    if match.group(0).startswith("编辑") and len(names) == 1:
+                        posted_by = names[0]
         if "source" not in out:
             match = _SOURCE_LABEL.search(segment)
             if match:
                 value = re.split(r"\s{1,}|[|｜\]】）)]|作者|编辑|责任编辑|时间|日期", segment[match.end() : match.end() + 40].lstrip(" [【（("))[0]
                 value = value.strip(" []【】（）()")
-                if 2 <= len(value) <= 30 and not re.match(r"\d", value):
+                if 2 <= len(value) <= 30 and not re.match(r"\d", value) and not re.search(r"[=<>\"']", value):
                     out["source"] = value
     # `（袁源）` or `（记者 X）` closing the text: the writer's signature.
     if body:
@@ -260,6 +268,12 @@ def find_credits(text: str, zone: tuple[int, int, int], body: str | None, title:
         lone = _name_after_title(text, zone, title)
         if lone:
             authors = lone
+    if not authors and posted_by:
+        # A page that credits no writer and names one person as plain `编辑` (not the
+        # desk's `责任编辑`): reposts, blogs and forum pages where whoever put the text up is
+        # the only person credited for it. That person is the article's author of record,
+        # and stays its editor too.
+        authors = [posted_by]
     if authors:
         out["authors"] = authors
     return out

@@ -303,8 +303,15 @@ def _split_people(text: str) -> list[str]:
     return out
 
 
+# Chinese names of organisations end in what they are: `大汉网络`, `新华社`, `人民日报`, `XX公司`.
+_ZH_ORG = re.compile(
+    r"[\u4e00-\u9fff]{1,20}(?:网络|网站|网|公司|集团|科技|传媒|媒体|日报|晚报|早报|报社|报|杂志社|杂志|出版社|电视台|"
+    r"广播电台|通讯社|新闻社|社|中心|政府|委员会|协会|研究院|研究所|大学|学院|频道|工作室)$"
+)
+
+
 def _is_org(name: str, names: list[str]) -> bool:
-    return _is_site_name(name, names) or bool(OUTLET_WORDS.search(name))
+    return _is_site_name(name, names) or bool(OUTLET_WORDS.search(name)) or bool(_ZH_ORG.fullmatch(name))
 
 
 _BYLINE_XPATH = (

@@ -48,6 +48,7 @@ DEFAULT_LIMIT = 20
 MAX_LIMIT = 1000
 # Ranked window: matches scored by BM25 at most, newest first.
 DEFAULT_CANDIDATES = 1000
+PHRASE_CANDIDATES = 500
 # A one- or two-character CJK term is searched as the indexed trigrams starting with it
 # when there are at most this many (a rare term); a common one is checked in the text of
 # the newest articles instead, which soon finds enough of them.
@@ -514,7 +515,7 @@ def search(
         if plan.expression is None:
             ranked, total, exact, full = _scan(conn, plan, where, params, candidates)
         else:
-            ranked, total, exact, full = _ranked(conn, plan, where, params, candidates, filters)
+            ranked, total, exact, full = _ranked(conn, plan, where, params, candidates, filters, offset + limit)
     except sqlite3.OperationalError as exc:
         raise _query_error(query, exc) from None
     page = ranked[offset: offset + limit]
@@ -547,7 +548,8 @@ def _verify_sql(plan: _Plan, alias: str = "a") -> tuple[str, list[str]]:
     return " and ".join(clauses), [v for v in plan.verify for _ in (0, 1)]
 
 
-def _ranked(conn, plan: _Plan, where: str, params: list, candidates: int, filters: Filters | None):
+def _ranked(conn, plan: _Plan, where: str, params: list, candidates: int, filters: Filters | None,
+            offset_limit: int = 0):
     """(rowid, score) best first, total, total exact?, window full?
 
     The window is the newest `candidates` matches that pass the filters, found by walking
@@ -591,6 +593,10 @@ def _ranked(conn, plan: _Plan, where: str, params: list, candidates: int, filter
                                             args + [last], 0)
             total += counted
     else:
+        if plan.rank_expression:
+            # Ranking a phrase by its words walks all articles holding the words within the
+            # window's ids: a smaller window for phrases and NEAR.
+            candidates = max(offset_limit, min(candidates, PHRASE_CANDIDATES))
         ids, total, exact, last = _walk(conn, f"select f.rowid {base} order by f.rowid desc", args, candidates)
         rows = None
     if not ids:

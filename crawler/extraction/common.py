@@ -13,12 +13,23 @@ from crawler.normalize import collapse_whitespace
 NON_TEXT_TAGS = frozenset({"script", "style", "noscript", "template", "iframe", "svg", "button", "select", "form"})
 
 
+_ASCII_SEPARATORS = re.compile(r"[\x1c-\x1f]")
+
+
+def _collapse(text: str | None) -> str:
+    """`collapse_whitespace`, by str.split for ASCII text (where the two agree unless the
+    text holds the ASCII separators \x1c-\x1f, which split() also splits on)."""
+    if text and text.isascii() and not _ASCII_SEPARATORS.search(text):
+        return " ".join(text.split())
+    return collapse_whitespace(text)
+
+
 def element_text(el) -> str:
     """Visible text of an element on one line; <br> counts as a space, scripts do not count."""
     if el is None:
         return ""
     if not len(el):  # no children: its own text is all of it
-        return collapse_whitespace(el.text)
+        return _collapse(el.text)
     parts: list[str] = []
 
     def walk(node) -> None:
@@ -43,7 +54,7 @@ def element_text(el) -> str:
         parts.append(el.text)
     for child in el:
         walk(child)
-    return collapse_whitespace("".join(parts))
+    return _collapse("".join(parts))
 
 
 BLOCK_TAGS = ("p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "section", "article", "blockquote")

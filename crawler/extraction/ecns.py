@@ -76,6 +76,50 @@ _RELATED_TITLE_OLD = etree.XPath(".//div[@class='zt_title']")
 _RELATED_TITLE_NEW = etree.XPath(".//h2 | .//h3 | .//h4")
 _FOOTER = etree.XPath(FOOTER)
 _CANONICAL = etree.XPath(CANONICAL)
+# The first match of each page-wide query above (TITLE, //title, INFO, BODY, EDITOR,
+# CANONICAL, RELATED_OLD, RELATED_NEW, FOOTER), found in one walk over the elements of the
+# tags they name (lxml filters the tags in C) and one query for EDITOR, which names any tag.
+_ANCHOR_TAGS = ("h1", "title", "footer", "link", "div")
+_EDITOR_CANDIDATES = etree.XPath(
+    "//*[contains(@class, 'editor')][(self::span and @class='l_editor') or contains(concat(' ', @class, ' '), ' editor ')]"
+)
+
+
+def _anchors(tree) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    editor = _first(_EDITOR_CANDIDATES(tree))
+    if editor is not None:
+        found["editor"] = editor
+    for el in tree.iter(_ANCHOR_TAGS):
+        tag = el.tag
+        cls = el.get("class") or ""
+        spaced = f" {cls} "
+        if tag == "h1":
+            if "title" not in found and (
+                " title " in spaced
+                or any(a.tag == "div" and a.get("class") in ("left", "content") for a in el.iterancestors())
+            ):
+                found["title"] = el
+        elif tag == "title":
+            found.setdefault("title_tag", el)
+        elif tag == "footer":
+            found.setdefault("footer", el)
+        elif tag == "link":
+            if "canonical" not in found and el.get("rel") == "canonical" and el.get("href") is not None:
+                found["canonical"] = el.get("href")
+        elif tag == "div":
+            div_id = el.get("id")
+            if div_id == "yanse" or "left_zw" in cls or "article" in cls:
+                found.setdefault("body", el)
+            if div_id == "footer":
+                found.setdefault("footer", el)
+            if cls in ("l_info", "info"):
+                found.setdefault("info", el)
+            if cls == "zt_list":
+                found.setdefault("related_old", el)
+            if " related " in spaced:
+                found.setdefault("related_new", el)
+    return found
 
 
 AUTHORITATIVE_FIELDS = (
@@ -135,12 +179,15 @@ def _body_paragraphs_copy(container) -> list[str]:
 
 
 def related_block(page: Page) -> tuple[str | None, list[dict[str, Any]]]:
-    old = _first(_RELATED_OLD(page.tree))
+    return _related(page.url, _first(_RELATED_OLD(page.tree)), lambda: _first(_RELATED_NEW(page.tree)))
+
+
+def _related(page_url: str, old, find_new) -> tuple[str | None, list[dict[str, Any]]]:
     if old is not None:
         heading = common.element_text(_first(_RELATED_TITLE_OLD(old)))
         items = old.iter("li")
     else:
-        new = _first(_RELATED_NEW(page.tree))
+        new = find_new()
         if new is None:
             return None, []
         heading = common.element_text(_first(_RELATED_TITLE_NEW(new)))
@@ -154,7 +201,7 @@ def related_block(page: Page) -> tuple[str | None, list[dict[str, Any]]]:
         entries.append(
             {
                 "title": common.element_text(link) or None,
-                "url": _absolute_url(page.url, link.get("href")),
+                "url": _absolute_url(page_url, link.get("href")),
                 "published": _parse_date(date_text),
             }
         )
@@ -207,7 +254,10 @@ _FOOTERS: dict[bytes, dict | None] = {}
 
 
 def copyright_footer(page: Page) -> dict | None:
-    footer = _first(_FOOTER(page.tree))
+    return _copyright(_first(_FOOTER(page.tree)))
+
+
+def _copyright(footer) -> dict | None:
     if footer is None:
         return None
     # A site prints the same footer on every page: read each distinct one once.
@@ -241,24 +291,25 @@ def extract(page: Page) -> dict[str, Any]:
     """The fields ECNS pages carry, as the record names them."""
     tree = page.tree
     record: dict[str, Any] = {}
+    found = _anchors(tree)
 
-    title = common.element_text(_first(_TITLE(tree)))
+    title = common.element_text(found.get("title"))
     if not title:
-        title = re.sub(r"\s*[-|]\s*ECNS\s*$", "", common.element_text(_first(_TITLE_TAG(tree))))
+        title = re.sub(r"\s*[-|]\s*ECNS\s*$", "", common.element_text(found.get("title_tag")))
     record["title"] = title or None
 
-    info = _first(_INFO(tree))
+    info = found.get("info")
     scope = info if info is not None else tree
     record["published"] = _parse_date(common.element_text(_first(_TIME(scope))), OFFSET) or date_from_url(page.url)
 
-    container = _first(_BODY(tree))
+    container = found.get("body")
     authors: list[str] = []
     editor = None
     if container is not None:
         author_el = _first(_AUTHOR(container))
         if author_el is not None:
             authors = common.authors_from_byline(common.element_text(author_el))
-    editor_el = _first(_EDITOR(tree))
+    editor_el = found.get("editor")
     if editor_el is not None:
         editor = common.strip_label(common.element_text(editor_el), "editor", "web editor", "edited by")
     paragraphs = body_paragraphs(container)
@@ -280,11 +331,11 @@ def extract(page: Page) -> dict[str, Any]:
         source = common.source_from_dateline(paragraphs[0]) or common.source_from_attribution(paragraphs)
     record["source"] = source
 
-    canonical = _first(_CANONICAL(tree))
+    canonical = found.get("canonical")
     record["canonical_url"] = absolute_url(page.url, canonical) if canonical else None
     record["language"] = LANGUAGE
-    record["related_heading"], record["related"] = related_block(page)
-    record["copyright"] = copyright_footer(page)
+    record["related_heading"], record["related"] = _related(page.url, found.get("related_old"), lambda: found.get("related_new"))
+    record["copyright"] = _copyright(found.get("footer"))
     return record
 
 

@@ -55,3 +55,23 @@ def make_record(url: str = "https://www.example.com/news/2024/a.html", **overrid
 @pytest.fixture
 def archive_path(tmp_path) -> Path:
     return tmp_path / "archive.db"
+
+
+@pytest.fixture
+def unwritable_dir(tmp_path) -> Path:
+    """A directory nobody may write into, root included: root ignores permission bits, so
+    as root the directory is made immutable (chattr +i) instead of read-only."""
+    import os
+    import subprocess
+
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    if os.geteuid() == 0:
+        done = subprocess.run(["chattr", "+i", str(locked)], capture_output=True, text=True)
+        assert done.returncode == 0, f"cannot make a directory unwritable for root: {done.stderr}"
+        yield locked
+        subprocess.run(["chattr", "-i", str(locked)], check=True)
+    else:
+        locked.chmod(0o555)
+        yield locked
+        locked.chmod(0o755)

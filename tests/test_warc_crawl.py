@@ -78,15 +78,8 @@ def test_unusable_settings_fail_at_start_in_one_line(tmp_path, setting, message)
     assert not archive.exists()  # nothing was started
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root can write into a read-only directory")
-def test_read_only_capture_directory_fails_at_start(tmp_path):
-    locked = tmp_path / "ro"
-    locked.mkdir()
-    locked.chmod(0o555)
-    try:
-        proc = crawl(tmp_path / "archive.db", f"CAPTURE_DIR={locked}", check=False)
-    finally:
-        locked.chmod(0o755)
+def test_read_only_capture_directory_fails_at_start(tmp_path, unwritable_dir):
+    proc = crawl(tmp_path / "archive.db", f"CAPTURE_DIR={unwritable_dir}", check=False)
     assert proc.returncode == 2 and "error: capture directory is not writable" in proc.stderr
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 
 from itemadapter import ItemAdapter
 from scrapy import signals
@@ -69,8 +70,10 @@ class NormalizePipeline(CountingPipeline):
         adapter = ItemAdapter(item)
         before = dict(adapter.items())
         url = adapter["url"]
-        adapter["title"] = collapse_whitespace(adapter.get("title"))
-        adapter["body"] = normalize_body(adapter.get("body"))
+        # Stored text is NFC: a search typed with composed characters must find text the
+        # page published decomposed (the extractor keeps the page's own form).
+        adapter["title"] = unicodedata.normalize("NFC", collapse_whitespace(adapter.get("title")))
+        adapter["body"] = unicodedata.normalize("NFC", normalize_body(adapter.get("body")))
         for name in ("source", "editor", "related_heading"):
             adapter[name] = collapse_whitespace(adapter.get(name)) or None
         adapter["authors"] = list(dict.fromkeys(a for a in map(collapse_whitespace, adapter.get("authors") or []) if a))

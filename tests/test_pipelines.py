@@ -59,6 +59,13 @@ def test_normalize_cleans_whitespace_urls_dates_and_language(crawler):
     assert crawler.stats.get_value("normalize/fields_changed") > 0
 
 
+def test_normalize_stores_text_in_nfc(crawler):
+    item = article(title="Cafe\u0301 owners", body="Mu\u0308ller opened a cafe\u0301 in Chengdu. " * 3)
+    NormalizePipeline.from_crawler(crawler).process_item(item)
+    assert item.title == "Caf\u00e9 owners"
+    assert item.body.startswith("M\u00fcller opened a caf\u00e9")
+
+
 def test_normalize_drops_a_canonical_link_to_another_site(crawler):
     item = article(url="https://www.ecns.cn/a", canonical_url="https://www.chinadaily.com.cn/a")
     NormalizePipeline.from_crawler(crawler).process_item(item)

@@ -119,18 +119,27 @@ def ingest_with_pipelines(archive_path: Path, records: list[dict]) -> tuple[floa
     crawler = get_crawler(settings_dict={"ARCHIVE_PATH": str(archive_path), "ARCHIVE_BATCH_SIZE": 50})
     stages = [cls.from_crawler(crawler) for cls in (ValidatePipeline, NormalizePipeline, DedupePipeline, StorePipeline)]
     items = [Article(**record, fetched_at="2026-11-20T08:00:00+00:00") for record in records]
+    spent = [0.0] * len(stages)
+    clock = time.perf_counter
     gc.collect()
-    started = time.perf_counter()
+    started = clock()
     for item in items:
         try:
-            for stage in stages:
+            for k, stage in enumerate(stages):
+                t = clock()
                 item = stage.process_item(item)
+                spent[k] += clock() - t
         except DropItem:
             pass
+    t = clock()
     crawler.newsarchive_archive.close()
-    elapsed = time.perf_counter() - started
+    spent[-1] += clock() - t
+    elapsed = clock() - started
     crawler.newsarchive_archive = None
-    return elapsed, crawler.stats.get_stats()
+    stats = crawler.stats.get_stats()
+    for stage, seconds in zip(("validate", "normalize", "dedupe", "store"), spent):
+        stats[f"bench/seconds/{stage}"] = seconds
+    return elapsed, stats
 
 
 def bare_insert(directory: Path, records: list[dict]) -> float:
@@ -146,6 +155,35 @@ def bare_insert(directory: Path, records: list[dict]) -> float:
     db.execute("PRAGMA synchronous=NORMAL")
     db["articles"].create({k: str for k in rows[0]}, pk=None)
     db["articles"].enable_fts(["title", "body"], create_triggers=True, tokenize="porter unicode61")
+    gc.collect()
+    started = time.perf_counter()
+    db["articles"].insert_all(rows, batch_size=50)
+    elapsed = time.perf_counter() - started
+    db.close()
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    return elapsed
+
+
+def schema_insert(directory: Path, records: list[dict]) -> float:
+    """Seconds for the same insert_all into the `articles` table of a new, empty archive
+    (the project's schema: its FTS and trigram indexes and their triggers), nothing else:
+    how much of the floor gap is the schema's own indexing."""
+    from sqlite_utils import Database
+
+    from archive.schema import apply_migrations
+    from archive.store import record_to_row
+
+    rows = []
+    for k, record in enumerate(records):
+        row = record_to_row(record)
+        row.update(url_key=f"k{k}", content_hash=f"h{k}", first_seen="2026-01-01", last_seen="2026-01-01")
+        rows.append(row)
+    path = directory / f"schema-{time.monotonic_ns()}.db"
+    db = Database(path)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    apply_migrations(db)
     gc.collect()
     started = time.perf_counter()
     db["articles"].insert_all(rows, batch_size=50)
@@ -205,14 +243,15 @@ def measure_sizes(sizes: list[int], records: int, rounds: int, search: bool = Tr
             log(f"  ingest: copying the {n:,}-article archive ({cache.stat().st_size / 1e9:.2f} GB)")
             copies[n] = stack.enter_context(working_copy(cache))
             streams[n] = [stream(cache, n, records, r) for r in range(rounds)]
-            results[n] = {"pipeline": [], "bare": [], "stats": {}}
+            results[n] = {"pipeline": [], "bare": [], "schema": [], "stats": {}}
             if search:
                 results[n]["search"] = search_p95(cache)
         for r in range(rounds):
             order = sizes[r % len(sizes):] + sizes[: r % len(sizes)]
             for n in order:
                 batch = streams[n][r]
-                pair = [("bare", lambda: bare_insert(tmp, batch)), ("pipeline", lambda: ingest_with_pipelines(copies[n], batch))]
+                pair = [("bare", lambda: bare_insert(tmp, batch)), ("pipeline", lambda: ingest_with_pipelines(copies[n], batch)),
+                        ("schema", lambda: schema_insert(tmp, batch))]
                 if r % 2:
                     pair.reverse()
                 for name, fn in pair:
@@ -220,7 +259,7 @@ def measure_sizes(sizes: list[int], records: int, rounds: int, search: bool = Tr
                     if name == "pipeline":
                         seconds, stats = out
                         for key, value in stats.items():
-                            if key.startswith(("store/", "dedupe/", "validate/")):
+                            if key.startswith(("store/", "dedupe/", "validate/", "bench/")):
                                 results[n]["stats"][key] = results[n]["stats"].get(key, 0) + value
                     else:
                         seconds = out
@@ -233,6 +272,7 @@ def measure_sizes(sizes: list[int], records: int, rounds: int, search: bool = Tr
         res["pipeline_rate"] = records / median(res["pipeline"])
         res["bare_rate"] = records / median(res["bare"])
         res["ratio"] = median(sorted(b / p for b, p in zip(res["bare"], res["pipeline"])))
+        res["schema_ratio"] = median(sorted(b / p for b, p in zip(res["bare"], res["schema"])))
         expected_dups = (records // 20) * rounds
         got_same = res["stats"].get("store/duplicate", 0)
         if res["stats"].get("store/unchanged", 0) < expected_dups * 0.9 or got_same < expected_dups * 2 * 0.9:
@@ -249,13 +289,24 @@ def figures_for(results: dict[int, dict], sizes_for_targets=(10_000, 1_000_000))
         if n not in sizes_for_targets:
             continue
         s = res["stats"]
+        spent = {k.rsplit("/", 1)[1]: v for k, v in s.items() if k.startswith("bench/seconds/")}
+        per_record = {k: v / (res["records"] * len(res["pipeline"])) * 1e6 for k, v in spent.items()}
         figures.append(at_least(
             "ingest", f"pipelines / bare insert_all, {n:,}-article archive", res["ratio"], "x floor", TARGET_VS_BARE,
             f"{res['pipeline_rate']:,.0f} rec/s through validate+normalise+dedupe+store vs bare insert_all+FTS "
             f"{res['bare_rate']:,.0f} rec/s; {res['records']:,} records/round: new {s.get('store/new', 0)}, "
             f"unchanged {s.get('store/unchanged', 0)}, same_text {s.get('dedupe/same_text', 0)}, "
-            f"near_duplicate {s.get('dedupe/near_duplicate', 0)} (all rounds)",
-            pipeline_rate=res["pipeline_rate"], bare_rate=res["bare_rate"], stats=s,
+            f"near_duplicate {s.get('dedupe/near_duplicate', 0)} (all rounds); per record: "
+            + ", ".join(f"{k} {v:,.0f} us" for k, v in per_record.items())
+            + f"; bare {1e6 / res['bare_rate']:,.0f} us",
+            pipeline_rate=res["pipeline_rate"], bare_rate=res["bare_rate"], stats=s, stage_us=per_record,
+        ))
+    if results:
+        ratios = [res["schema_ratio"] for res in results.values()]
+        figures.append(info(
+            "ingest", "insert_all into the archive schema / bare insert_all", median(ratios), "x floor",
+            "the same rows into an empty archive's articles table (FTS + trigram triggers), no pipelines: "
+            "the share of the gap that is the schema's indexing",
         ))
     small, big = sizes_for_targets
     if small in results and big in results:

@@ -105,6 +105,9 @@ class PageMaker:
         self.gen2 = _gen2_template()
         self.listing = _listing_template()
         self._records: dict[int, dict] = {}
+        from tests.benchmarks.synth import FUNCTION_WORDS, NEWS_WORDS
+
+        self._title_words = list(self.synth.en_vocab[len(FUNCTION_WORDS) : len(FUNCTION_WORDS) + len(NEWS_WORDS) + 2000])
 
     # -- URLs ------------------------------------------------------------------------
 
@@ -134,13 +137,17 @@ class PageMaker:
     # -- articles ----------------------------------------------------------------------
 
     def _record(self, i: int) -> dict:
+        """Synthetic record i (made a chunk of 1,000 at a time: ask in order)."""
         chunk = i // 1000
         if i not in self._records:
-            if len(self._records) > 4000:
-                self._records.clear()
-            for k, record in enumerate(self.synth.records(1000, start=chunk * 1000)):
-                self._records[chunk * 1000 + k] = record
+            self._records = {chunk * 1000 + k: r for k, r in enumerate(self.synth.records(1000, start=chunk * 1000))}
         return self._records[i]
+
+    def title(self, i: int) -> str:
+        """Article i's headline: cheap, so listings and related lists can name any article."""
+        rnd = random.Random(self.seed * 13 + i)
+        words = [str(w) for w in rnd.sample(self._title_words, rnd.randint(5, 11))]
+        return " ".join(words).capitalize()
 
     def article(self, i: int) -> GeneratedPage:
         record = self._record(i)
@@ -148,7 +155,7 @@ class PageMaker:
         gen = self.generation(i)
         url = self.article_url(i)
         y, m, d = self._date(i)
-        title = record["title"][:1].upper() + record["title"][1:]
+        title = self.title(i)
         paragraphs = [p for p in record["body"].split("\n\n") if p][: rnd.randint(3, 14)]
         # A generated sentence that happens to start "By ..." would read as a byline.
         paragraphs = ["Reports say " + p[0].lower() + p[1:] if p[:3].lower() == "by " else p for p in paragraphs]
@@ -182,7 +189,7 @@ class PageMaker:
             link = self.article_url(j)
             if gen == 1:
                 link = link[len(HOST):]
-            items.append((link, escape(self._record(j)["title"].capitalize()), f"{y}-{m:02d}-{d:02d}"))
+            items.append((link, escape(self.title(j)), f"{y}-{m:02d}-{d:02d}"))
         return items
 
     def _gen1(self, i, url, title, desc, paragraphs, when, source, editor, photo, related) -> bytes:
@@ -260,7 +267,7 @@ class PageMaker:
             for number, chunk in enumerate(chunks, start=1):
                 url = base if number == 1 else f"{base}index_{number}.shtml"
                 lis = "".join(
-                    f'        <li><a href="{self.article_url(j)}" target="_blank">{escape(self._record(j)["title"].capitalize())}</a><span>{"-".join(f"{v:02d}" for v in self._date(j))}</span></li>\n'
+                    f'        <li><a href="{self.article_url(j)}" target="_blank">{escape(self.title(j))}</a><span>{"-".join(f"{v:02d}" for v in self._date(j))}</span></li>\n'
                     for j in chunk
                 )
                 nav = f'<span class="current">{number}</span>'

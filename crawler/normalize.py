@@ -29,10 +29,13 @@ def collapse_whitespace(text: str | None) -> str:
 
 
 def normalize_body(text: str | None) -> str:
-    """Paragraphs separated by exactly one blank line, whitespace inside each collapsed."""
+    """Paragraphs separated by exactly one blank line, whitespace inside each collapsed.
+
+    The characters stay in the form the page published them (no Unicode normalisation):
+    the store normalises to NFC for search, the extracted text is what the page printed."""
     if not text:
         return ""
-    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
     paragraphs = (collapse_whitespace(p) for p in _BLANK_LINES.split(text))
     return "\n\n".join(p for p in paragraphs if p)
 

@@ -8,6 +8,7 @@ import json
 from crawler.extraction import chinese, generic, related, structured
 from crawler.extraction.decoding import decode_html
 from crawler.extraction.page import Page
+from crawler.normalize import normalize_body
 
 URL = "https://www.example-news.com/world/2024/05/01/story.html"
 
@@ -326,3 +327,72 @@ def test_article_body_continues_a_text_the_page_prints_only_the_start_of():
     assert extend_from_article_body(shown, structured.parse(teaser.tree)) == shown
     other = make(f"<html><head>{ld({'@type': 'NewsArticle', 'articleBody': chr(10).join(p.upper() + ' Elsewhere entirely.' for p in ['a b c d e'] * 4)})}</head><body></body></html>")
     assert extend_from_article_body(shown, structured.parse(other.tree)) == shown
+
+
+# -- the publisher is not an author; labelled sources ---------------------------------------
+
+
+def test_publisher_named_as_author_is_not_a_credit_but_an_agency_is():
+    publisher = {"@type": "Organization", "name": "Example News"}
+    own = {"@type": "NewsArticle", "headline": "H", "publisher": publisher,
+           "author": [{"@type": "Organization", "name": "Example News"}]}
+    page = make(f'<html><head>{ld(own)}</head><body><p>x</p></body></html>')
+    assert generic.find_authors(page, structured.parse(page.tree))[0] == []
+    wire = dict(own, author=[{"@type": "Organization", "name": "Coastal Wire"}])
+    page = make(f'<html><head>{ld(wire)}</head><body><p>x</p></body></html>')
+    assert generic.find_authors(page, structured.parse(page.tree)) == (["Coastal Wire"], "jsonld-organization")
+    joint = dict(own, author=[{"@type": "Person", "name": "Example News et AFP"}])
+    page = make(f'<html><head>{ld(joint)}</head><body><p>x</p></body></html>')
+    assert generic.find_authors(page, structured.parse(page.tree))[0] == ["Example News et AFP"]
+
+
+def test_labelled_source_near_the_dateline_is_found_but_not_a_photo_credit():
+    html = (
+        '<html><body><article><header><h1>H</h1>'
+        '<p class="dateline"><time datetime="2024-05-01">May 1</time> <span class="source">Source: Coastal Wire</span></p>'
+        '</header><figure><img src="a.jpg"><figcaption>Source: Getty Images</figcaption></figure>'
+        '<p>Story text.</p></article></body></html>'
+    )
+    assert generic.find_source(make(html)) == "Coastal Wire"
+    only_photo = html.replace('<span class="source">Source: Coastal Wire</span>', "")
+    assert generic.find_source(make(only_photo)) is None
+
+
+def test_related_block_with_its_own_heading_beats_an_inline_read_more_label():
+    html = (
+        '<html><body><article><p>One paragraph of the story.</p>'
+        '<p class="read-more"><strong>READ MORE:</strong> <a href="/a/inline-teaser-story">An inline teaser headline</a></p>'
+        '<p>Another paragraph.</p></article>'
+        '<section class="more-stories"><h2>More local news</h2><ul>'
+        '<li><a href="/local/first-other-story">The first other story of the day</a></li>'
+        '<li><a href="/local/second-other-story">The second other story of the day</a></li></ul></section>'
+        '</body></html>'
+    )
+    heading, entries = related.find_related(make(html))
+    assert heading == "More local news"
+    assert [e["title"] for e in entries] == ["The first other story of the day", "The second other story of the day"]
+
+
+# -- body text -----------------------------------------------------------------------------
+
+
+def test_body_keeps_the_published_unicode_form_and_the_standfirst():
+    from crawler.extraction import extract_article
+
+    decomposed = "Cafe\u0301 owners in Sa\u0303o Paulo"  # combining accents, as some CMSs publish
+    assert normalize_body(f"{decomposed}\n\nnext") == f"{decomposed}\n\nnext"
+    story = " ".join(["The council voted on Tuesday to keep the harbour ferry running through the winter months."] * 3)
+    html = (
+        '<html><head><meta name="description" content="Sailings continue all winter, the council decided."></head>'
+        '<body><article><header><h1>Ferry keeps running</h1>'
+        '<p class="dek">Sailings continue all winter, the council decided.</p>'
+        '<p class="dateline"><span class="source">Source: Coastal Wire</span></p></header>'
+        f'<div class="story-body"><p>{story}</p><p>{decomposed} welcomed the decision, saying it would help trade.</p>'
+        f'<p>{story}</p></div></article></body></html>'
+    )
+    record = extract_article(URL, html.encode("utf-8"), {"Content-Type": "text/html; charset=utf-8"})
+    paragraphs = record["body"].split("\n\n")
+    assert paragraphs[0] == "Sailings continue all winter, the council decided."
+    assert "Source: Coastal Wire" not in record["body"]
+    assert decomposed in record["body"]
+    assert record["source"] == "Coastal Wire"

@@ -64,6 +64,17 @@ def headline_texts(page: Page, sd: Structured, title: str | None) -> list[str]:
     return [t for t in out if t]
 
 
+def descriptions(sd: Structured) -> list[str]:
+    """The summaries the page declares (meta and JSON-LD descriptions): a standfirst printed
+    under the headline is one of them."""
+    from crawler.extraction.structured import text_value
+
+    out = sd.all_meta("description", "og:description", "twitter:description")
+    if sd.article:
+        out.append(text_value(sd.article.get("description")) or "")
+    return [d for d in dict.fromkeys(out) if len(d) >= 20]
+
+
 def find_body(page: Page, sd: Structured, **options) -> tuple[str | None, str | None]:
     """(text, method) of the article's body."""
     found = extract_body(page, sd, **options)
@@ -91,7 +102,7 @@ def extract_body(page: Page, sd: Structured, *, chinese: bool = False, title: st
         return BodyResult()
     index = boilerplate.TextIndex(page.tree.find("body"))
     paragraphs = boilerplate.clean(text.split("\n\n"), index, titles=headline_texts(page, sd, title),
-                                   authors=list(authors or ()))
+                                   authors=list(authors or ()), deks=descriptions(sd))
     cleaned = "\n\n".join(paragraphs)
     if cleaned == text or not looks_like_article(cleaned):
         cleaned, method = text, "trafilatura"

@@ -285,15 +285,30 @@ def _middle_furniture(para: Paragraph) -> bool:
     return False
 
 
-def clean(paragraphs: list[str], index: TextIndex, *, titles: list[str], authors: list[str]) -> list[str]:
-    """The paragraphs without the furniture before, after and (captions) inside the text."""
+def clean(paragraphs: list[str], index: TextIndex, *, titles: list[str], authors: list[str],
+          deks: list[str] = ()) -> list[str]:
+    """The paragraphs without the furniture before, after and (captions) inside the text.
+
+    The standfirst (the page's own summary under the headline, `deks`) is the newsroom's
+    text and is kept; the byline, date and credit lines printed after it are still cut."""
     if len(paragraphs) < 2:
         return paragraphs
     paras = annotate(paragraphs, index)
     start = 0
     limit = min(len(paras), 12)
-    while start < limit and not paras[start].prose and _head_furniture(paras[start], titles, authors):
-        start += 1
+    head: list[Paragraph] = []
+    while start < limit:
+        para = paras[start]
+        if not para.prose and _head_furniture(para, titles, authors):
+            start += 1
+        elif not head and start + 1 < len(paras) and any(_same_text(para.text, d) for d in deks):
+            head.append(para)
+            start += 1
+        else:
+            break
+    if head and start < len(paras):
+        paras = head + paras[start:]
+        start = 0
     end = len(paras)
     dropped = False
     while end > start + 1 and _tail_furniture(paras[end - 1], dropped):

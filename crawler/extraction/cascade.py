@@ -113,6 +113,8 @@ def run(page: Page, profile: tuple[str, Callable[[Page], dict]] | None) -> dict[
     if record.missing("published"):
         record.offer("published", _htmldate(page, offset, extensive=not huge), "htmldate")
 
+    if record.missing("source"):
+        record.offer("source", generic.find_source(page), "source-label")
     body = record.data.get("body")
     if record.missing("source") and body:
         record.offer("source", source_from_dateline(body.split("\n\n", 1)[0]), "dateline")

@@ -2,8 +2,9 @@
 
 Each finder returns `(value, method)` so the cascade can record where a field came from.
 Structured data (structured.py) is preferred, but cross-checked against the visible page:
-a title with the site's name appended loses to the same title without it, a Person author
-that is the site's own name is an organisation, a modified date is never the published one.
+a title with the site's name appended loses to the same title without it, an author that
+is the site itself (its publisher's name) credits no one, a modified date is never the
+published one.
 """
 
 from __future__ import annotations
@@ -363,13 +364,22 @@ def dom_byline(page: Page, names: list[str]) -> list[str]:
     return out
 
 
+def _is_publisher(name: str, names: list[str]) -> bool:
+    """Whether an author name is the site itself (its publisher, og:site_name or domain), by
+    the whole name: `Le Figaro et AFP` credits an agency and is not the publisher."""
+    key = compact_key(name)
+    return bool(key) and any(key == compact_key(n) for n in names)
+
+
 def find_authors(page: Page, sd: Structured, *, dom: bool = True) -> tuple[list[str], str | None]:
     names = site_names(page, sd)
     people_, orgs = [], []
     for name, kind in sd_mod.people(sd.article.get("author") if sd.article else None, sd.objects):
         split = _split_people(name) if re.search(r",| and | und |&", name) else [clean_person(name)]
         for person in filter(None, split):
-            if kind and "organization" in kind or _is_site_name(person, names):
+            if _is_publisher(person, names):
+                continue  # the publisher naming itself as author credits no one
+            if kind and "organization" in kind:
                 orgs.append(person)
             else:
                 people_.append(person)
@@ -434,3 +444,57 @@ def find_canonical(page: Page, sd: Structured) -> tuple[str | None, str | None]:
         if url:
             return url, "og"
     return None, None
+
+
+# -- credited source ---------------------------------------------------------------------------
+
+_SOURCE_LABEL = re.compile(r"(?i)^\s*(?:source|sources|quelle|fuente|fonte|bron|kilde|källa|źródło|来源|來源|稿源)\s*[:：]\s*")
+# Where a credit line sits: the article's header, its byline or dateline, its meta line.
+_CREDIT_AREA = re.compile(r"(?i)byline|dateline|meta|info|header|credit|attribution|date|author|source")
+_NOT_CREDIT_AREA = re.compile(r"(?i)caption|figure|photo|image|img|media|related|comment|footer|sidebar|nav|teaser")
+_NOT_CREDIT_TAGS = frozenset({"figure", "figcaption", "aside", "nav", "footer", "a", "li", "td", "th", "caption"})
+
+
+def _in_credit_area(node) -> bool:
+    """Whether a node sits in the article's header/byline area and not in a caption,
+    a sidebar or the page footer."""
+    near = False
+    for depth, anc in enumerate(node.iterancestors()):
+        if anc.tag in ("body", "html") or depth >= 6:
+            break
+        if anc.tag in _NOT_CREDIT_TAGS:
+            return False
+        attrs = f"{anc.get('class') or ''} {anc.get('id') or ''}"
+        if _NOT_CREDIT_AREA.search(attrs):
+            return False
+        if depth < 3 and (anc.tag == "header" or _CREDIT_AREA.search(attrs) or anc.find(".//time") is not None):
+            near = True
+    return near
+
+
+def find_source(page: Page) -> str | None:
+    """The outlet a labelled credit near the byline or dateline names: `<span class="source">
+    Source: Coastal Wire</span>`. Photo credits (`Source: Getty` in a caption), link lists
+    and footers do not count."""
+    body = page.tree.find("body")
+    if body is None:
+        return None
+    for node in body.iter():
+        text = node.text
+        if not text or not isinstance(node.tag, str) or node.tag in _NOT_CREDIT_TAGS:
+            continue
+        if not _SOURCE_LABEL.match(text):
+            continue
+        holder = node if _SOURCE_LABEL.sub("", text).strip() else node.getparent()
+        if holder is None or holder.tag in ("body", "html"):
+            continue
+        line = element_text(holder)
+        if len(line) > 90:
+            continue
+        name = _SOURCE_LABEL.sub("", line).strip(" .,;|·•-–—")
+        if not name or len(name) > 60 or len(name.split()) > 6 or re.search(r"https?://|www\.", name):
+            continue
+        if not _in_credit_area(holder):
+            continue
+        return name
+    return None

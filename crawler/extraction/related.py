@@ -15,13 +15,17 @@ from crawler.normalize import absolute_url, collapse_whitespace, parse_date, sit
 
 RELATED_HEADING = re.compile(
     r"(?i)^\W*(?:related(?:\s+(?:news|stories|articles|content|coverage|links|reading|posts))?|"
-    r"read\s+(?:more|also|next)|more\s+(?:on|from|about|stories|news)\b.{0,30}|see\s+also|also\s+read|"
+    r"read\s+(?:more|also|next)|more\s+(?:on|from|about|stories|news)\b.{0,30}|"
+    r"more\s+(?:[\w-]+\s+){1,2}(?:news|stories|articles|headlines|coverage)|see\s+also|also\s+read|"
     r"you\s+(?:may|might)\s+(?:also\s+)?(?:like|be\s+interested\s+in)|recommended(?:\s+for\s+you)?|"
     r"further\s+reading|lesen\s+sie\s+(?:auch|mehr)|mehr\s+zum\s+thema|weitere\s+artikel|"
     r"à\s+lire\s+(?:aussi|également)|sur\s+le\s+même\s+sujet|lee\s+también|leer\s+más|leggi\s+anche|"
     r"相关(?:新闻|阅读|报道|链接|文章|推荐|内容)?|相關(?:新聞|閱讀|報導|連結|文章)?|延伸阅读|推荐阅读|更多(?:新闻|阅读))\W*$"
 )
-_RELATED_ATTR = re.compile(r"(?i)(?:^|[\s_-])(?:related|relate|read-?more|xgxw|xiangguan)(?:$|[\s_-])")
+_RELATED_ATTR = re.compile(
+    r"(?i)(?:^|[\s_-])(?:related|relate|read-?more|more-?(?:stories|news|articles)|recommended|recommendations|"
+    r"xgxw|xiangguan)(?:$|[\s_-])"
+)
 _HEADING_TAGS = ("h2", "h3", "h4", "h5", "h6", "strong", "b", "dt", "th")
 # Containers that may hold a heading as their own text: `<div class="title">相关新闻</div>`.
 _TEXT_HEADING_TAGS = ("span", "div", "p", "td", "header", "em", "font")
@@ -55,6 +59,14 @@ def _entries(container, base_url: str, page_url: str) -> list[dict]:
         if len(out) >= MAX_ENTRIES:
             break
     return out
+
+
+def _inline(heading) -> bool:
+    """Whether a heading is a label run into a paragraph rather than a block of its own."""
+    if heading.tag not in ("strong", "b", "em", "span", "font"):
+        return False
+    parent = heading.getparent()
+    return parent is not None and parent.tag == "p"
 
 
 def _block_after_heading(heading):
@@ -93,8 +105,13 @@ def find_related(page) -> tuple[str | None, list[dict]]:
             continue
         entries = _entries(block, url, url)
         if entries:
-            candidates.append((text, entries))
-            break
+            candidates.append((text, entries, _inline(node)))
+            if not candidates[-1][2]:
+                break
+    # A label inside a paragraph of the story (`<p><b>READ MORE:</b> <a>…</a></p>`) links one
+    # teaser; a block of its own with a heading below the story is the related list.
+    candidates.sort(key=lambda c: c[2])
+    candidates = [c[:2] for c in candidates]
     if not candidates:
         for node in body.iter(*_LIST_TAGS):
             attrs = f"{node.get('class') or ''} {node.get('id') or ''}"

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 
-from crawler.extraction import chinese, generic, related, structured
+from crawler.extraction import boilerplate, chinese, generic, related, structured
+from crawler.extraction import body as body_mod
 from crawler.extraction.decoding import decode_html
 from crawler.extraction.page import Page
 from crawler.normalize import normalize_body
@@ -396,3 +397,34 @@ def test_body_keeps_the_published_unicode_form_and_the_standfirst():
     assert "Source: Coastal Wire" not in record["body"]
     assert decomposed in record["body"]
     assert record["source"] == "Coastal Wire"
+
+
+def test_story_split_into_boxes_of_one_class_is_read_whole_but_comments_are_not():
+    from crawler.extraction import extract_article
+
+    def para(i: int) -> str:
+        return f"<p>Paragraph {i} of the story says something new about the harbour ferry, its crews, its riders and the timetable for the coming winter.</p>"
+
+    first = "".join(para(i) for i in range(1, 5))
+    second = "".join(para(i) for i in range(5, 9))
+    html = (
+        "<html><body><article><h1>Ferry</h1>"
+        f'<div class="story-body__part">{first}</div>'
+        '<div class="ad-row"><div class="ad-slot">Advertisement</div></div>'
+        f'<div class="story-body__part">{second}</div>'
+        '<section class="comments"><div class="story-body__part">'
+        "<p>A reader writes a comment that is long enough to read as a sentence of prose here.</p></div></section>"
+        "</article></body></html>"
+    )
+    record = extract_article(URL, html.encode(), {"Content-Type": "text/html; charset=utf-8"})
+    for i in range(1, 9):
+        assert f"Paragraph {i} of the story" in record["body"]
+    assert "A reader writes" not in record["body"]
+    # An extractor that stopped at the first box gets the rest, in page order.
+    page = make(html)
+    index = boilerplate.TextIndex(page.tree.find("body"))
+    half = "\n\n".join(body_mod.element_text(p) for p in page.tree.iter("p"))
+    half = "\n\n".join(half.split("\n\n")[:4])
+    whole, completed = body_mod.complete_from_same_blocks(half, page, index)
+    assert completed
+    assert [p.split(" of ")[0] for p in whole.split("\n\n")] == [f"Paragraph {i}" for i in range(1, 9)]

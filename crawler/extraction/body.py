@@ -108,6 +108,9 @@ def extract_body(page: Page, sd: Structured, *, chinese: bool = False, title: st
         cleaned, method = text, "trafilatura"
     else:
         method = "trafilatura+clean"
+    cleaned, completed = complete_from_same_blocks(cleaned, page, index, seen=text)
+    if completed:
+        method += "+siblings"
     extended = extend_from_article_body(cleaned, sd)
     if extended != cleaned:
         return BodyResult(extended, method + "+jsonld", text)
@@ -149,3 +152,126 @@ def extend_from_article_body(text: str, sd: Structured) -> str:
         return text
     return "\n\n".join([text, *rest])
 
+
+
+# -- the rest of a text split over several boxes ------------------------------------------------
+
+_TEXT_BLOCKS = ("p", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre")
+_OUTSIDE_TEXT = frozenset({"aside", "nav", "footer", "form", "figure", "figcaption", "header"})
+
+
+def _signature(el) -> tuple[str, str] | None:
+    cls = " ".join((el.get("class") or "").split())
+    return (el.tag, cls) if cls else None
+
+
+def _scope(el):
+    """The article box a paragraph sits in: its nearest <article>, else <main>, else <body>."""
+    for tag in ("article", "main", "body"):
+        for anc in el.iterancestors(tag):
+            return anc
+    return None
+
+
+def complete_from_same_blocks(text: str, page: Page, index: boilerplate.TextIndex,
+                             seen: str = "") -> tuple[str, bool]:
+    """The text with the paragraphs the extractor left out of the article's own boxes: a
+    story split by ads into several boxes of one class (`div.article__body`, …), or
+    paragraphs of the story's paragraph class printed after a paywall notice. Only boxes of
+    the class holding most of the extracted paragraphs, inside the same <article> (or
+    <main>), outside asides and navigation, and reading as prose, are added, in page order."""
+    paragraphs = text.split("\n\n")
+    blocks = []
+    for para in paragraphs:
+        found = index.locate(para)
+        blocks.append(boilerplate.block_ancestor(found[0]) if found else None)
+    located = [b for b in blocks if b is not None and b.tag in _TEXT_BLOCKS]
+    if len(located) < 3:
+        return text, False
+    scope = _scope(located[0])
+    if scope is None:
+        return text, False
+    counts: dict = {}
+    for block in located:
+        for el in (block, block.getparent()):
+            sig = _signature(el) if el is not None else None
+            if sig:
+                counts.setdefault(sig, set()).add(el)
+    # What the extractor returned (before the furniture was cut) is never added back.
+    have = {boilerplate.compact(p) for p in paragraphs + seen.split("\n\n")}
+    added: dict = {}  # element -> text, new paragraphs
+    for sig, elements in counts.items():
+        holders = sum(1 for b in located if b in elements or b.getparent() in elements)
+        if holders < 0.5 * len(located) or holders < 3:
+            continue
+        for el in scope.iter(sig[0]):
+            if el in elements or _signature(el) != sig or _outside_text(el, scope):
+                continue
+            parts = [el] if el.tag in _ADDED_BLOCKS else [c for c in el.iter(*_ADDED_BLOCKS) if c is not el]
+            heading = None
+            for part in parts:
+                if part in added:
+                    continue
+                value = element_text(part)
+                key = boilerplate.compact(value)
+                if not key or key in have or (len(key) >= 40 and any(key in h for h in have)):
+                    heading = None
+                    continue
+                if part.tag in ("h2", "h3", "h4"):
+                    heading = (part, value) if len(value) <= 150 else None
+                    continue
+                if not _prose_paragraph(part, value):
+                    heading = None
+                    continue
+                if heading is not None:  # a subhead counts only above a paragraph added with it
+                    added[heading[0]] = heading[1]
+                    heading = None
+                added[part] = value
+                have.add(key)
+    prose = [v for el, v in added.items() if el.tag not in ("h2", "h3", "h4")]
+    if len(prose) < 3 or sum(map(len, prose)) < 400 or sum(map(len, prose)) > 3 * len(text):
+        return text, False
+    # Page order: every element's position in one walk over the scope.
+    position = {el: i for i, el in enumerate(scope.iter())}
+    ordered: list[tuple[float, int, str]] = []
+    last = -1.0
+    for i, (para, block) in enumerate(zip(paragraphs, blocks)):
+        pos = position.get(block) if block is not None else None
+        last = float(pos) if pos is not None else last + 1e-3
+        ordered.append((last, i, para))
+    for j, (el, value) in enumerate(added.items()):
+        ordered.append((float(position.get(el, 1e12)), len(paragraphs) + j, value))
+    ordered.sort()
+    return "\n\n".join(p for _, _, p in ordered), True
+
+
+_ADDED_BLOCKS = ("p", "h2", "h3", "h4", "blockquote")
+
+
+def _prose_paragraph(el, value: str) -> bool:
+    """A paragraph of story text: a sentence or more, little of it link text."""
+    if len(_CJK.findall(value)) >= 20:
+        prose = bool(re.search(r"[，。！？；]", value))
+    else:
+        prose = len(value.split()) >= 12 and bool(_SENTENCE_END.search(value))
+    if not prose or boilerplate._CALL_TO_ACTION.search(value[:200]) and len(value) <= 200:
+        return False
+    linked = sum(len(element_text(a)) for a in el.iter("a"))
+    return linked <= 0.3 * len(value)
+
+
+_OUTSIDE_ATTR = re.compile(
+    r"(?i)comment|newsletter|subscri|sign-?up|related|promo|share|social|recommend|teaser|widget|sidebar|"
+    r"footer|author-?bio|outbrain|taboola|advert|embed|more-|newsfeed|trending|popular"
+)
+
+
+def _outside_text(el, scope) -> bool:
+    """Whether an element sits in the page's furniture (asides, comments, newsletter boxes)
+    between itself and the article box."""
+    node = el
+    while node is not None and node is not scope:
+        if node.tag in _OUTSIDE_TEXT or _OUTSIDE_ATTR.search(f"{node.get('class') or ''} {node.get('id') or ''}"):
+            return True
+        node = node.getparent()
+    return False

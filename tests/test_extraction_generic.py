@@ -333,12 +333,14 @@ def test_article_body_continues_a_text_the_page_prints_only_the_start_of():
 # -- the publisher is not an author; labelled sources ---------------------------------------
 
 
-def test_publisher_named_as_author_is_not_a_credit_but_an_agency_is():
+def test_publisher_named_as_author_is_credited_only_when_no_person_is():
     publisher = {"@type": "Organization", "name": "Example News"}
     own = {"@type": "NewsArticle", "headline": "H", "publisher": publisher,
            "author": [{"@type": "Organization", "name": "Example News"}]}
     page = make(f'<html><head>{ld(own)}</head><body><p>x</p></body></html>')
-    assert generic.find_authors(page, structured.parse(page.tree))[0] == []
+    assert generic.find_authors(page, structured.parse(page.tree)) == (["Example News"], "jsonld-organization")
+    byline = f'<html><head>{ld(own)}</head><body><p class="byline">By Ann Lee</p><p>x</p></body></html>'
+    assert generic.find_authors(make(byline), structured.parse(make(byline).tree))[0] == ["Ann Lee"]
     wire = dict(own, author=[{"@type": "Organization", "name": "Coastal Wire"}])
     page = make(f'<html><head>{ld(wire)}</head><body><p>x</p></body></html>')
     assert generic.find_authors(page, structured.parse(page.tree)) == (["Coastal Wire"], "jsonld-organization")
@@ -428,3 +430,24 @@ def test_story_split_into_boxes_of_one_class_is_read_whole_but_comments_are_not(
     whole, completed = body_mod.complete_from_same_blocks(half, page, index)
     assert completed
     assert [p.split(" of ")[0] for p in whole.split("\n\n")] == [f"Paragraph {i}" for i in range(1, 9)]
+
+
+def test_text_rendered_from_embedded_data_is_read_when_the_visible_page_has_none():
+    from crawler.extraction import extract_article
+
+    sentences = [f"Sentence {i} of the story reports what the council decided about the harbour ferry this week." for i in range(12)]
+    html_body = "".join(f"<p>{s}</p>" for s in sentences)
+    state = {"article": {"title": "Ferry", "contentHtml": '<div class="caption"><p>Photo caption.</p></div>' + html_body}}
+    page = (
+        "<html><head><title>Ferry</title></head><body><div id='root'></div>"
+        f"<script>window.__STATE__ = {json.dumps(state)};</script></body></html>"
+    )
+    record = extract_article(URL, page.encode(), {"Content-Type": "text/html; charset=utf-8"})
+    assert record["body"].split("\n\n") == sentences
+    assert record["extraction"]["body"] == "embedded-json"
+    # Next.js flight chunks: one paragraph per string inside a string of serialised JSON.
+    flight = [json.dumps([1, json.dumps(["$", "p", None, {"children": s}], separators=(",", ":")) + "\n"]) for s in sentences]
+    chunks = "".join(f"<script>self.__next_f.push({chunk})</script>" for chunk in flight)
+    page = f"<html><head><title>Ferry</title></head><body><div id='root'></div>{chunks}</body></html>"
+    record = extract_article(URL, page.encode(), {"Content-Type": "text/html; charset=utf-8"})
+    assert record["body"].split("\n\n") == sentences

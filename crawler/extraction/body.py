@@ -3,10 +3,13 @@ page's JSON-LD articleBody and a density-based container choice of our own."""
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 
 import trafilatura
+from lxml import etree
+from lxml import html as lxml_html
 
 from crawler.extraction import boilerplate
 from crawler.extraction.common import element_text
@@ -98,6 +101,11 @@ def extract_body(page: Page, sd: Structured, *, chinese: bool = False, title: st
     # trees: above this many elements only its main pass runs.
     big = sum(1 for _ in page.tree.iter()) > MAX_ELEMENTS_FULL
     text = trafilatura_body(page, include_tables=not chinese, fast=big)
+    if not looks_like_article(text) or prose_chars(text) < 300:
+        # Nothing (or a line) visible: the page may render its text from embedded data.
+        embedded = embedded_text(page, sd)
+        if looks_like_article(embedded) and prose_chars(embedded) >= max(500, 3 * prose_chars(text or "")):
+            return BodyResult(embedded, "embedded-json", embedded)
     if not looks_like_article(text):
         return BodyResult()
     index = boilerplate.TextIndex(page.tree.find("body"))
@@ -275,3 +283,109 @@ def _outside_text(el, scope) -> bool:
             return True
         node = node.getparent()
     return False
+
+
+# -- text the page renders from embedded data --------------------------------------------------
+
+_JSON_STRING = re.compile(r'"((?:[^"\\]|\\.){120,})"')
+_INNER_JSON_STRING = re.compile(r'"((?:[^"\\]|\\.){40,})"')
+_HTML_BLOCK = re.compile(r"(?i)<(?:p|br|div|h[2-6]|li|blockquote)\b")
+_SCRIPT_TYPES = ("", "text/javascript", "application/javascript", "module", "application/json")
+MAX_SCRIPT_CHARS = 3_000_000
+
+
+_FLIGHT_ROW = re.compile(r"^\s*\w{1,8}:(?=[\[{\"])")
+
+
+def _serialised(value: str) -> bool:
+    """Whether a string holds serialised JSON (a Next.js flight row `8:["$","p",…]`, an
+    escaped state object) rather than text that quotes someone."""
+    if value.count('":"') + value.count('","') + value.count('":{') >= 3:
+        return True
+    stripped = _FLIGHT_ROW.sub("", value).strip()
+    if stripped[:1] in ("[", "{"):
+        try:
+            json.loads(stripped)
+            return True
+        except ValueError:
+            return False
+    return False
+
+
+def _json_strings(text: str, depth: int = 0):
+    """(offset, value) of the long string literals in a script, decoded; strings holding
+    serialised JSON themselves (Next.js flight chunks) are opened once more."""
+    for match in (_INNER_JSON_STRING if depth else _JSON_STRING).finditer(text):
+        try:
+            value = json.loads(f'"{match.group(1)}"')
+        except ValueError:
+            continue
+        if depth == 0 and _serialised(value):
+            for offset, inner in _json_strings(value, depth + 1):
+                yield match.start() + offset / max(1, len(value)), inner
+        else:
+            yield match.start(), value
+
+
+def _html_paragraphs(value: str) -> list[str]:
+    try:
+        root = lxml_html.fragment_fromstring(value, create_parent="div")
+    except (etree.ParserError, ValueError):
+        return []
+    for node in list(root.iter("figure", "figcaption", "script", "style", "aside")):
+        if node.getparent() is not None:
+            node.drop_tree()
+    for node in list(root.iter()):
+        if isinstance(node.tag, str) and boilerplate._CAPTION_ATTR.search(node.get("class") or "") and node.getparent() is not None:
+            node.drop_tree()
+    blocks = [el for el in root.iter("p", "h2", "h3", "h4", "li", "blockquote")
+              if not any(a.tag in ("p", "li", "blockquote") for a in el.iterancestors())]
+    if not blocks:
+        for br in root.iter("br"):
+            br.tail = "\n\n" + (br.tail or "")
+        return [p for p in normalize_body(root.text_content()).split("\n\n") if p]
+    return [t for t in (element_text(el) for el in blocks) if t]
+
+
+def embedded_text(page: Page, sd: Structured) -> str:
+    """The article's text from the data the page embeds for its scripts to render, when the
+    visible page has none: the JSON-LD articleBody, else the string of embedded JSON
+    (__NEXT_DATA__, Next.js flight chunks, __NUXT__, a store's dehydrated state) with the most
+    prose, HTML read as paragraphs; else the longest run of prose strings in page order."""
+    for obj in [sd.article, *sd.objects]:
+        value = body_value(obj.get("articleBody")) if obj else None
+        if value and prose_chars(normalize_body(value.replace("\n", "\n\n"))) >= 500:
+            return normalize_body(value.replace("\n", "\n\n"))
+    best, best_prose = "", 0
+    strings: list[tuple[float, str]] = []
+    base = 0
+    for script in page.tree.iter("script"):
+        kind = (script.get("type") or "").lower()
+        text = script.text or ""
+        if script.get("src") or kind not in _SCRIPT_TYPES or len(text) < 120 or len(text) > MAX_SCRIPT_CHARS:
+            continue
+        for offset, value in _json_strings(text):
+            if _HTML_BLOCK.search(value):
+                candidate = "\n\n".join(_html_paragraphs(value))
+            else:
+                candidate = normalize_body(value.replace("\n", "\n\n"))
+            prose = prose_chars(candidate)
+            if prose > best_prose:
+                best, best_prose = candidate, prose
+            if prose and prose >= 0.8 * len(candidate):
+                strings.append((base + offset, candidate))
+        base += len(text) + 1
+    # Text printed one paragraph per string: the densest run of prose strings.
+    run_best, run, last = "", [], None
+    for offset, value in strings:
+        if last is not None and offset - last > 3000:
+            run = []
+        if value not in run:
+            run.append(value)
+        last = offset
+        joined = "\n\n".join(run)
+        if len(joined) > len(run_best):
+            run_best = joined
+    if prose_chars(run_best) > 1.5 * best_prose:
+        return run_best
+    return best

@@ -3,8 +3,8 @@
 Each finder returns `(value, method)` so the cascade can record where a field came from.
 Structured data (structured.py) is preferred, but cross-checked against the visible page:
 a title with the site's name appended loses to the same title without it, an author that
-is the site itself (its publisher's name) credits no one, a modified date is never the
-published one.
+is the site itself (its publisher's name) is credited only when no person is, a modified
+date is never the published one.
 """
 
 from __future__ import annotations
@@ -377,9 +377,9 @@ def find_authors(page: Page, sd: Structured, *, dom: bool = True) -> tuple[list[
     for name, kind in sd_mod.people(sd.article.get("author") if sd.article else None, sd.objects):
         split = _split_people(name) if re.search(r",| and | und |&", name) else [clean_person(name)]
         for person in filter(None, split):
-            if _is_publisher(person, names):
-                continue  # the publisher naming itself as author credits no one
-            if kind and "organization" in kind:
+            # The site naming itself as author is a credit of last resort: no person, no
+            # byline (news labels, like fundus', credit the publisher then).
+            if kind and "organization" in kind or _is_publisher(person, names):
                 orgs.append(person)
             else:
                 people_.append(person)

@@ -6,6 +6,8 @@ older version of the project is brought up to date when it is opened, never rebu
 
 from __future__ import annotations
 
+import json
+
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
@@ -148,6 +150,37 @@ def m001_initial(db: Database) -> None:
     )
 
     db["articles"].enable_fts(["title", "body"], create_triggers=True, tokenize="porter unicode61")
+
+
+# The page size of a new archive file. An article row (its text and some 600 bytes of
+# metadata, ~4.5 KB) does not fit a 4 KB page: SQLite keeps a part of it, of any size from
+# 0.5 to 4 KB, in the table's leaf pages and the rest in overflow pages, and the leaves end
+# a quarter empty (0.2x the raw text, measured with dbstat). In 32 KB pages whole rows pack
+# together (0.1x less on disk; search latency unchanged at 100k articles:
+# tests/benchmarks/bench_search.py). An existing archive keeps its page size.
+PAGE_SIZE = 32768
+
+
+def set_page_size(conn) -> None:
+    """Give a database file that holds nothing yet the archive's page size and incremental
+    auto-vacuum (SQLite fixes both when it writes the first page; later they take a VACUUM).
+
+    Incremental auto-vacuum: the pages FTS5 frees when it merges index segments are given
+    back to the file system when the archive is closed (`release_free_pages`), so an archive
+    crawled hourly for months does not keep them (7% of a freshly built one)."""
+    if conn.execute("PRAGMA page_count").fetchone()[0] == 0:
+        conn.execute(f"PRAGMA page_size={PAGE_SIZE}")
+        conn.execute("PRAGMA auto_vacuum=INCREMENTAL")
+
+
+def release_free_pages(conn) -> int:
+    """Give the file's free pages back to the file system (archives with incremental
+    auto-vacuum; a no-op on others). Returns how many there were."""
+    free = conn.execute("PRAGMA freelist_count").fetchone()[0]
+    if free and conn.execute("PRAGMA auto_vacuum").fetchone()[0] == 2:
+        # Through sqlite3_exec: Python's execute() steps the pragma once, freeing one page.
+        conn.executescript("PRAGMA incremental_vacuum;")
+    return free
 
 
 def apply_migrations(db: Database) -> None:
@@ -371,3 +404,117 @@ def m104_frontier(db: Database) -> None:
         {"url_key": str, "url": str, "request": str, "found_on": str, "found_at": str},
         pk="url_key",
     )
+
+
+# -- size: m203 (CJK out of the word index, tables stored once, compact extraction) ------------
+
+# CJK ideographs (extension A, unified, compatibility): separators for the word index. FTS5's
+# unicode61 makes a whole run of them one "word" (a clause of Chinese text: useless as a
+# term, and a quarter of the index); Chinese is searched through `articles_trigram`, so in
+# the word index a Chinese article keeps only its Latin (and other spaced scripts') words.
+WORD_INDEX_SEPARATOR_RANGES = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF))
+
+
+def word_index_tokenize() -> str:
+    """The word index's tokenizer spec (the FTS5 `tokenize` option's value).
+
+    The separators are listed from the highest code point down: unicode61 inserts each one
+    into a sorted array by a linear scan from the start, so in ascending order opening the
+    index would cost a scan per character (~0.1 s per connection for these 28,096); in
+    descending order each scan stops at once (~10 ms)."""
+    codes = sorted((c for low, high in WORD_INDEX_SEPARATOR_RANGES for c in range(low, high + 1)), reverse=True)
+    return "porter unicode61 separators '" + "".join(map(chr, codes)) + "'"
+
+
+def word_index_sql() -> str:
+    """CREATE VIRTUAL TABLE for `articles_fts`, in the form sqlite-utils' `enable_fts` writes
+    (`content="articles"`), which `sqlite-utils search` and Datasette detect."""
+    tokenize = word_index_tokenize().replace("'", "''")
+    return (
+        'CREATE VIRTUAL TABLE "articles_fts" USING FTS5 (\n'
+        '    "title", "body",\n'
+        f"    tokenize='{tokenize}',\n"
+        '    content="articles"\n'
+        ")"
+    )
+
+
+def _replace_table(db: Database, name: str, create_sql: str, columns: str, indexes: list[str]) -> None:
+    """Replace table `name` by the one `create_sql` makes (named `{name}_new`), with the same
+    rows. Views and triggers naming the table are dropped and made again: SQLite refuses to
+    rename a table while a view names a missing one."""
+    dependents = db.execute(
+        "select type, name, sql from sqlite_master where type in ('view', 'trigger') and sql like ?",
+        [f"%{name}%"],
+    ).fetchall()
+    db.execute(create_sql)
+    db.execute(f"INSERT INTO [{name}_new] ({columns}) SELECT {columns} FROM [{name}] ORDER BY 1, 2, 3")
+    for kind, dependent, _ in dependents:
+        db.execute(f"DROP {kind.upper()} [{dependent}]")
+    db.execute(f"DROP TABLE [{name}]")
+    db.execute(f"ALTER TABLE [{name}_new] RENAME TO [{name}]")
+    for sql in indexes:
+        db.execute(sql)
+    for _, _, sql in dependents:
+        db.execute(sql)
+
+
+@migrations()
+def m203_compact_storage(db: Database) -> None:
+    """Smaller archives, same data and searches.
+
+    - The word index no longer indexes runs of CJK ideographs (`word_index_tokenize`); it is
+      rebuilt from `articles`.
+    - `minhash_bands` and `article_urls` are WITHOUT ROWID tables: their primary key is the
+      table, where a rowid table keeps the rows and, beside them, an index holding the key
+      again.
+    - `articles.extraction` is stored compactly (archive.store.compact_extraction: the
+      method that filled most fields once, as "*", then the fields filled otherwise).
+    - The unique index on `articles.url_key` goes: `article_urls` (url_key its primary key)
+      holds every key an article was met under, its first one included, and every lookup
+      by URL goes through it; the index held each key a second time.
+    """
+    from archive.store import compact_extraction  # noqa: PLC0415 (store imports this module)
+
+    # The word index.
+    drop_search_triggers(db)
+    db.execute("DROP TABLE articles_fts")
+    db.execute(word_index_sql())
+    db.execute(f"INSERT INTO articles_fts (articles_fts, rank) VALUES ('rank', '{RANK_FUNCTION}')")
+    db.execute("INSERT INTO articles_fts (articles_fts) VALUES ('rebuild')")
+    db.execute("INSERT INTO articles_fts (articles_fts) VALUES ('optimize')")
+    create_search_triggers(db)
+
+    _replace_table(
+        db,
+        "minhash_bands",
+        'CREATE TABLE "minhash_bands_new" (\n'
+        '   "band" INTEGER,\n   "value" INTEGER,\n   "article_id" INTEGER,\n'
+        '   PRIMARY KEY ("band", "value", "article_id")\n) WITHOUT ROWID',
+        "band, value, article_id",
+        [],
+    )
+    _replace_table(
+        db,
+        "article_urls",
+        'CREATE TABLE "article_urls_new" (\n'
+        '   "url_key" TEXT PRIMARY KEY NOT NULL,\n'
+        '   "article_id" INTEGER REFERENCES "articles"("id"),\n'
+        '   "url" TEXT,\n   "first_seen" TEXT\n) WITHOUT ROWID',
+        "url_key, article_id, url, first_seen",
+        ['CREATE INDEX "idx_article_urls_article_id" ON "article_urls" ("article_id")'],
+    )
+
+    db.execute("DROP INDEX IF EXISTS idx_articles_url_key")
+
+    def compact(text: str | None) -> str | None:
+        return compact_extraction(json.loads(text)) if text else text
+
+    db.conn.create_function("newsarchive_compact_extraction", 1, compact, deterministic=True)
+    db.execute(
+        "UPDATE articles SET extraction = newsarchive_compact_extraction(extraction)"
+        " WHERE extraction IS NOT NULL AND extraction NOT LIKE '{\"*\"%'"
+    )
+    if db.execute("select 1 from sqlite_master where name = 'sqlite_stat1'").fetchone():
+        db.execute("ANALYZE minhash_bands")
+        db.execute("ANALYZE article_urls")

@@ -20,7 +20,7 @@ from typing import Any, Iterable, Mapping
 from sqlite_utils import Database
 
 from archive import dedupe
-from archive.schema import RECORD_COLUMNS, REVISION_COLUMNS, apply_migrations, pending_migrations
+from archive.schema import RECORD_COLUMNS, REVISION_COLUMNS, apply_migrations, pending_migrations, release_free_pages, set_page_size
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 
@@ -118,11 +118,55 @@ def record_to_row(record: Mapping[str, Any]) -> dict[str, Any]:
         "copyright_holder": copyright_.get("holder"),
         "copyright_years": _json(copyright_.get("years")),
         "site": record.get("site"),
-        "extraction": _json(record.get("extraction")),
+        "extraction": compact_extraction(record.get("extraction")),
         "fetched_at": record.get("fetched_at"),
         # The raw capture the record was parsed from (archive/warc.py), when kept.
         **warc_columns(record.get("warc")),
     }
+
+
+# The record fields the extractor says the method of (crawler/extraction/cascade.FIELDS): the
+# fields "*" stands for in a stored `extraction`.
+EXTRACTION_FIELDS = (
+    "title", "body", "published", "updated", "source", "authors", "editor", "language",
+    "canonical_url", "related_heading", "related", "copyright",
+)
+
+
+def compact_extraction(methods: Mapping[str, str] | None) -> str | None:
+    """`record["extraction"]` ({field: method}) as stored in `articles.extraction`: JSON
+    where "*" names the method that filled most fields, followed by the fields filled
+    otherwise and, as null, the fields no method filled (a page of a site profile:
+    `{"*":"profile:ecns"}`), or the plain object when that is shorter. `extraction_methods`
+    reads either back."""
+    if methods is None:
+        return None
+    counts: dict[str, int] = {}
+    for field, method in methods.items():
+        if field in EXTRACTION_FIELDS:
+            counts[method] = counts.get(method, 0) + 1
+    plain = json.dumps(dict(methods), ensure_ascii=False, separators=(",", ":"))
+    if not counts or "*" in methods:
+        return plain
+    common = max(counts, key=counts.get)
+    out: dict[str, str | None] = {"*": common}
+    out.update((f, m) for f, m in methods.items() if m != common or f not in EXTRACTION_FIELDS)
+    out.update((f, None) for f in EXTRACTION_FIELDS if f not in methods)
+    compact = json.dumps(out, ensure_ascii=False, separators=(",", ":"))
+    return compact if len(compact) < len(plain) else plain
+
+
+def extraction_methods(stored: str | None) -> dict[str, str] | None:
+    """{field: method} from `articles.extraction` (either form: compact, or a plain object as
+    archives before migration m203 held)."""
+    if not stored:
+        return None
+    data = json.loads(stored)
+    if "*" not in data:
+        return data
+    methods = {f: data["*"] for f in EXTRACTION_FIELDS if f not in data}
+    methods.update((f, m) for f, m in data.items() if f != "*" and m is not None)
+    return methods
 
 
 def warc_columns(pointer: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -189,6 +233,7 @@ class Archive:
             return
         try:
             self.db = Database(self.path)
+            set_page_size(self.db.conn)
             # WAL: readers (search, Datasette) keep working while a crawl writes.
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
@@ -216,6 +261,10 @@ class Archive:
     def close(self) -> None:
         if not self.readonly:
             self.flush()
+            try:
+                release_free_pages(self.db.conn)
+            except sqlite3.OperationalError:
+                pass  # another connection is writing (busy): the pages wait for the next close
         self.db.close()
 
     def _begin_write(self) -> None:
@@ -351,7 +400,9 @@ class Archive:
     def _article_for_keys(self, keys: list[str]) -> int | None:
         placeholders = ", ".join("?" for _ in keys)
         found = self.db.execute(
-            f"select article_id from article_urls where url_key in ({placeholders}) order by rowid limit 1",
+            # The URL form met first (article_urls is WITHOUT ROWID: no insertion order).
+            f"select article_id from article_urls where url_key in ({placeholders})"
+            " order by first_seen, article_id limit 1",
             keys,
         ).fetchone()
         return found[0] if found else None
@@ -414,7 +465,7 @@ class Archive:
             {"copyright" if c.startswith("copyright_") else c for c in changed}
             | ({"related"} if old_related != new_related else set())
         )
-        if changed or (current.get("extraction") or None) != (row.get("extraction") or None):
+        if changed or extraction_methods(current.get("extraction")) != extraction_methods(row.get("extraction")):
             revised = any(c in REVISION_COLUMNS for c in changed)
             if revised:
                 self._insert_revision(current, seen_at)

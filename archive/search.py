@@ -33,7 +33,6 @@ import sqlite3
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any, Iterator, Sequence
 from urllib.parse import quote
 

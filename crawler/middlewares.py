@@ -30,7 +30,7 @@ from scrapy.responsetypes import responsetypes
 from scrapy.utils.asyncio import sleep
 
 from archive import incremental
-from archive.warc import WarcError, WarcWriter, iter_responses, pointer_path, read_capture, scan, warc_files
+from archive.warc import WarcError, WarcWriter, pointer_path, read_capture, scan, warc_files
 from crawler import scheduling
 from crawler.pipelines import archive_for
 

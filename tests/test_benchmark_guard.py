@@ -11,8 +11,6 @@ About 15 seconds of CPU in all; the crawl check is skipped where no loopback por
 
 from __future__ import annotations
 
-import socket
-import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 

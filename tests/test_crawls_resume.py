@@ -19,7 +19,6 @@ import pytest
 from scrapy import signals
 from sqlite_utils import Database
 
-from archive.store import row_to_record
 from archive.warc import locate, read_capture
 from tests.conftest import FIXTURES, ROOT
 

@@ -249,7 +249,6 @@ def test_no_related_block_and_no_footer_give_nothing():
 
 # -- paragraph-level boilerplate -------------------------------------------------------------
 
-from crawler.extraction import boilerplate  # noqa: E402
 
 STORY = (
     "The council voted on Tuesday to fund protected cycling lanes along the harbour road, "

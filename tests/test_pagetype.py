@@ -141,7 +141,7 @@ def test_structured_data_decides_an_ambiguous_url():
 
 def test_text_density_decides_without_structured_data():
     url = "https://www.example.com/p/abc"
-    prose = _page(("", f"<div class='nav'><a href='/a/'>A</a></div><h1>Plan</h1>" + f"<p>{PARA}</p>" * 4), url)
+    prose = _page(("", "<div class='nav'><a href='/a/'>A</a></div><h1>Plan</h1>" + f"<p>{PARA}</p>" * 4), url)
     chinese = _page(("", "<h1>冷链物流</h1>" + f"<p>{ZH_PARA}</p>" * 3 + "<p>（责任编辑：王芳）</p>"), url)
     # A list whose items carry summaries: the summaries are teasers, not prose.
     teasers = _page(("", "".join(

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 from sqlite_utils import Database
 
-from archive.store import Archive, row_to_record
+from archive.store import Archive
 from archive.warc import locate, read_capture
 from crawler.cli import cli
 from crawler.reparse import Reparser

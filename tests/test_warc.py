@@ -4,7 +4,6 @@ a file cut by a crash is detected, its good records still readable."""
 from __future__ import annotations
 
 import gzip
-import os
 
 import pytest
 

@@ -1,147 +1,69 @@
-"""Archives of n generated articles as the real store leaves them, cached for benchmarks.
+"""Archives of n generated articles as a crawl's store leaves them, cached for benchmarks.
 
-The text comes from the shared synthetic records (`tests/benchmarks/synth.py`, `Synth`);
-`synth.build_archive` is not used because it leaves out what dedupe reads: it stores a
-SHA-1 of the body where the store keeps `dedupe.content_hash`, and no MinHash bands. Here
-every article gets its real `url_key`, `content_hash`, `article_urls` row, related rows
-and `minhash_bands`, computed by the archive's own functions; rows are bulk-inserted with
-the full-text triggers off, both indexes rebuilt once, the triggers restored (the schema's
-own helpers). Generation runs in two worker processes.
+Built by `synth.build_archive` (every row a crawl writes per article: the article with its
+dedupe content hash, extraction methods and WARC pointer, its URL rows, related entries and
+MinHash bands; full-text indexes built once) from `Synth(seed=SEED, crawled=True)`, and
+cached under $BENCH_DIR by a key of the schema the migrations make now, the page size and
+BUILD_VERSION: an archive cached under another key is stale and rebuilt, never migrated (a
+migrated archive keeps its old page size and layout: its size would not be a new one's).
+The ingest, scaling and search benchmarks share these archives.
 
     path = cached_archive(1_000_000)   # built once under $BENCH_DIR, then reused
-    with working_copy(path) as copy:   # measure on a copy: the cache keeps its size
+    meta = manifest(path)              # build figures, raw text bytes
+    with working_copy(path) as copy:   # measure writes on a copy: the cache keeps its size
         ...
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
 import sqlite3
-import time
 from contextlib import contextmanager
-from multiprocessing import get_context
 from pathlib import Path
 
 from tests.benchmarks.benchlib import PreconditionError, bench_dir, log, require_free_disk
 
-BUILD_VERSION = 1
+# Bump when what the build writes changes in a way the schema's SQL does not show.
+BUILD_VERSION = 2  # 2: 32 KB pages, incremental auto-vacuum, free pages released
 SEED = 20140819
-SEEN_AT = "2026-01-01T00:00:00+00:00"
 # Bytes of archive per article, measured (text, FTS and trigram indexes, bands), with margin.
 BYTES_PER_ARTICLE = 9_000
 
-_synth = None
 
-
-def _worker_init(total: int) -> None:
-    global _synth
-    from tests.benchmarks.synth import Synth
-
-    _synth = Synth(seed=SEED, total=total)
-
-
-def _rows_for_chunk(args: tuple[int, int, int]):
-    """Rows for records start..end-1 of the synthetic stream (ids start+1..end)."""
-    start, end, _total = args
-    from archive import dedupe
-    from archive.store import record_to_row
-
-    articles, urls, related, bands = [], [], [], []
-    columns = None
-    for offset, record in enumerate(_synth.records(end - start, start=start)):
-        article_id = start + offset + 1
-        row = record_to_row(record)
-        chash, band_values = dedupe.fingerprint(row["body"] or "")
-        keys = [dedupe.url_key(record["url"])]
-        if record.get("canonical_url"):
-            canonical_key = dedupe.url_key(record["canonical_url"])
-            if canonical_key not in keys:
-                keys.append(canonical_key)
-        row.update(id=article_id, url_key=keys[0], content_hash=chash, first_seen=SEEN_AT, last_seen=SEEN_AT)
-        if columns is None:
-            columns = list(row)
-        articles.append([row[c] for c in columns])
-        for key, url in zip(keys, (record["url"], record.get("canonical_url") or record["url"])):
-            urls.append((key, article_id, url, SEEN_AT))
-        related.extend(
-            (article_id, position, record["related_heading"], r["title"], r["url"], r["published"])
-            for position, r in enumerate(record["related"], start=1)
-        )
-        bands.extend((band, value, article_id) for band, value in band_values or ())
-    return columns, articles, urls, related, bands
-
-
-def schema_signature() -> str:
-    """The migrations an archive built now has: a cache built under another schema is stale."""
-    from archive.schema import migrations
-
-    return ",".join(m.name for m in migrations._migrations)  # noqa: SLF001 (the registered list)
-
-
-def build(path: Path, n: int, *, chunk: int = 5_000, workers: int = 2) -> dict:
+def cache_key() -> str:
+    """The schema an archive built now has (the SQL of every table, index, view and trigger
+    the migrations make), its page size, BUILD_VERSION and SEED."""
     from sqlite_utils import Database
 
-    from archive.schema import apply_migrations, create_search_triggers, drop_search_triggers, rebuild_search_indexes
+    from archive.schema import PAGE_SIZE, migrations
+
+    db = Database(memory=True)
+    migrations.apply(db)
+    schema = "\n".join(r[0] for r in db.execute("select sql from sqlite_master where sql is not null order by name"))
+    db.close()
+    return hashlib.sha1(f"{schema}|page {PAGE_SIZE}|build {BUILD_VERSION}|seed {SEED}".encode()).hexdigest()[:10]
+
+
+def build(path: Path, n: int) -> dict:
+    from tests.benchmarks.synth import Synth, build_archive
 
     require_free_disk(path.parent, n * BYTES_PER_ARTICLE * 2, f"building a {n:,}-article archive")
-    tmp = path.with_suffix(".building")
-    for leftover in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
-        leftover.unlink(missing_ok=True)
-    started = time.perf_counter()
-    conn = sqlite3.connect(tmp, isolation_level=None)
-    conn.execute("PRAGMA journal_mode=OFF")
-    conn.execute("PRAGMA synchronous=OFF")
-    conn.execute("PRAGMA cache_size=-1000000")
-    db = Database(conn)
-    apply_migrations(db)
-    drop_search_triggers(db)
-    tasks = [(s, min(s + chunk, n), n) for s in range(0, n, chunk)]
-    done = 0
-    with get_context("fork").Pool(workers, initializer=_worker_init, initargs=(n,)) as pool:
-        for columns, articles, urls, related, bands in pool.imap(_rows_for_chunk, tasks):
-            conn.execute("BEGIN")
-            conn.executemany(
-                f"INSERT INTO articles ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})", articles
-            )
-            conn.executemany(
-                "INSERT OR IGNORE INTO article_urls (url_key, article_id, url, first_seen) VALUES (?, ?, ?, ?)", urls
-            )
-            conn.executemany(
-                "INSERT INTO related (article_id, position, heading, title, url, published) VALUES (?, ?, ?, ?, ?, ?)",
-                related,
-            )
-            conn.executemany("INSERT OR IGNORE INTO minhash_bands (band, value, article_id) VALUES (?, ?, ?)", bands)
-            conn.execute("COMMIT")
-            done += len(articles)
-            if done % 100_000 < chunk:
-                log(f"    {done:>9,} / {n:,} articles  {time.perf_counter() - started:6.0f} s")
-    loaded = time.perf_counter() - started
-    log(f"    rows in {loaded:.0f} s; building the full-text indexes")
-    conn.execute("BEGIN")
-    rebuild_search_indexes(db)
-    create_search_triggers(db)
-    conn.execute("COMMIT")
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("ANALYZE")
-    conn.close()
-    tmp.rename(path)
-    manifest = {
-        "articles": n,
-        "seed": SEED,
-        "build_version": BUILD_VERSION,
-        "schema": schema_signature(),
-        "load_seconds": round(loaded, 1),
-        "build_seconds": round(time.perf_counter() - started, 1),
-        "bytes": path.stat().st_size,
-    }
+    figures = build_archive(path, n, synth=Synth(seed=SEED, total=n, crawled=True))
+    manifest = {**figures, "build_version": BUILD_VERSION, "key": cache_key(), "bytes": path.stat().st_size}
     Path(f"{path}.json").write_text(json.dumps(manifest, indent=2))
     return manifest
 
 
 def cache_path(n: int) -> Path:
-    return bench_dir() / f"archive-{n}-v{BUILD_VERSION}.db"
+    return bench_dir() / f"archive-{n}-{cache_key()}.db"
+
+
+def manifest(path: Path) -> dict:
+    """The build figures of a cached archive (articles, raw_text_bytes, seconds, key)."""
+    return json.loads(Path(f"{path}.json").read_text())
 
 
 def check_archive(path: Path, n: int) -> None:
@@ -150,6 +72,8 @@ def check_archive(path: Path, n: int) -> None:
     try:
         articles, top = conn.execute("select count(*), max(id) from articles").fetchone()
         bands = conn.execute("select count(*) from minhash_bands where article_id = ?", [top]).fetchone()[0]
+    except sqlite3.DatabaseError as exc:
+        raise PreconditionError(f"{path} is not a readable archive ({exc}): delete it to rebuild") from None
     finally:
         conn.close()
     if articles != n or top != n:
@@ -159,23 +83,16 @@ def check_archive(path: Path, n: int) -> None:
 
 
 def cached_archive(n: int) -> Path:
-    """The cached n-article archive, built on first use (or when the schema changed)."""
+    """The cached n-article archive, built on first use (and when the key changed: the
+    stale ones of this size are deleted)."""
     path = cache_path(n)
-    manifest_path = Path(f"{path}.json")
-    if path.exists() and manifest_path.exists():
-        manifest = json.loads(manifest_path.read_text())
-        if manifest.get("articles") == n and manifest.get("build_version") == BUILD_VERSION:
-            if manifest.get("schema") != schema_signature():
-                # As a user's archive would be: migrated when opened for writing.
-                from archive.store import Archive
-
-                log(f"  cached archive {path.name}: applying new migrations")
-                Archive(path).close()
-                manifest["schema"] = schema_signature()
-                manifest_path.write_text(json.dumps(manifest, indent=2))
-            check_archive(path, n)
-            return path
-        log(f"  cached archive {path.name} was built by another version: rebuilding")
+    if path.exists() and Path(f"{path}.json").exists() and manifest(path).get("articles") == n:
+        check_archive(path, n)
+        return path
+    for stale in path.parent.glob(f"archive-{n}-*"):
+        if not stale.name.startswith(path.name) and not stale.name.startswith("work-"):
+            log(f"  removing stale cache {stale.name}")
+            stale.unlink()
     log(f"  building the {n:,}-article archive (once; cached as {path})")
     build(path, n)
     check_archive(path, n)

@@ -56,7 +56,6 @@ from tests.benchmarks.benchlib import (  # noqa: E402
     at_least,
     at_most,
     bench_dir,
-    info,
     log,
     median,
     require_executable,

@@ -4,22 +4,20 @@
     .venv/bin/python tests/benchmarks/bench_search.py --articles 100000 --repeat 10
     BENCH_DIR=/data/bench .venv/bin/python tests/benchmarks/bench_search.py
 
-Builds (once: ~10 minutes and ~6 GB for a million) a synthetic archive through the real
-schema with tests/benchmarks/synth.py, cached as $BENCH_DIR/archive-N.db (default
-BENCH_DIR=/tmp/newsarchive-bench) and reused while it holds N articles of the same seed
-and schema. Then times `archive.search.search` -- the function `newsarchive search` calls --
+Uses the synthetic archive the ingest and scaling benchmarks use (tests/benchmarks/archives.py:
+built once, ~20 minutes and ~9 GB for a million, cached under $BENCH_DIR, default
+/tmp/newsarchive-bench/perf, while the schema and build are the same). Then times `archive.search.search` -- the function `newsarchive search` calls --
 for a fixed mix of queries (ranked top 20 with snippets, warm cache), and prints per query
 class the p50 / p95 / p99 latency, the match counts, and the archive's size on disk per
-article against the raw text (title + body, UTF-8). Results also go to $BENCH_DIR/results-N.json.
+article against the raw text (title + body, UTF-8). Results also go to a JSON file beside the
+archive. `--size-only` measures the size alone.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import sqlite3
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -28,8 +26,8 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from archive import search as lib  # noqa: E402
-from archive.schema import apply_migrations, migrations  # noqa: E402
-from tests.benchmarks.synth import DEFAULT_SEED, Synth, build_archive  # noqa: E402
+from tests.benchmarks.archives import cached_archive, manifest  # noqa: E402
+from tests.benchmarks.benchlib import PreconditionError  # noqa: E402
 
 # (class, target p95 in ms or None, query, filters)
 QUERY_MIX = [
@@ -58,34 +56,12 @@ QUERY_MIX = [
     ("filtered: date range", 300, "reported", {"since": "2020-01", "until": "2020-06"}),
 ]
 
-def archive_path(bench_dir: Path, n: int) -> Path:
-    return bench_dir / f"archive-{n}.db"
+def ensure_archive(n: int) -> tuple[Path, dict]:
+    """The cached n-article archive the ingest and scaling benchmarks use too (archives.py)."""
+    path = cached_archive(n)
+    print(f"archive: {path} ({n:,} articles)", flush=True)
+    return path, manifest(path)
 
-def ensure_archive(bench_dir: Path, n: int) -> tuple[Path, dict]:
-    path = archive_path(bench_dir, n)
-    meta_path = Path(str(path) + ".json")
-    if path.exists() and meta_path.exists():
-        meta = json.loads(meta_path.read_text())
-        conn = sqlite3.connect(path)
-        try:
-            count = conn.execute("select count(*) from articles").fetchone()[0]
-            from sqlite_utils import Database
-
-            db = Database(conn)
-            apply_migrations(db)  # later schema changes are applied, not rebuilt
-            ok = count == n and meta.get("seed") == DEFAULT_SEED and meta.get("articles") == n
-        except sqlite3.DatabaseError:
-            ok = False
-        finally:
-            conn.close()
-        if ok:
-            print(f"reusing {path} ({n:,} articles)")
-            return path, meta
-    bench_dir.mkdir(parents=True, exist_ok=True)
-    print(f"building {path} with {n:,} synthetic articles ...", flush=True)
-    meta = build_archive(path, n, synth=Synth(total=n))
-    print(f"built in {meta['total_seconds']:.0f} s", flush=True)
-    return path, meta
 
 def pick_sites(conn) -> tuple[str, str]:
     """A mid-sized site (~0.05% of articles) and the biggest one."""
@@ -108,6 +84,23 @@ def percentile(values: list[float], p: float) -> float:
     k = (len(values) - 1) * p / 100
     lo, hi = int(k), min(int(k) + 1, len(values) - 1)
     return values[lo] + (values[hi] - values[lo]) * (k - lo)
+
+def measure_size(conn, path: Path, meta: dict) -> dict:
+    """The archive's size on disk and in use against the raw text, and its parts (dbstat)."""
+    n = conn.execute("select count(*) from articles").fetchone()[0]
+    size = path.stat().st_size + sum(p.stat().st_size for p in path.parent.glob(path.name + "-*"))
+    objects = conn.execute(
+        "select name, sum(pgsize) from dbstat group by name order by 2 desc").fetchall() if _has_dbstat(conn) else []
+    raw = meta["raw_text_bytes"]
+    page_size, pages, free = (conn.execute(f"pragma {p}").fetchone()[0] for p in ("page_size", "page_count", "freelist_count"))
+    in_use = page_size * (pages - free)
+    return {
+        "articles": n, "size_bytes": size, "in_use_bytes": in_use, "in_use_ratio": in_use / raw,
+        "raw_text_bytes": raw, "bytes_per_article": size / n,
+        "raw_bytes_per_article": raw / n, "ratio": size / raw, "objects": objects,
+        "sqlite": sqlite3.sqlite_version, "cache_key": meta.get("key"),
+    }
+
 
 def run(path: Path, meta: dict, repeat: int) -> dict:
     db = lib.connect(path)
@@ -132,18 +125,8 @@ def run(path: Path, meta: dict, repeat: int) -> dict:
             "p50": percentile(times, 50), "p95": percentile(times, 95), "p99": percentile(times, 99),
         })
         print(f"  {cls:<24} {query:<32} {result.total:>9,} matches  p95 {rows[-1]['p95']:8.1f} ms", flush=True)
-    size = path.stat().st_size + sum(p.stat().st_size for p in path.parent.glob(path.name + "-*"))
-    objects = conn.execute(
-        "select name, sum(pgsize) from dbstat group by name order by 2 desc limit 8").fetchall() if _has_dbstat(conn) else []
-    raw = meta["raw_text_bytes"]
-    page_size, pages, free = (conn.execute(f"pragma {p}").fetchone()[0] for p in ("page_size", "page_count", "freelist_count"))
-    in_use = page_size * (pages - free)
-    return {
-        "articles": n, "size_bytes": size, "in_use_bytes": in_use, "in_use_ratio": in_use / raw,
-        "raw_text_bytes": raw, "bytes_per_article": size / n,
-        "raw_bytes_per_article": raw / n, "ratio": size / raw, "objects": objects, "queries": rows,
-        "sites": {"mid": mid_site, "big": big_site}, "repeat": repeat, "sqlite": sqlite3.sqlite_version,
-    }
+    return {**measure_size(conn, path, meta), "queries": rows,
+            "sites": {"mid": mid_site, "big": big_site}, "repeat": repeat}
 
 def _has_dbstat(conn) -> bool:
     try:
@@ -153,6 +136,8 @@ def _has_dbstat(conn) -> bool:
         return False
 
 def report(results: dict) -> str:
+    if "queries" not in results:
+        return size_report(results)
     lines = [
         f"Synthetic archive: {results['articles']:,} articles (80% English, 20% Chinese, 1,000 sites), "
         f"SQLite {results['sqlite']}, ranked top 20 with snippets, warm cache, {results['repeat']} runs per query.",
@@ -168,28 +153,38 @@ def report(results: dict) -> str:
         query = r["query"].replace("|", "\\|") + (f" [{filters}]" if filters else "")
         lines.append(f"| {r['class']} | `{query}` | {matches} | {r['p50']:.1f} | {r['p95']:.1f} | {r['p99']:.1f} "
                      f"| {target} | {met} |")
-    lines += [
-        "",
-        f"Size on disk: {results['size_bytes'] / 1e9:.2f} GB, {results['bytes_per_article']:,.0f} bytes per article; "
+    return "\n".join(lines + ["", size_report(results)])
+
+
+def size_report(results: dict) -> str:
+    lines = [
+        f"Size on disk ({results['articles']:,} articles, every row a crawl writes per article): {results['size_bytes'] / 1e9:.2f} GB, {results['bytes_per_article']:,.0f} bytes per article; "
         f"raw text (title + body, UTF-8) {results['raw_bytes_per_article']:,.0f} bytes per article; "
         f"ratio {results['ratio']:.2f} (target at most 2.5). Pages in use (the file less the free pages the "
         f"index merge left, which later writes reuse): {results['in_use_bytes'] / results['articles']:,.0f} bytes per "
         f"article, ratio {results['in_use_ratio']:.2f}.",
     ]
     if results["objects"]:
-        lines.append("Largest parts: " + ", ".join(f"{name} {size / results['raw_text_bytes']:.2f}"
-                                                  for name, size in results["objects"][:6]) + " (× raw text).")
+        lines.append("Largest parts: " + ", ".join(f"{name} {size / results['raw_text_bytes']:.3f}"
+                                                  for name, size in results["objects"][:12]) + " (× raw text).")
     return "\n".join(lines)
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=30, help="timed runs per query")
-    parser.add_argument("--bench-dir", type=Path, default=Path(os.environ.get("BENCH_DIR", "/tmp/newsarchive-bench")))
+    parser.add_argument("--size-only", action="store_true", help="measure the size, time no queries")
     args = parser.parse_args(argv)
-    path, meta = ensure_archive(args.bench_dir, args.articles)
-    results = run(path, meta, args.repeat)
-    out = args.bench_dir / f"results-{args.articles}.json"
+    try:
+        path, meta = ensure_archive(args.articles)
+    except PreconditionError as exc:
+        print(f"bench_search: cannot run: {exc}", file=sys.stderr)
+        return 2
+    if args.size_only:
+        results = measure_size(lib.connect(path).conn, path, meta)
+    else:
+        results = run(path, meta, args.repeat)
+    out = path.with_name(f"{path.stem}-{'size' if args.size_only else 'search'}.json")
     out.write_text(json.dumps(results, indent=2, ensure_ascii=False))
     print()
     print(report(results))

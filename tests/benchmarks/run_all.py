@@ -13,7 +13,6 @@ site) live under $BENCH_DIR (default /tmp/newsarchive-bench/perf); the first run
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import sys

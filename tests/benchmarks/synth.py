@@ -7,6 +7,12 @@ DESIGN.md (`url`, `canonical_url`, `title`, `body`, `published`, ..., `related`,
         ...
     build_archive("/tmp/bench.db", 1_000_000)          # bulk-loaded through the real schema
 
+`Synth(crawled=True)` records also carry what a crawl adds to the extractor's record:
+`extraction` (which method filled each field, from a per-site template: a site's pages
+share one), `fetched_at` and the `warc` pointer to the raw capture. `build_archive` uses
+them and writes every row a crawl's store writes per article (article_urls, related rows,
+MinHash bands, the dedupe content hash), so the archive's size on disk is a crawl's.
+
 Text follows Zipf's law over a vocabulary of real function and news words and generated
 rarer words, in sentences and paragraphs of news-like lengths (English bodies ~3.5 kB,
 Chinese ~3.6 kB). Some words are planted at known rates so benchmarks have queries of known
@@ -16,11 +22,12 @@ generator seeded by (seed, chunk number): record i is the same whatever range is
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
 import time
-from datetime import date, timedelta
+import uuid
+from datetime import date, datetime, timedelta, timezone
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -148,8 +155,10 @@ class Synth:
     """A deterministic source of synthetic records: `records(n, start)`, `record(i)`."""
 
     def __init__(self, seed: int = DEFAULT_SEED, n_sites: int = 1000, zh_share: float = 0.2,
-                 total: int = 1_000_000, en_vocabulary: int = 60_000, zh_vocabulary: int = 40_000):
+                 total: int = 1_000_000, en_vocabulary: int = 60_000, zh_vocabulary: int = 40_000,
+                 crawled: bool = False):
         self.seed = seed
+        self.crawled = crawled
         self.zh_share = zh_share
         self.total = total  # spreads publication dates over 2014-2025 across this many records
         rng = np.random.default_rng([seed, 0xC0FFEE])
@@ -163,6 +172,7 @@ class Synth:
         tlds = ["com", "cn", "com.cn", "net", "org", "co.uk"]
         self.sites = [f"{stem}.{tlds[i % len(tlds)]}" for i, stem in enumerate(stems)]
         self.site_cdf = _zipf_cdf(n_sites, 0.8)
+        self.templates = _extraction_templates(np.random.default_rng([seed, 0xE47]), n_sites)
 
     # -- text -------------------------------------------------------------------------
 
@@ -238,7 +248,11 @@ class Synth:
         out = []
         for k in range(CHUNK):
             i = number * CHUNK + k
-            out.append(self._record(rng, i, self.sites[int(site_index[k])], bool(zh[k])))
+            record = self._record(rng, i, self.sites[int(site_index[k])], bool(zh[k]))
+            if self.crawled:
+                # Its own generator: the text of record i is the same with or without these.
+                _add_crawl_fields(record, i, self.templates[int(site_index[k])], self.seed)
+            out.append(record)
         return out
 
     def _record(self, rng: np.random.Generator, i: int, site: str, zh: bool) -> dict[str, Any]:
@@ -296,73 +310,157 @@ class Synth:
         return next(self.records(1, start=i))
 
 
+# -- what a crawl adds to the record ------------------------------------------------------
+
+# The extractor's method names (crawler/extraction/cascade.py and its modules), per field.
+EXTRACTION_CHOICES = {
+    "language": (["html", "meta", "jsonld"], ["text", "html"]),
+    "title": (["og", "h1", "title", "jsonld"], ["h1", "og", "title"]),
+    "canonical_url": (["link"], ["link"]),
+    "authors": (["jsonld", "meta", "byline"], ["chinese-byline"]),
+    "published": (["jsonld", "meta", "time", "htmldate"], ["chinese-text", "meta", "htmldate"]),
+    "updated": (["jsonld", "meta"], ["meta"]),
+    "body": (["trafilatura+clean", "trafilatura", "jsonld"], ["trafilatura", "trafilatura+clean"]),
+    "source": (["source-label", "dateline", "jsonld"], ["chinese-byline", "source-label"]),
+    "editor": (["editor-line"], ["chinese-byline"]),
+    "related": (["generic"], ["generic"]),
+    "related_heading": (["generic"], ["generic"]),
+    "copyright": (["generic"], ["generic"]),
+}
+# Share of sites with a site profile (every field "profile:NAME"), as ECNS has.
+PROFILE_SHARE = 0.01
+CRAWL_STARTED = datetime(2026, 1, 1, tzinfo=timezone.utc)
+WARC_RECORDS_PER_FILE = 2_000  # ~100 MB files of ~50 kB gzipped responses
+
+
+def _extraction_templates(rng: np.random.Generator, n_sites: int) -> list[tuple[dict, dict] | str]:
+    """Per site: its profile name, or the method each field comes from (English, Chinese)."""
+    out: list[tuple[dict, dict] | str] = []
+    for site in range(n_sites):
+        if rng.random() < PROFILE_SHARE:
+            out.append(f"profile:site{site}")
+            continue
+        out.append(tuple(
+            {field: choices[lang][int(rng.integers(0, len(choices[lang])))] for field, choices in EXTRACTION_CHOICES.items()}
+            for lang in (0, 1)
+        ))
+    return out
+
+
+def _add_crawl_fields(record: dict[str, Any], i: int, template, seed: int) -> None:
+    """`extraction`, `fetched_at` and `warc` as a crawl's store receives them."""
+    rng = np.random.default_rng([seed, 0x3A7C, i])
+    present = [f for f in EXTRACTION_CHOICES if f not in ("copyright",) and record.get(f) not in (None, "", [])]
+    present.append("copyright")
+    if isinstance(template, str):
+        record["extraction"] = {f: template for f in present}
+    else:
+        methods = template[1 if record["language"] == "zh" else 0]
+        extraction = {f: methods[f] for f in present}
+        if rng.random() < 0.1:  # a page unlike its site's template: another method for one field
+            field = present[int(rng.integers(0, len(present)))]
+            choices = EXTRACTION_CHOICES[field][1 if record["language"] == "zh" else 0]
+            extraction[field] = choices[int(rng.integers(0, len(choices)))]
+        record["extraction"] = extraction
+    fetched = CRAWL_STARTED + timedelta(seconds=i * 2 + int(rng.integers(0, 2)))
+    record["fetched_at"] = fetched.isoformat(timespec="seconds")
+    number = i // WARC_RECORDS_PER_FILE
+    started = CRAWL_STARTED + timedelta(seconds=number * WARC_RECORDS_PER_FILE * 2)
+    record["warc"] = {
+        "file": f"archive.db-warc/newsarchive-news-{started:%Y%m%d%H%M%S}-{number % 100_000 + 1:05d}-{4000 + number % 997}.warc.gz",
+        "offset": (i % WARC_RECORDS_PER_FILE) * 51_200 + int(rng.integers(0, 40_000)),
+        "record_id": f"<urn:uuid:{uuid.UUID(bytes=rng.bytes(16), version=4)}>",
+    }
+
+
 # -- bulk loading -------------------------------------------------------------------------
 
-def build_archive(path: str | Path, n: int, *, synth: Synth | None = None, batch: int = 20_000,
-                  progress: bool = True) -> dict[str, Any]:
+_worker_synth: Synth | None = None
+
+
+def _worker_init(seed: int, total: int) -> None:
+    global _worker_synth
+    _worker_synth = Synth(seed=seed, total=total, crawled=True)
+
+
+def _chunk_rows(bounds: tuple[int, int]):
+    """The rows a crawl's store writes for records start..end-1 (article ids start+1..end):
+    articles (with the dedupe content hash), article_urls (the URL and its canonical form),
+    related entries, MinHash bands; and the raw text bytes (title + body, UTF-8)."""
+    from archive import dedupe
+    from archive.store import record_to_row, record_url_keys
+
+    start, end = bounds
+    seen_at = "2026-01-01T00:00:00+00:00"
+    articles, urls, related, bands = [], [], [], []
+    columns, raw_text = None, 0
+    for offset, record in enumerate(_worker_synth.records(end - start, start=start)):
+        article_id = start + offset + 1
+        row = record_to_row(record)
+        keys = record_url_keys(record)
+        chash, band_values = dedupe.fingerprint(row["body"] or "")
+        row.update(id=article_id, url_key=keys[0], content_hash=chash, first_seen=seen_at, last_seen=seen_at)
+        if columns is None:
+            columns = list(row)
+        articles.append([row[c] for c in columns])
+        for key, url in zip(keys, (record["url"], record.get("canonical_url") or record["url"])):
+            urls.append((key, article_id, url, seen_at))
+        related.extend((article_id, position, record["related_heading"], r["title"], r["url"], r["published"])
+                       for position, r in enumerate(record["related"], start=1))
+        bands.extend((band, value, article_id) for band, value in band_values or ())
+        raw_text += len(record["title"].encode()) + len(record["body"].encode())
+    return columns, articles, urls, related, bands, raw_text
+
+
+def build_archive(path: str | Path, n: int, *, synth: Synth | None = None, batch: int = 5_000,
+                  progress: bool = True, workers: int = 2) -> dict[str, Any]:
     """Create an archive of `n` synthetic articles at `path` through the real schema
-    (archive.schema's migrations), fast: rows inserted in large transactions with the
-    full-text triggers dropped, both indexes rebuilt once at the end, triggers restored.
-    Returns build figures (seconds, raw text bytes). MinHash bands are not computed."""
+    (archive.schema's migrations) holding every row a crawl writes per article (see the
+    module's docstring), fast: records made in `workers` processes, rows inserted in large
+    transactions with the full-text triggers dropped, both indexes rebuilt once at the end,
+    triggers restored. Returns build figures (seconds, raw text bytes)."""
     from sqlite_utils import Database
 
-    from archive import dedupe
     from archive.schema import (
         apply_migrations,
         create_search_triggers,
         drop_search_triggers,
         rebuild_search_indexes,
+        release_free_pages,
+        set_page_size,
     )
-    from archive.store import record_to_row
 
-    synth = synth or Synth(total=n)
+    seed = synth.seed if synth else DEFAULT_SEED
     path = Path(path)
-    if path.exists():
-        path.unlink()
+    building = path.with_name(path.name + ".building")
+    for leftover in (path, building, Path(f"{building}-wal"), Path(f"{building}-shm")):
+        leftover.unlink(missing_ok=True)
     started = time.perf_counter()
-    conn = sqlite3.connect(path, isolation_level=None)
+    conn = sqlite3.connect(building, isolation_level=None)
+    set_page_size(conn)
     conn.execute("PRAGMA journal_mode=OFF")
     conn.execute("PRAGMA synchronous=OFF")
-    conn.execute("PRAGMA cache_size=-2000000")
+    conn.execute("PRAGMA cache_size=-1000000")
     db = Database(conn)
     apply_migrations(db)
     drop_search_triggers(db)
-    seen_at = "2026-01-01T00:00:00+00:00"
-    raw_text = 0
-    columns = None
-    article_rows, url_rows, related_rows = [], [], []
-
-    def flush() -> None:
-        nonlocal article_rows, url_rows, related_rows
-        if not article_rows:
-            return
-        conn.execute("BEGIN")
-        conn.executemany(f"INSERT INTO articles ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-                         article_rows)
-        conn.executemany("INSERT OR IGNORE INTO article_urls (url_key, article_id, url, first_seen) VALUES (?, ?, ?, ?)",
-                         url_rows)
-        conn.executemany("INSERT INTO related (article_id, position, heading, title, url, published) VALUES (?, ?, ?, ?, ?, ?)",
-                         related_rows)
-        conn.execute("COMMIT")
-        article_rows, url_rows, related_rows = [], [], []
-
-    for i, record in enumerate(synth.records(n), start=1):
-        row = record_to_row(record)
-        key = dedupe.url_key(record["url"])
-        row.update(id=i, url_key=key, content_hash=hashlib.sha1(row["body"].encode()).hexdigest(),
-                   first_seen=seen_at, last_seen=seen_at)
-        if columns is None:
-            columns = list(row)
-        article_rows.append([row[c] for c in columns])
-        url_rows.append((key, i, record["url"], seen_at))
-        related_rows.extend((i, pos, record["related_heading"], r["title"], r["url"], r["published"])
-                            for pos, r in enumerate(record["related"], start=1))
-        raw_text += len(record["title"].encode()) + len(record["body"].encode())
-        if len(article_rows) >= batch:
-            flush()
-            if progress and i % 100_000 == 0:
-                print(f"  {i:>9,} articles  {time.perf_counter() - started:7.1f} s", flush=True)
-    flush()
+    raw_text = done = 0
+    tasks = [(s, min(s + batch, n)) for s in range(0, n, batch)]
+    with get_context("fork").Pool(workers, initializer=_worker_init, initargs=(seed, n)) as pool:
+        for columns, articles, urls, related, bands, raw in pool.imap(_chunk_rows, tasks):
+            conn.execute("BEGIN")
+            conn.executemany(f"INSERT INTO articles ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+                             articles)
+            conn.executemany("INSERT OR IGNORE INTO article_urls (url_key, article_id, url, first_seen) VALUES (?, ?, ?, ?)",
+                             urls)
+            conn.executemany("INSERT INTO related (article_id, position, heading, title, url, published) VALUES (?, ?, ?, ?, ?, ?)",
+                             related)
+            conn.executemany("INSERT OR IGNORE INTO minhash_bands (band, value, article_id) VALUES (?, ?, ?)", bands)
+            conn.execute("COMMIT")
+            raw_text += raw
+            done += len(articles)
+            if progress and done % 100_000 < batch:
+                print(f"  {done:>9,} articles  {time.perf_counter() - started:7.1f} s", flush=True)
     loaded = time.perf_counter() - started
     if progress:
         print(f"  rows loaded in {loaded:.1f} s; building full-text indexes", flush=True)
@@ -371,8 +469,11 @@ def build_archive(path: str | Path, n: int, *, synth: Synth | None = None, batch
     create_search_triggers(db)
     conn.execute("COMMIT")
     conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("ANALYZE")
+    release_free_pages(conn)  # as Archive.close does at the end of every crawl
     conn.close()
+    building.rename(path)
     figures = {"articles": n, "raw_text_bytes": raw_text, "load_seconds": round(loaded, 1),
-               "total_seconds": round(time.perf_counter() - started, 1), "seed": synth.seed}
+               "total_seconds": round(time.perf_counter() - started, 1), "seed": seed}
     Path(str(path) + ".json").write_text(json.dumps(figures, indent=2))
     return figures

@@ -450,3 +450,35 @@ def test_text_rendered_from_embedded_data_is_read_when_the_visible_page_has_none
     page = f"<html><head><title>Ferry</title></head><body><div id='root'></div>{chunks}</body></html>"
     record = extract_article(URL, page.encode(), {"Content-Type": "text/html; charset=utf-8"})
     assert record["body"].split("\n\n") == sentences
+
+
+# -- other stories after the article --------------------------------------------------------------
+
+
+def _story(sentence: str, n: int) -> str:
+    return "".join(f"<p>{sentence} Paragraph {i} goes on about it for a while longer here.</p>" for i in range(n))
+
+
+def test_whole_posts_after_the_headline_article_are_another_story():
+    own = "The harbour board approved the new ferry timetable after a long public consultation."
+    other = "A recipe for lemon cake needs butter, sugar, eggs, flour and two lemons from the market."
+    own_paras = [f"{own} Paragraph {i} goes on about it for a while longer here." for i in range(3)]
+    other_paras = [f"{other} Paragraph {i} goes on about it for a while longer here." for i in range(8)]
+    html = (
+        "<html><head><title>Ferry</title></head><body>"
+        f"<article class='post post-1'><h1>Ferry timetable approved</h1>{_story(own, 3)}</article>"
+        "<article class='post post-2'><h3>Also on the site</h3>"
+        f"<article class='post post-3'>{_story(other, 8)}</article></article>"
+        "</body></html>"
+    )
+    page = make(html)
+    index = boilerplate.TextIndex(page.tree.find("body"))
+    assert body_mod.drop_other_stories(own_paras + other_paras, page, index) == own_paras
+
+    # A live blog: the headline above the entries, each entry an <article>: all of them stay.
+    entries = "".join(f"<article class='entry'>{_story(own + f' Update {k}.', 2)}</article>" for k in range(5))
+    blog = make(f"<html><body><header><h1>Live: ferry timetable</h1></header><main>{entries}</main></body></html>")
+    paras = [f"{own} Update {k}. Paragraph {i} goes on about it for a while longer here." for k in range(5) for i in range(2)]
+    assert body_mod.drop_other_stories(paras, blog, boilerplate.TextIndex(blog.tree.find("body"))) == paras
+    # Nothing of the headline's own article among the paragraphs: nothing to tell them by.
+    assert body_mod.drop_other_stories(other_paras, page, index) == other_paras

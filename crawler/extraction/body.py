@@ -111,6 +111,7 @@ def extract_body(page: Page, sd: Structured, *, chinese: bool = False, title: st
     index = boilerplate.TextIndex(page.tree.find("body"))
     paragraphs = boilerplate.clean(text.split("\n\n"), index, titles=headline_texts(page, sd, title),
                                    authors=list(authors or ()), deks=descriptions(sd))
+    paragraphs = drop_other_stories(paragraphs, page, index)
     cleaned = "\n\n".join(paragraphs)
     if cleaned == text or not looks_like_article(cleaned):
         cleaned, method = text, "trafilatura"
@@ -160,6 +161,45 @@ def extend_from_article_body(text: str, sd: Structured) -> str:
         return text
     return "\n\n".join([text, *rest])
 
+
+
+# -- other stories printed after the article ---------------------------------------------------
+
+
+def _headline_article(page: Page):
+    """The <article> element holding the page's first <h1>, if one does."""
+    for h1 in page.tree.iter("h1"):
+        if element_text(h1):
+            for anc in h1.iterancestors("article"):
+                return anc
+            return None
+    return None
+
+
+def drop_other_stories(paragraphs: list[str], page: Page, index: boilerplate.TextIndex) -> list[str]:
+    """The paragraphs less those printed inside an <article> outside the one holding the
+    headline: when the headline sits in an <article>, that element is the story, and another
+    <article> beside it (a "you may also like" list of whole posts, the next story of an
+    endless scroll) is another story, however long. Pages whose headline is outside any
+    <article> (live blogs of one <article> per entry) are left as they are."""
+    story = _headline_article(page)
+    if story is None:
+        return paragraphs
+    kept, dropped = [], 0
+    for para in paragraphs:
+        found = index.locate(para)
+        if found is not None:
+            node = found[0]
+            inside = [node] if node.tag == "article" else []
+            inside.extend(node.iterancestors("article"))
+            if inside and story not in inside:
+                dropped += 1
+                continue
+        kept.append(para)
+    # The story's own text must remain, and read as the article.
+    if not dropped or not kept or prose_chars("\n\n".join(kept)) < 200:
+        return paragraphs
+    return kept
 
 
 # -- the rest of a text split over several boxes ------------------------------------------------

@@ -169,6 +169,35 @@ def size_report(results: dict) -> str:
                                                   for name, size in results["objects"][:12]) + " (× raw text).")
     return "\n".join(lines)
 
+def figures_for(results: dict) -> list:
+    """The results as lines of `make bench`'s table (run_all.py): each query's p95 against
+    its target, the size against 2.5x the raw text."""
+    from tests.benchmarks.benchlib import at_most, info
+
+    figures = []
+    for r in results.get("queries", ()):
+        filters = ", ".join(f"{k}={v}" for k, v in r["filters"].items())
+        name = f"{r['class']}: {r['query']}" + (f" [{filters}]" if filters else "")
+        detail = f"{r['matches']:,} matches ({r['share']:.2%}); p50 {r['p50']:.1f}, p99 {r['p99']:.1f} ms"
+        if r["target_p95_ms"]:
+            figures.append(at_most("search", f"p95, {name}", r["p95"], "ms", r["target_p95_ms"], detail))
+        else:
+            figures.append(info("search", f"p95, {name}", r["p95"], "ms", detail))
+    figures.append(at_most(
+        "search", f"archive size on disk / raw text, {results['articles']:,} articles", results["ratio"], "x raw", 2.5,
+        f"{results['bytes_per_article']:,.0f} bytes per article for {results['raw_bytes_per_article']:,.0f} of "
+        f"title + body; pages in use {results['in_use_ratio']:.2f}x",
+    ))
+    return figures
+
+
+def measure(n: int = 1_000_000, repeat: int = 30) -> dict:
+    path, meta = ensure_archive(n)
+    results = run(path, meta, repeat)
+    path.with_name(f"{path.stem}-search.json").write_text(json.dumps(results, indent=2, ensure_ascii=False))
+    return results
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=1_000_000)

@@ -57,12 +57,11 @@ from tests.benchmarks.benchlib import (  # noqa: E402
     at_most,
     bench_dir,
     log,
+    report_figures,
     median,
     require_executable,
     require_free_disk,
     require_module,
-    table,
-    write_json,
 )
 
 TARGET_VS_BARE = 0.6
@@ -437,15 +436,7 @@ def main(argv=None) -> int:
     parser.add_argument("--full-runs", type=int, default=1)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
-    try:
-        figures = run(args.articles, args.full_runs)
-    except PreconditionError as exc:
-        print(f"bench_crawl: cannot measure: {exc}", file=sys.stderr)
-        return 2
-    print(table(figures))
-    if args.json:
-        write_json(args.json, figures)
-    return 0 if all(f.met is not False for f in figures) else 1
+    return report_figures("bench_crawl", lambda: run(args.articles, args.full_runs), args.json)
 
 
 if __name__ == "__main__":

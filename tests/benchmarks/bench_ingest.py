@@ -39,10 +39,9 @@ from tests.benchmarks.benchlib import (  # noqa: E402
     at_least,
     info,
     log,
+    report_figures,
     median,
     percentile,
-    table,
-    write_json,
 )
 
 TARGET_VS_BARE = 0.5
@@ -333,15 +332,7 @@ def main(argv=None) -> int:
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
-    try:
-        figures = run(sizes, args.records, args.rounds)
-    except PreconditionError as exc:
-        print(f"bench_ingest: cannot measure: {exc}", file=sys.stderr)
-        return 2
-    print(table(figures))
-    if args.json:
-        write_json(args.json, figures)
-    return 0 if all(f.met is not False for f in figures) else 1
+    return report_figures("bench_ingest", lambda: run(sizes, args.records, args.rounds), args.json)
 
 
 if __name__ == "__main__":

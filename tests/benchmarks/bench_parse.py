@@ -27,9 +27,8 @@ from tests.benchmarks.benchlib import (  # noqa: E402
     info,
     interleaved,
     log,
+    report_figures,
     median,
-    table,
-    write_json,
 )
 
 TARGET_RATIO = 2.0
@@ -124,15 +123,7 @@ def main(argv=None) -> int:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
-    try:
-        figures = run(args.pages, args.rounds)
-    except PreconditionError as exc:
-        print(f"bench_parse: cannot measure: {exc}", file=sys.stderr)
-        return 2
-    print(table(figures))
-    if args.json:
-        write_json(args.json, figures)
-    return 0 if all(f.met is not False for f in figures) else 1
+    return report_figures("bench_parse", lambda: run(args.pages, args.rounds), args.json)
 
 
 if __name__ == "__main__":

@@ -190,5 +190,20 @@ def write_json(path: Path, figures: Sequence[Figure], **meta) -> None:
     path.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
+def report_figures(name: str, measure: Callable[[], list[Figure]], json_path: Path | None = None) -> int:
+    """A benchmark script's ending: measure, print the table (and write it as JSON);
+    exit status 0 when every target is met, 1 when one is not, 2 when a precondition is
+    missing (said on stderr instead of printing figures)."""
+    try:
+        figures = measure()
+    except PreconditionError as exc:
+        print(f"{name}: cannot measure: {exc}", file=sys.stderr)
+        return 2
+    print(table(figures))
+    if json_path:
+        write_json(json_path, figures)
+    return 0 if all(f.met is not False for f in figures) else 1
+
+
 def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)

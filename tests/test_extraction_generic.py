@@ -482,3 +482,27 @@ def test_whole_posts_after_the_headline_article_are_another_story():
     assert body_mod.drop_other_stories(paras, blog, boilerplate.TextIndex(blog.tree.find("body"))) == paras
     # Nothing of the headline's own article among the paragraphs: nothing to tell them by.
     assert body_mod.drop_other_stories(other_paras, page, index) == other_paras
+
+
+def test_posts_the_story_quotes_are_kept_in_place_but_not_those_outside_its_text():
+    own = "The county fair opened on Friday with a record number of livestock entries this year."
+    tweet = (
+        '<blockquote class="twitter-tweet"><p lang="en" dir="ltr">Best fair ever, the goats are winning '
+        '<a href="https://t.co/x1">https://t.co/x1</a></p>&mdash; Fair Fan (@fairfan) '
+        '<a href="https://twitter.com/fairfan/status/1">May 1, 2024</a></blockquote>'
+    )
+    sidebar_tweet = tweet.replace("Best fair ever", "Sidebar chatter").replace("@fairfan", "@other")
+    html = (
+        "<html><body><main><article><h1>Fair opens</h1><div class='story'>"
+        f"{_story(own, 3)}{tweet}{_story(own.replace('Friday', 'Saturday'), 3)}"
+        f"</div></article><aside>{sidebar_tweet}</aside></main></body></html>"
+    )
+    page = make(html)
+    index = boilerplate.TextIndex(page.tree.find("body"))
+    paras = [f"{own} Paragraph {i} goes on about it for a while longer here." for i in range(3)] + \
+        [f"{own.replace('Friday', 'Saturday')} Paragraph {i} goes on about it for a while longer here." for i in range(3)]
+    text, added = body_mod.add_embedded_posts("\n\n".join(paras), page, index)
+    assert added
+    assert text.split("\n\n") == paras[:3] + [
+        "Best fair ever, the goats are winning https://t.co/x1", "— Fair Fan (@fairfan) May 1, 2024"] + paras[3:]
+    assert "Sidebar chatter" not in text

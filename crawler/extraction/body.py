@@ -120,6 +120,9 @@ def extract_body(page: Page, sd: Structured, *, chinese: bool = False, title: st
     cleaned, completed = complete_from_same_blocks(cleaned, page, index, seen=text)
     if completed:
         method += "+siblings"
+    cleaned, embedded_posts = add_embedded_posts(cleaned, page, index)
+    if embedded_posts:
+        method += "+embeds"
     extended = extend_from_article_body(cleaned, sd)
     if extended != cleaned:
         return BodyResult(extended, method + "+jsonld", text)
@@ -294,6 +297,79 @@ def complete_from_same_blocks(text: str, page: Page, index: boilerplate.TextInde
 
 
 _ADDED_BLOCKS = ("p", "h2", "h3", "h4", "blockquote")
+
+
+# -- posts quoted from social networks -----------------------------------------------------------
+
+# The markup the networks' embed codes print before their script replaces it.
+_EMBED_NAMES = re.compile(r"twitter-tweet|instagram-media|tiktok-embed|bluesky-embed|mastodon-embed")
+_EMBED_CLASS = re.compile(r"(?:^|\s)(?:twitter-tweet|instagram-media|tiktok-embed|bluesky-embed|mastodon-embed)(?:\s|$)")
+
+
+def _embed_paragraphs(quote) -> list[str]:
+    """A quoted post as the reader sees it: its paragraphs, then its attribution line
+    (`— Name (@handle) November 18, 2019`: the quote's text outside its paragraphs)."""
+    texts = [t for t in (element_text(p) for p in quote.iter("p")) if t]
+    outside = [quote.text or ""]
+    for child in quote:
+        if isinstance(child.tag, str) and child.tag not in ("p", "div", "script", "style", "figure"):
+            outside.append(element_text(child))
+        outside.append(child.tail or "")
+    attribution = " ".join(" ".join(outside).split())
+    return texts + ([attribution] if texts and attribution else [])
+
+
+def add_embedded_posts(text: str, page: Page, index: boilerplate.TextIndex) -> tuple[str, bool]:
+    """The text with the social-network posts the story quotes (tweets and the like, printed
+    as `<blockquote class="twitter-tweet">` between its paragraphs): generic extractors drop
+    them as widgets, but they are what the story quotes. Only posts inside the article's
+    box, between its first and last extracted paragraph or inside the box holding its text,
+    are added, in page order."""
+    if not _EMBED_NAMES.search(page.html):
+        return text, False
+    paragraphs = text.split("\n\n")
+    blocks = []
+    for para in paragraphs:
+        found = index.locate(para)
+        blocks.append(boilerplate.block_ancestor(found[0]) if found else None)
+    located = [b for b in blocks if b is not None]
+    if len(located) < 2:
+        return text, False
+    scope = _scope(located[0])
+    if scope is None:
+        return text, False
+    position = {el: i for i, el in enumerate(scope.iter())}
+    spots = [position[b] for b in located if b in position]
+    if len(spots) < 2:
+        return text, False
+    first, last = min(spots), max(spots)
+    # The story's text box: the smallest element holding its first and last paragraph. A
+    # post inside it after the last paragraph (a story ending on a quote) is the story's too.
+    container = next((a for a in located[0].iterancestors() if located[-1] in a.iterdescendants()), scope)
+    have = {boilerplate.compact(p) for p in paragraphs}
+    ordered: list[tuple[float, int, str]] = []
+    at = -1.0
+    for i, (para, block) in enumerate(zip(paragraphs, blocks)):
+        pos = position.get(block) if block is not None else None
+        at = float(pos) if pos is not None else at + 1e-3
+        ordered.append((at, i, para))
+    added = 0
+    for quote in scope.iter("blockquote"):
+        pos = position.get(quote)
+        if pos is None or pos < first or not _EMBED_CLASS.search(quote.get("class") or ""):
+            continue
+        if pos > last and container not in quote.iterancestors():
+            continue
+        for j, value in enumerate(_embed_paragraphs(quote)):
+            key = boilerplate.compact(value)
+            if key and key not in have:
+                have.add(key)
+                ordered.append((pos + j * 1e-6, len(paragraphs) + added, value))
+                added += 1
+    if not added:
+        return text, False
+    ordered.sort()
+    return "\n\n".join(p for _, _, p in ordered), True
 
 
 def _prose_paragraph(el, value: str) -> bool:

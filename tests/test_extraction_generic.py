@@ -506,3 +506,16 @@ def test_posts_the_story_quotes_are_kept_in_place_but_not_those_outside_its_text
     assert text.split("\n\n") == paras[:3] + [
         "Best fair ever, the goats are winning https://t.co/x1", "— Fair Fan (@fairfan) May 1, 2024"] + paras[3:]
     assert "Sidebar chatter" not in text
+
+
+def test_bold_line_of_names_opening_the_text_is_the_byline_but_a_bold_lead_in_is_not():
+    story = "".join(f"<p>The quarry's blasts cracked walls in {n} villages, residents told the council.</p>" for n in range(5))
+    html = ("<html><body><h1>Blasts</h1><div class='entry-content'><p>&nbsp;</p>"
+            f"<p><strong>Ann Lee/Bo Chen</strong></p>{story}</div></body></html>")
+    assert generic.lead_line_byline(make(html), []) == ["Ann Lee", "Bo Chen"]
+    lead_in = html.replace("<strong>Ann Lee/Bo Chen</strong>", "<strong>MASERU</strong>")
+    assert generic.lead_line_byline(make(lead_in), []) == []
+    not_all_bold = html.replace("<strong>Ann Lee/Bo Chen</strong>", "<strong>Ann Lee</strong> said on Monday")
+    assert generic.lead_line_byline(make(not_all_bold), []) == []
+    site = html.replace("Ann Lee/Bo Chen", "Example News")
+    assert generic.lead_line_byline(make(site), ["Example News"]) == []

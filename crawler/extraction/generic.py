@@ -364,6 +364,44 @@ def dom_byline(page: Page, names: list[str]) -> list[str]:
     return out
 
 
+_LEAD_SKIP = frozenset({"header", "nav", "aside", "footer", "figure", "figcaption", "blockquote", "li"})
+
+
+def lead_line_byline(page: Page, names: list[str]) -> list[str]:
+    """People credited by a bold line of names opening the story's text, as smaller sites'
+    editors type bylines into the text box: `<p><strong>Ann Lee/Bo Chen</strong></p>`.
+    The text box is the element holding the most paragraphs; only its first few non-empty
+    paragraphs are read, and only a line that is wholly bold and wholly names counts."""
+    body = page.tree.find("body")
+    if body is None:
+        return []
+    counts: dict = {}
+    for p in body.iter("p"):
+        parent = p.getparent()
+        if parent is not None:
+            counts[parent] = counts.get(parent, 0) + 1
+    if not counts:
+        return []
+    box, n = max(counts.items(), key=lambda item: item[1])
+    if n < 3 or any(a.tag in _LEAD_SKIP for a in box.iterancestors()):
+        return []
+    seen = 0
+    for p in box.iterchildren("p"):
+        text = element_text(p)
+        if not text:
+            continue
+        seen += 1
+        if seen > 4:
+            break
+        bold = " ".join(element_text(b) for b in p.iter("strong", "b") if b.getparent() is p or b.getparent().tag in ("strong", "b"))
+        if len(text) > 80 or collapse_whitespace(bold) != text:
+            continue
+        people = _split_people(text.replace("/", " and "))
+        if people and len(people) <= 4 and all(_NAME_SHAPE.match(x) and len(x.split()) >= 2 and not _is_org(x, names) for x in people):
+            return people
+    return []
+
+
 def _is_publisher(name: str, names: list[str]) -> bool:
     """Whether an author name is the site itself (its publisher, og:site_name or domain), by
     the whole name: `Le Figaro et AFP` credits an agency and is not the publisher."""
@@ -398,6 +436,9 @@ def find_authors(page: Page, sd: Structured, *, dom: bool = True) -> tuple[list[
     found = dom_byline(page, names) if dom else []
     if found:
         return found, "byline"
+    found = lead_line_byline(page, names) if dom else []
+    if found:
+        return found, "lead-line"
     if orgs:
         return list(dict.fromkeys(orgs)), "jsonld-organization"
     return [], None

@@ -81,6 +81,9 @@ def test_site_name_is_stripped_from_titles():
     assert generic.clean_title("Example News: Storm hits coast", names) == "Storm hits coast"
     # A dash inside the headline is not a separator from the site.
     assert generic.clean_title("Storm - and then the flood", names) == "Storm - and then the flood"
+    # CJK sites append their name after a full-width colon; a colon inside the headline stays.
+    zh = ["东方新闻网", "dongfang-news.cn"]
+    assert generic.clean_title("市长：三座新桥年内开工：东方新闻网", zh) == "市长：三座新桥年内开工"
 
 
 def test_title_prefers_og_title_and_cross_checks_the_h1():

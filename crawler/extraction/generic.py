@@ -73,7 +73,7 @@ def _is_site_name(segment: str, names: list[str]) -> bool:
 # -- titles ------------------------------------------------------------------------------
 
 # Separators between a headline and the site's name or section in <title> and og:title.
-_TITLE_SEP = re.compile(r"\s+[|\-–—·•:~»/‹›]\s+|\s*[|｜ㅣ_]\s*|\s*[-–—]\s*(?=[^\s]*[\u3040-\u9fff\uac00-\ud7af])")
+_TITLE_SEP = re.compile(r"\s+[|\-–—·•:~»/‹›]\s+|\s*[|｜ㅣ_：]\s*|\s*[-–—]\s*(?=[^\s]*[\u3040-\u9fff\uac00-\ud7af])")
 _DATE_SEGMENT = re.compile(r"^[\d\s./-]{6,12}$")
 
 

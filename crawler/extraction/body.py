@@ -284,16 +284,24 @@ def complete_from_same_blocks(text: str, page: Page, index: boilerplate.TextInde
         return text, False
     # Page order: every element's position in one walk over the scope.
     position = {el: i for i, el in enumerate(scope.iter())}
+    insertions = [(float(position.get(el, 1e12)), value) for el, value in added.items()]
+    return _merge_in_page_order(paragraphs, blocks, position, insertions), True
+
+
+def _merge_in_page_order(paragraphs: list[str], blocks: list, position: dict,
+                         insertions: list[tuple[float, str]]) -> str:
+    """The text with `insertions` ((position in the page, paragraph)) placed among its
+    paragraphs by where each paragraph's block sits in the page (`position`); a paragraph
+    not located stays right after the one before it."""
     ordered: list[tuple[float, int, str]] = []
-    last = -1.0
+    at = -1.0
     for i, (para, block) in enumerate(zip(paragraphs, blocks)):
         pos = position.get(block) if block is not None else None
-        last = float(pos) if pos is not None else last + 1e-3
-        ordered.append((last, i, para))
-    for j, (el, value) in enumerate(added.items()):
-        ordered.append((float(position.get(el, 1e12)), len(paragraphs) + j, value))
+        at = float(pos) if pos is not None else at + 1e-3
+        ordered.append((at, i, para))
+    ordered.extend((pos, len(paragraphs) + j, value) for j, (pos, value) in enumerate(insertions))
     ordered.sort()
-    return "\n\n".join(p for _, _, p in ordered), True
+    return "\n\n".join(p for _, _, p in ordered)
 
 
 _ADDED_BLOCKS = ("p", "h2", "h3", "h4", "blockquote")
@@ -347,13 +355,7 @@ def add_embedded_posts(text: str, page: Page, index: boilerplate.TextIndex) -> t
     # post inside it after the last paragraph (a story ending on a quote) is the story's too.
     container = next((a for a in located[0].iterancestors() if located[-1] in a.iterdescendants()), scope)
     have = {boilerplate.compact(p) for p in paragraphs}
-    ordered: list[tuple[float, int, str]] = []
-    at = -1.0
-    for i, (para, block) in enumerate(zip(paragraphs, blocks)):
-        pos = position.get(block) if block is not None else None
-        at = float(pos) if pos is not None else at + 1e-3
-        ordered.append((at, i, para))
-    added = 0
+    insertions: list[tuple[float, str]] = []
     for quote in scope.iter("blockquote"):
         pos = position.get(quote)
         if pos is None or pos < first or not _EMBED_CLASS.search(quote.get("class") or ""):
@@ -364,12 +366,10 @@ def add_embedded_posts(text: str, page: Page, index: boilerplate.TextIndex) -> t
             key = boilerplate.compact(value)
             if key and key not in have:
                 have.add(key)
-                ordered.append((pos + j * 1e-6, len(paragraphs) + added, value))
-                added += 1
-    if not added:
+                insertions.append((pos + j * 1e-6, value))
+    if not insertions:
         return text, False
-    ordered.sort()
-    return "\n\n".join(p for _, _, p in ordered), True
+    return _merge_in_page_order(paragraphs, blocks, position, insertions), True
 
 
 def _prose_paragraph(el, value: str) -> bool:

@@ -45,6 +45,7 @@ class TextIndex:
         self.owners: list = []
         self.linked: list[bool] = []
         self.starts: dict[str, list[int]] = {}
+        self._located: dict[str, tuple[object, float] | None] = {}
         if root is None:
             return
         links = 0
@@ -85,7 +86,15 @@ class TextIndex:
         self.linked.append(linked)
 
     def locate(self, paragraph: str) -> tuple[object, float] | None:
-        """(element printing the paragraph's start, share of its text printed as links)."""
+        """(element printing the paragraph's start, share of its text printed as links).
+        Remembered per paragraph: the cleaning steps each ask for the same paragraphs."""
+        if paragraph in self._located:
+            return self._located[paragraph]
+        found = self._locate(paragraph)
+        self._located[paragraph] = found
+        return found
+
+    def _locate(self, paragraph: str) -> tuple[object, float] | None:
         key = compact(paragraph)
         if not key:
             return None

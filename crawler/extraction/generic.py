@@ -393,7 +393,7 @@ def lead_line_byline(page: Page, names: list[str]) -> list[str]:
         seen += 1
         if seen > 4:
             break
-        bold = " ".join(element_text(b) for b in p.iter("strong", "b") if b.getparent() is p or b.getparent().tag in ("strong", "b"))
+        bold = " ".join(element_text(child) for child in p if child.tag in ("strong", "b"))
         if len(text) > 80 or collapse_whitespace(bold) != text:
             continue
         people = _split_people(text.replace("/", " and "))

@@ -39,7 +39,7 @@ class StatsFile:
     def from_crawler(cls, crawler):
         path = crawler.settings.get("STATS_FILE")
         if not path:
-            raise NotConfigured("STATS_FILE not set")
+            raise NotConfigured  # off by default: no message (Scrapy would log it as a warning)
         ext = cls(Path(path), crawler.stats)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         return ext

@@ -118,7 +118,7 @@ class ReplayMiddleware:
         settings = crawler.settings
         root, warc = settings.get("REPLAY_DIR"), settings.get("REPLAY_WARC")
         if not root and not warc:
-            raise NotConfigured("REPLAY_DIR and REPLAY_WARC not set")
+            raise NotConfigured  # a live crawl: the usual case, no message (Scrapy logs one as a warning)
         if root and warc:
             raise ValueError("set REPLAY_DIR or REPLAY_WARC, not both")
         if root:

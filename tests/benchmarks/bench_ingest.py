@@ -141,19 +141,15 @@ def ingest_with_pipelines(archive_path: Path, records: list[dict]) -> tuple[floa
     return elapsed, stats
 
 
-def bare_insert(directory: Path, records: list[dict]) -> float:
-    """Seconds for sqlite-utils insert_all of the same rows into a new table with FTS."""
+def _timed_insert_all(path: Path, rows: list[dict], prepare) -> float:
+    """Seconds for sqlite-utils insert_all of `rows` into `articles` of a new WAL database
+    at `path` that `prepare(db)` made the table in; the files are deleted afterwards."""
     from sqlite_utils import Database
 
-    from archive.store import record_to_row
-
-    rows = [record_to_row(r) for r in records]
-    path = directory / f"bare-{time.monotonic_ns()}.db"
     db = Database(path)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")
-    db["articles"].create({k: str for k in rows[0]}, pk=None)
-    db["articles"].enable_fts(["title", "body"], create_triggers=True, tokenize="porter unicode61")
+    prepare(db)
     gc.collect()
     started = time.perf_counter()
     db["articles"].insert_all(rows, batch_size=50)
@@ -164,12 +160,23 @@ def bare_insert(directory: Path, records: list[dict]) -> float:
     return elapsed
 
 
+def bare_insert(directory: Path, records: list[dict]) -> float:
+    """Seconds for sqlite-utils insert_all of the same rows into a new table with FTS."""
+    from archive.store import record_to_row
+
+    rows = [record_to_row(r) for r in records]
+
+    def bare_table(db) -> None:
+        db["articles"].create({k: str for k in rows[0]}, pk=None)
+        db["articles"].enable_fts(["title", "body"], create_triggers=True, tokenize="porter unicode61")
+
+    return _timed_insert_all(directory / f"bare-{time.monotonic_ns()}.db", rows, bare_table)
+
+
 def schema_insert(directory: Path, records: list[dict]) -> float:
     """Seconds for the same insert_all into the `articles` table of a new, empty archive
     (the project's schema: its FTS and trigram indexes and their triggers), nothing else:
     how much of the floor gap is the schema's own indexing."""
-    from sqlite_utils import Database
-
     from archive.schema import apply_migrations
     from archive.store import record_to_row
 
@@ -178,19 +185,7 @@ def schema_insert(directory: Path, records: list[dict]) -> float:
         row = record_to_row(record)
         row.update(url_key=f"k{k}", content_hash=f"h{k}", first_seen="2026-01-01", last_seen="2026-01-01")
         rows.append(row)
-    path = directory / f"schema-{time.monotonic_ns()}.db"
-    db = Database(path)
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA synchronous=NORMAL")
-    apply_migrations(db)
-    gc.collect()
-    started = time.perf_counter()
-    db["articles"].insert_all(rows, batch_size=50)
-    elapsed = time.perf_counter() - started
-    db.close()
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
-    return elapsed
+    return _timed_insert_all(directory / f"schema-{time.monotonic_ns()}.db", rows, apply_migrations)
 
 
 def search_p95(archive_path: Path, rounds: int = 3) -> dict:

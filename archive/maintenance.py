@@ -16,9 +16,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from archive.lock import lock_archive
+from archive.identity import ArchiveError, require_archive
+from archive.lock import DEFAULT_LOCK_TIMEOUT, check_writable, lock_archive
 from archive.schema import PAGE_SIZE, pending_migrations
-from archive.store import ArchiveError, check_archive_path
 
 
 @dataclass
@@ -33,12 +33,11 @@ def _file_bytes(path: Path) -> int:
     return sum(p.stat().st_size for p in (path, Path(f"{path}-wal")) if p.exists())
 
 
-def compact_archive(path: str | os.PathLike) -> CompactResult:
+def compact_archive(path: str | os.PathLike, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> CompactResult:
     """Rewrite the archive at `path` (see the module's docstring). Raises ArchiveError with
-    a message for the user: no such archive, not writable, in use, not enough free disk."""
-    path = check_archive_path(path)
-    if not path.exists():
-        raise ArchiveError(f"archive does not exist: {path}")
+    a message for the user: no such archive, not an archive, not writable, in use, not
+    enough free disk."""
+    path = require_archive(path)
     before = _file_bytes(path)
     # VACUUM writes a whole copy to the temporary directory, then back over the file.
     for where in {path.resolve().parent, Path(tempfile.gettempdir())}:
@@ -47,7 +46,8 @@ def compact_archive(path: str | os.PathLike) -> CompactResult:
             raise ArchiveError(f"compacting {path} needs about {before / 1e6:,.0f} MB free in {where}; "
                                f"{free / 1e6:,.0f} MB are")
     with lock_archive(path, purpose="compact"):
-        conn = sqlite3.connect(path, isolation_level=None, timeout=5)
+        check_writable(path, timeout=lock_timeout)
+        conn = sqlite3.connect(path, isolation_level=None, timeout=lock_timeout)
         try:
             from sqlite_utils import Database
 
@@ -73,6 +73,8 @@ def compact_archive(path: str | os.PathLike) -> CompactResult:
             if "locked" in str(exc) or "busy" in str(exc):
                 raise ArchiveError(f"archive {path} is open elsewhere (Datasette, a search?): close it and retry") from None
             raise ArchiveError(f"cannot compact {path}: {exc}") from None
+        except sqlite3.DatabaseError as exc:
+            raise ArchiveError(f"cannot read archive {path}: {exc}") from None
         finally:
             conn.close()
     return CompactResult(before, _file_bytes(path), page_before, page_after)

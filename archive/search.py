@@ -34,13 +34,13 @@ import time
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from typing import Any, Iterator, Sequence
-from urllib.parse import quote
 
 from sqlite_utils import Database
 
 from archive import dedupe
+from archive.identity import ArchiveError, connect_readonly
 from archive.schema import CJK_CLASS, pending_migrations
-from archive.store import ArchiveError, check_archive_path, row_to_record
+from archive.store import row_to_record
 
 MAX_QUERY_CHARS = 1000
 DEFAULT_LIMIT = 20
@@ -113,32 +113,20 @@ class VersionNotFoundError(SearchError):
 
 def connect(path: str | os.PathLike) -> Database:
     """Open an archive for reading only, also when the file, its directory or its mount is
-    read-only (SQLite then cannot make the WAL's shared-memory file: the archive is opened
-    as immutable, which is safe because nothing can be writing it). Raises ArchiveError for
-    a missing file, a file that is not SQLite, or an archive whose schema needs migrating."""
-    path = check_archive_path(path)
-    if not path.exists():
-        raise ArchiveError(f"archive does not exist: {path}")
-    uri = "file:" + quote(str(path.resolve()))
-    writable = os.access(path, os.W_OK) and os.access(path.resolve().parent, os.W_OK)
-    try:
-        conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, check_same_thread=False)
-        conn.execute("select count(*) from sqlite_master").fetchone()
-    except sqlite3.OperationalError as exc:
-        if writable and "readonly" not in str(exc) and "unable to open" not in str(exc):
-            raise ArchiveError(f"cannot open archive {path}: {exc}") from exc
-        conn = sqlite3.connect(f"{uri}?immutable=1", uri=True, check_same_thread=False)
-    except sqlite3.DatabaseError as exc:
-        raise ArchiveError(f"cannot open archive {path}: {exc}") from exc
-    db = Database(conn)
+    read-only (archive.identity.connect_readonly). Raises ArchiveError for a missing file,
+    a file that is not a newsarchive archive (left untouched), or an archive whose schema
+    needs migrating."""
+    db = Database(connect_readonly(path))
     try:
         pending = pending_migrations(db)
     except sqlite3.DatabaseError as exc:
+        db.close()
         raise ArchiveError(f"cannot read archive {path}: {exc}") from exc
     if pending:
+        db.close()
         raise ArchiveError(
-            f"archive {path} was written by an older version and needs migrating ({len(pending)} "
-            "pending); open it once with write access (a crawl does)"
+            f"archive {path} was written by an older version of newsarchive and needs migrating "
+            f"({len(pending)} pending): the next crawl of it does that"
         )
     return db
 

@@ -20,9 +20,18 @@ from typing import Any, Iterable, Mapping
 from sqlite_utils import Database
 
 from archive import dedupe
+from archive.identity import (
+    APPLICATION_ID,
+    MISSING,
+    ArchiveError,
+    ArchiveMissingError,
+    archive_kind,
+    check_archive_path,
+    connect_readonly,
+    create_archive,
+)
+from archive.lock import DEFAULT_LOCK_TIMEOUT, ArchiveLocked, locked_message, not_writable
 from archive.schema import RECORD_COLUMNS, REVISION_COLUMNS, apply_migrations, pending_migrations, release_free_pages, set_page_size
-
-SQLITE_HEADER = b"SQLite format 3\x00"
 
 NEW = "new"
 SAME_ARTICLE = "same_article"
@@ -33,12 +42,16 @@ DUPLICATE = "duplicate"
 UPDATED = "updated"
 
 
-class ArchiveError(Exception):
-    """A problem with the archive file itself; the message is meant for the user."""
-
-
 class ArchiveReadOnlyError(ArchiveError):
-    pass
+    """A write through an Archive opened read-only."""
+
+
+def build_new_archive(conn: sqlite3.Connection) -> None:
+    """Fill a new, empty database file with the archive's schema (archive.identity creates
+    it): the page size and auto-vacuum first (the first write fixes both), then every
+    migration."""
+    set_page_size(conn)
+    apply_migrations(Database(conn))
 
 
 @dataclass(frozen=True)
@@ -76,21 +89,6 @@ class StoreResult:
 
 def utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
-def check_archive_path(path: str | os.PathLike) -> Path:
-    """Fail early, with a message a user can act on, for a path that cannot be an archive."""
-    path = Path(path)
-    parent = path.resolve().parent
-    if not parent.is_dir():
-        raise ArchiveError(f"archive directory does not exist: {parent}")
-    if path.is_dir():
-        raise ArchiveError(f"archive path is a directory, not a file: {path}")
-    if path.exists() and path.stat().st_size > 0:
-        with path.open("rb") as fh:
-            if fh.read(len(SQLITE_HEADER)) != SQLITE_HEADER:
-                raise ArchiveError(f"not an SQLite database: {path}")
-    return path
 
 
 def _json(value: Any) -> str | None:
@@ -212,37 +210,73 @@ class Archive:
     """An open archive. Use as a context manager, or call `close()`: both commit the batch
     in flight."""
 
-    def __init__(self, path: str | os.PathLike, *, batch_size: int = 100, readonly: bool = False):
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        *,
+        batch_size: int = 100,
+        readonly: bool = False,
+        create: bool = False,
+        lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+    ):
+        """Open the archive at `path`: read-only (`readonly=True`), or for writing, when
+        `create=True` creating it if no file is there (only a crawl does: every other
+        command refuses a missing path). A file that is not an archive is refused
+        (NotAnArchiveError) and left as it is. A write waits up to `lock_timeout` seconds
+        for another program's SQLite lock, then raises ArchiveLocked naming the holder."""
         self.path = check_archive_path(path)
         self.batch_size = max(1, int(batch_size))
         self.readonly = readonly
+        self.lock_timeout = float(lock_timeout)
         self._pending = 0
         # What `store` stamps first_seen/last_seen with when given no `seen_at`; a crawl
         # run at a fixed "now" (CRAWL_NOW, for tests and replays) replaces it.
         self.clock = utc_now
         if readonly:
-            if not self.path.exists():
-                raise ArchiveError(f"archive does not exist: {self.path}")
-            conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
-            self.db = Database(conn)
+            self.db = Database(connect_readonly(self.path))
             if pending_migrations(self.db):
                 raise ArchiveError(
-                    f"archive {self.path} was written by an older version and needs migrating; "
-                    "open it once with write access"
+                    f"archive {self.path} was written by an older version of newsarchive and needs "
+                    "migrating: the next crawl of it does that"
                 )
             return
+        if archive_kind(self.path) == MISSING:
+            if not create:
+                raise ArchiveMissingError(f"archive does not exist: {self.path}")
+            create_archive(self.path, build_new_archive)
         try:
             self.db = Database(self.path)
-            set_page_size(self.db.conn)
+            self.wait_for_locks(self.lock_timeout)
             # WAL: readers (search, Datasette) keep working while a crawl writes.
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute("PRAGMA foreign_keys=ON")
-            self.db.execute("PRAGMA busy_timeout=10000")
             apply_migrations(self.db)
+            if self.db.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
+                # An archive made before archives carried their mark (archive.identity).
+                self.db.execute(f"PRAGMA application_id={APPLICATION_ID}")
             self._rehash_stale_bands()
-        except sqlite3.DatabaseError as exc:
-            raise ArchiveError(f"cannot open archive {self.path}: {exc}") from exc
+        except sqlite3.Error as exc:
+            raise self.error(exc) from None
+
+    def wait_for_locks(self, seconds: float) -> None:
+        """How long a write waits for another program's SQLite lock from now on."""
+        self.lock_timeout = float(seconds)
+        self.db.execute(f"PRAGMA busy_timeout={int(self.lock_timeout * 1000)}")
+
+    def error(self, exc: BaseException) -> ArchiveError:
+        """A failed SQLite operation on this archive as an ArchiveError a user can act on:
+        locked by another program (who, when the kernel says), read-only, disk full."""
+        if isinstance(exc, ArchiveError):
+            return exc
+        text = str(exc)
+        if "locked" in text or "busy" in text:
+            return ArchiveLocked(locked_message(self.path, self.lock_timeout))
+        if "readonly" in text or "read-only" in text or "unable to open" in text:
+            return not_writable(self.path, exc)
+        if "full" in text:
+            return ArchiveError(f"archive {self.path}: the disk is full ({text})")
+        return ArchiveError(f"archive {self.path}: {text}")
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -259,13 +293,33 @@ class Archive:
         self._pending = 0
 
     def close(self) -> None:
-        if not self.readonly:
-            self.flush()
-            try:
-                release_free_pages(self.db.conn)
-            except sqlite3.OperationalError:
-                pass  # another connection is writing (busy): the pages wait for the next close
-        self.db.close()
+        """Commit the batch in flight and close. If the commit fails (ArchiveError says why)
+        the batch is rolled back whole and the file stays as the last commit left it."""
+        try:
+            if not self.readonly:
+                try:
+                    self.flush()
+                except sqlite3.Error as exc:
+                    raise self.error(exc) from None
+                try:
+                    release_free_pages(self.db.conn)
+                except sqlite3.OperationalError:
+                    pass  # another connection is writing (busy): the pages wait for the next close
+                self._leave_wal()
+        finally:
+            self.db.close()
+
+    def _leave_wal(self) -> None:
+        """At rest, out of WAL mode when no other connection is open: in WAL mode SQLite
+        must create a shared-memory file beside the archive to read it, so on read-only
+        media (a mount, a copy on a read-only disk) plain SQLite programs, sqlite-utils
+        among them, could not open it. The next writer puts it back in WAL mode. With a
+        reader open (Datasette, a search) the switch is refused and it stays in WAL."""
+        try:
+            self.db.execute("PRAGMA busy_timeout=0")
+            self.db.execute("PRAGMA journal_mode=DELETE")
+        except sqlite3.OperationalError:
+            pass
 
     def _begin_write(self) -> None:
         if self.readonly:

@@ -16,9 +16,11 @@ from tests.conftest import LOREM, ROOT, make_record
 
 
 def test_new_article_is_stored_with_related_and_searchable(archive_path):
-    with Archive(archive_path) as archive:
+    with Archive(archive_path, create=True) as archive:
         result = archive.store(make_record())
         assert result.outcome == "new"
+        # WAL while a writer has it open: readers go on reading meanwhile.
+        assert archive.db.execute("pragma journal_mode").fetchone()[0] == "wal"
     db = Database(archive_path)
     row = db["articles"].get(result.article_id)
     assert row["title"] == "Council approves transport plan"
@@ -29,7 +31,9 @@ def test_new_article_is_stored_with_related_and_searchable(archive_path):
     ]
     hits = list(db["articles"].search("tram"))
     assert [h["id"] for h in hits] == [result.article_id]
-    assert db.execute("pragma journal_mode").fetchone()[0] == "wal"
+    # At rest, closed with no reader open: out of WAL, so that plain SQLite programs can read
+    # it on read-only media (no -shm file to create there).
+    assert db.execute("pragma journal_mode").fetchone()[0] == "delete"
 
 
 @pytest.mark.parametrize(
@@ -42,7 +46,7 @@ def test_new_article_is_stored_with_related_and_searchable(archive_path):
     ],
 )
 def test_same_article_under_another_url_form_adds_no_row(archive_path, variant):
-    with Archive(archive_path) as archive:
+    with Archive(archive_path, create=True) as archive:
         first = archive.store(make_record(), seen_at="2024-11-18T00:00:00+00:00")
         again = archive.store(make_record(url=variant), seen_at="2024-11-19T00:00:00+00:00")
         assert again.outcome == "unchanged"
@@ -52,14 +56,14 @@ def test_same_article_under_another_url_form_adds_no_row(archive_path, variant):
 
 
 def test_canonical_link_identifies_the_article(archive_path):
-    with Archive(archive_path) as archive:
+    with Archive(archive_path, create=True) as archive:
         first = archive.store(make_record(url="https://m.example.com/a", canonical_url="https://www.example.com/news/2024/a.html"))
         again = archive.store(make_record(url="https://www.example.com/news/2024/a.html"))
         assert again.outcome == "unchanged" and again.article_id == first.article_id
 
 
 def test_changed_body_keeps_old_text_as_revision(archive_path):
-    with Archive(archive_path) as archive:
+    with Archive(archive_path, create=True) as archive:
         first = archive.store(make_record())
         revised = archive.store(make_record(body=LOREM + "\n\nA correction was appended."))
         assert revised.outcome == "revised"
@@ -76,7 +80,7 @@ def test_changed_body_keeps_old_text_as_revision(archive_path):
 
 
 def test_same_text_under_new_url_is_a_duplicate_not_an_article(archive_path):
-    with Archive(archive_path) as archive:
+    with Archive(archive_path, create=True) as archive:
         first = archive.store(make_record())
         copy = archive.store(make_record(url="https://other.example.org/syndicated/123", title="Another headline"))
         assert (copy.outcome, copy.article_id, copy.reason) == ("duplicate", first.article_id, "same_text")
@@ -89,7 +93,7 @@ def test_same_text_under_new_url_is_a_duplicate_not_an_article(archive_path):
 def test_near_duplicate_with_edits_is_detected(archive_path):
     body = make_record()["body"]
     edited = body.replace("Tuesday", "Monday") + "\n\n(Source: Xinhua)"
-    with Archive(archive_path) as archive:
+    with Archive(archive_path, create=True) as archive:
         first = archive.store(make_record())
         copy = archive.store(make_record(url="https://copy.example.net/x", body=edited))
         assert copy.outcome == "duplicate" and copy.reason == "near_duplicate"
@@ -99,7 +103,7 @@ def test_near_duplicate_with_edits_is_detected(archive_path):
 
 
 def test_batches_commit_and_close_flushes(archive_path):
-    archive = Archive(archive_path, batch_size=3)
+    archive = Archive(archive_path, batch_size=3, create=True)
     for n in range(4):
         archive.store(make_record(url=f"https://www.example.com/{n}", body=f"Story number {n}. " * 30))
     reader = sqlite3.connect(archive_path)
@@ -113,7 +117,7 @@ def test_crash_loses_at_most_the_batch_in_flight(archive_path, tmp_path):
         import os
         from archive.store import Archive
         from tests.conftest import make_record
-        archive = Archive({str(archive_path)!r}, batch_size=5)
+        archive = Archive({str(archive_path)!r}, batch_size=5, create=True)
         for n in range(12):
             archive.store(make_record(url=f"https://www.example.com/{{n}}", body=f"Story number {{n}}. " * 30))
         os._exit(9)  # dies without closing: no flush, no cleanup
@@ -128,19 +132,19 @@ def test_crash_loses_at_most_the_batch_in_flight(archive_path, tmp_path):
 
 def test_missing_directory_is_a_clear_error(tmp_path):
     with pytest.raises(ArchiveError, match="archive directory does not exist"):
-        Archive(tmp_path / "nope" / "archive.db")
+        Archive(tmp_path / "nope" / "archive.db", create=True)
 
 
 def test_file_that_is_not_sqlite_is_refused_untouched(tmp_path):
     path = tmp_path / "notes.db"
     path.write_text("these are my notes, not a database\n")
     with pytest.raises(ArchiveError, match="not an SQLite database"):
-        Archive(path)
+        Archive(path, create=True)
     assert path.read_text() == "these are my notes, not a database\n"
 
 
 def test_failed_record_leaves_batch_intact(archive_path):
-    with Archive(archive_path, batch_size=10) as archive:
+    with Archive(archive_path, batch_size=10, create=True) as archive:
         archive.store(make_record())
         with pytest.raises(Exception):
             archive.store({"title": "no url"})
@@ -149,7 +153,7 @@ def test_failed_record_leaves_batch_intact(archive_path):
 
 
 def test_readonly_archive_reads_and_refuses_writes(archive_path):
-    with Archive(archive_path) as archive:
+    with Archive(archive_path, create=True) as archive:
         first = archive.store(make_record())
     with Archive(archive_path, readonly=True) as archive:
         assert archive.get_article(first.article_id)["title"] == "Council approves transport plan"
@@ -160,11 +164,11 @@ def test_readonly_archive_reads_and_refuses_writes(archive_path):
 def test_bands_of_an_older_shingle_scheme_are_recomputed_on_open(archive_path):
     from archive.dedupe import BAND_BASE
 
-    with Archive(archive_path) as archive:
+    with Archive(archive_path, create=True) as archive:
         article_id = archive.store(make_record()).article_id
         # What an archive written before the shingle scheme changed holds.
         archive.db.execute("update minhash_bands set band = band - ?", [BAND_BASE])
-    with Archive(archive_path) as archive:
+    with Archive(archive_path, create=True) as archive:
         bands = [r[0] for r in archive.db.execute("select band from minhash_bands where article_id = ?", [article_id])]
         assert bands and min(bands) >= BAND_BASE
         edited = make_record()["body"].replace("Tuesday", "Monday") + "\n\n(Source: Xinhua)"

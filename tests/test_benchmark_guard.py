@@ -36,7 +36,7 @@ def test_ingest_is_not_grossly_slower_than_bare_insert(tmp_path):
     from tests.benchmarks.synth import Synth
 
     archive = tmp_path / "archive.db"
-    with Archive(archive) as store:
+    with Archive(archive, create=True) as store:
         for record in Synth(total=10_000).records(200):
             store.store(record)
     pipeline, bare = [], []

@@ -18,7 +18,7 @@ from tests.conftest import ROOT
 
 
 def test_runs_are_recorded_and_unfinished_ones_marked_killed(archive_path):
-    with Archive(archive_path) as archive:
+    with Archive(archive_path, create=True) as archive:
         db = archive.db
         first = crawls.start_crawl(db, spider="ecns", arguments={"args": {}}, started="2024-11-18T00:00:00+00:00", pid=1, host="h")
         crawls.update_crawl(db, first, {"pages": 5, "articles_new": 2}, at="2024-11-18T00:01:00+00:00")
@@ -38,7 +38,7 @@ def test_runs_are_recorded_and_unfinished_ones_marked_killed(archive_path):
 
 
 def test_crawls_command_lists_runs(archive_path):
-    with Archive(archive_path) as archive:
+    with Archive(archive_path, create=True) as archive:
         run = crawls.start_crawl(archive.db, spider="ecns", arguments={}, started="2024-11-18T00:00:00+00:00", pid=1, host="h")
         crawls.update_crawl(archive.db, run, {"pages": 7, "articles_new": 4, "errors": {"http_404": 2}}, at="2024-11-18T00:05:00+00:00",
                             outcome="finished", finished="2024-11-18T00:05:00+00:00")
@@ -68,6 +68,7 @@ HOLD = textwrap.dedent(
 
 
 def test_second_writer_is_refused_naming_the_holder_and_a_dead_holder_leaves_no_lock(archive_path):
+    Archive(archive_path, create=True).close()
     holder = subprocess.Popen([sys.executable, "-c", HOLD, str(archive_path)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "locked"

@@ -88,7 +88,7 @@ def test_failed_urls_are_retried_with_a_doubling_delay():
 
 
 def test_url_state_finds_any_url_form_duplicates_and_failures(archive_path):
-    with Archive(archive_path) as archive:
+    with Archive(archive_path, create=True) as archive:
         stored = archive.store(make_record(published=hours_ago(3)), seen_at=hours_ago(2))
         copy = make_record(url="https://www.example.com/news/2024/copy.html", title="A copy")
         assert archive.store(copy).outcome == "duplicate"
@@ -119,7 +119,7 @@ def test_url_state_finds_any_url_form_duplicates_and_failures(archive_path):
 
 
 def test_lookup_uses_the_url_key_indexes(archive_path):
-    with Archive(archive_path) as archive:
+    with Archive(archive_path, create=True) as archive:
         plans = [
             " ".join(str(r[-1]) for r in archive.db.execute(f"explain query plan {sql}", ["k"]).fetchall())
             for sql in (

@@ -68,7 +68,7 @@ def build_m202(path: Path) -> None:
         migrations.apply(db, stop_before="m203_compact_storage")
 
     with mock.patch("archive.store.apply_migrations", apply_up_to_m202):
-        with Archive(path) as archive:
+        with Archive(path, create=True) as archive:
             for record in records():
                 assert archive.store(record, seen_at="2024-11-20T00:00:00+00:00").outcome == NEW
             # A revision and a syndicated copy.
@@ -110,7 +110,7 @@ def migrated(tmp_path) -> tuple[Path, dict]:
     before = snapshot(db)
     extraction_before = {r[0]: r[1] for r in db.execute("select id, extraction from articles")}
     db.close()
-    Archive(path).close()  # opened for writing: migrated
+    Archive(path, create=True).close()  # opened for writing: migrated
     return path, {"snapshot": before, "extraction": extraction_before}
 
 
@@ -192,7 +192,7 @@ def test_sqlite_utils_and_datasette_find_the_word_index(migrated):
 
 def test_store_keeps_working_after_migration(migrated):
     path, _ = migrated
-    with Archive(path) as archive:
+    with Archive(path, create=True) as archive:
         first = records()[0]
         # Seen again under its fetched URL and its canonical one: the same article.
         assert archive.store(first).outcome == UNCHANGED
@@ -225,7 +225,7 @@ def test_extraction_round_trip():
 
 
 def test_new_archive_has_the_compact_schema(archive_path):
-    Archive(archive_path).close()
+    Archive(archive_path, create=True).close()
     db = Database(archive_path)
     sql = db.execute("select sql from sqlite_master where name = 'articles_fts'").fetchone()[0]
     assert "separators" in sql and 'content="articles"' in sql
@@ -233,21 +233,28 @@ def test_new_archive_has_the_compact_schema(archive_path):
     assert db.execute("pragma page_size").fetchone()[0] == 32768
 
 
-def test_an_existing_archive_keeps_its_page_size(tmp_path):
+def test_an_existing_archive_keeps_its_page_size_and_gets_the_mark(tmp_path):
+    from archive.identity import APPLICATION_ID, UNMARKED_ARCHIVE, archive_kind
+    from archive.schema import migrations
+
     path = tmp_path / "old.db"
-    conn = sqlite3.connect(path)  # a file made before archives had 32 KB pages
-    conn.execute("create table t (x)")
-    conn.commit()
-    conn.close()
+    # An archive made before archives had 32 KB pages and carried their application_id:
+    # 4 KB pages, the project's first migration recorded, no mark.
+    old = Database(path)
+    old.execute("PRAGMA page_size=4096")
+    migrations.apply(old, stop_before="m201_trigram_search")
+    old.close()
+    assert archive_kind(path) == UNMARKED_ARCHIVE
     with Archive(path):
         pass
     db = Database(path)
     assert db.execute("pragma page_size").fetchone()[0] == 4096
     assert db["articles"].exists()
+    assert db.execute("pragma application_id").fetchone()[0] == APPLICATION_ID
 
 
 def test_closing_the_archive_gives_free_pages_back(archive_path):
-    with Archive(archive_path) as archive:
+    with Archive(archive_path, create=True) as archive:
         for i in range(40):
             words = random.Random(i).choices(LOREM.split(), k=400)
             archive.store(make_record(url=f"https://www.example.com/{i}.html", title=f"Story {i}",
@@ -287,7 +294,7 @@ def test_compact_rewrites_an_old_archive_in_the_new_layout_keeping_every_row(tmp
     from archive.cli import cli
 
     path = tmp_path / "old.db"
-    with Archive(path) as archive:
+    with Archive(path, create=True) as archive:
         for record in records():
             archive.store(record)
     _old_layout(path)
@@ -316,7 +323,7 @@ def test_compact_refuses_while_a_crawl_holds_the_archive_or_a_reader_has_it_open
     from archive.cli import cli
 
     path = tmp_path / "busy.db"
-    with Archive(path) as archive:
+    with Archive(path, create=True) as archive:
         archive.store(records()[1])
     holder = subprocess.Popen(
         [sys.executable, "-c", "import sys, time; from archive.lock import lock_archive; "

@@ -281,7 +281,7 @@ def trigram_titles(db: Database, query: str) -> list[str]:
 
 def test_trigram_index_follows_new_revised_and_changed_script_articles(archive_path):
     url = "https://www.chinanews.com.cn/a/1.shtml"
-    with Archive(archive_path) as archive:
+    with Archive(archive_path, create=True) as archive:
         archive.store(make_record(url=url, title="北京新闻", body="首钢园区举办冬奥会展览。", language="zh"))
         assert trigram_titles(archive.db, "首钢园区") == ["北京新闻"]
         # A revision: the old text leaves the index, the new one enters.
@@ -309,7 +309,7 @@ def test_trigram_index_follows_new_revised_and_changed_script_articles(archive_p
 
 
 def test_search_triggers_fire_only_on_text_changes(archive_path):
-    with Archive(archive_path) as archive:
+    with Archive(archive_path, create=True) as archive:
         archive.store(make_record())
         sql = archive.db.execute("select sql from sqlite_master where name = 'articles_au'").fetchone()[0]
         assert "UPDATE OF title, body" in sql
@@ -328,7 +328,7 @@ def test_older_archive_is_refused_read_only_then_migrated_on_write_open(tmp_path
     db.close()
     with pytest.raises(ArchiveError, match="needs migrating"):
         lib.connect(path)
-    Archive(path).close()  # a write open migrates
+    Archive(path, create=True).close()  # a write open migrates
     migrated = lib.connect(path)
     assert [h.title for h in lib.search(migrated, "首钢园区").hits] == ["首钢园区"]  # indexed by the migration
     assert migrated.execute("select month from articles").fetchone()[0] is None

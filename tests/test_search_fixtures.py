@@ -76,7 +76,7 @@ COPY_URL = "https://www.mirror.example.org/copy-of-tourism.html"
 
 def build_query_archive(path: Path) -> Path:
     """Store ARTICLES, then a revision of the tourism article and a syndicated copy of it."""
-    with Archive(path) as archive:
+    with Archive(path, create=True) as archive:
         for n, record in enumerate(ARTICLES):
             archive.store(dict(record), seen_at=f"2024-01-0{1 + n % 9}T00:00:00+00:00")
         revised = dict(ARTICLES[1], body=REVISED_BODY)

@@ -22,7 +22,7 @@ from archive import crawls
 from archive.lock import lock_archive
 from archive.store import ArchiveError
 from crawler import scheduling
-from crawler.pipelines import archive_for
+from crawler.crawl_archive import STORAGE_ERRORS, archive_failed, archive_for, failure
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +61,8 @@ ERROR_PATTERNS = (
 )
 NOT_ERRORS = {"IgnoreRequest", "ArchiveSkip"}
 JOBDIR_MARKER = "newsarchive-run.json"
+# Seconds the end of a run stopped by a storage error waits to be recorded (at least).
+FINAL_UPDATE_WAIT = 10.0
 # Set by the crawl command: the spider's -a arguments, recorded with the run.
 SPIDER_ARGUMENTS_SETTING = "NEWSARCHIVE_SPIDER_ARGUMENTS"
 
@@ -145,11 +147,17 @@ class CrawlRun:
             logger.error("%s", exc)
             raise
         ext = cls(crawler, lock)
+        if scheduling.missing_contact(settings):
+            logger.warning("The User-Agent names no contact: set -s CONTACT=https://your.site/about-this-crawler "
+                           "(or mailto:you@example.org) so the sites you crawl can reach you")
         ext.reset_killed_jobdir()
         # Connected before anything opens the archive, so that these run before it closes.
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(ext.response_received, signal=signals.response_received)
+        # After spider_closed, when the archive is closed: the lock is an open descriptor of
+        # the archive file, and closing it must not happen while SQLite still writes.
+        crawler.signals.connect(ext.lock.release, signal=signals.engine_stopped)
         return ext
 
     @property
@@ -191,25 +199,34 @@ class CrawlRun:
     def spider_opened(self, spider):
         archive = self.archive
         scheduling.apply_crawl_now(self.settings, archive)
-        killed = crawls.mark_killed(archive.db, self._now())
+        try:
+            killed = crawls.mark_killed(archive.db, self._now())
+            self.crawl_id = crawls.start_crawl(
+                archive.db,
+                spider=spider.name,
+                arguments={"args": self.settings.getdict(SPIDER_ARGUMENTS_SETTING),
+                           "settings": cmdline_settings(self.settings)},
+                started=self._now(),
+                pid=os.getpid(),
+                host=socket.gethostname(),
+            )
+            archive.flush()  # the row is visible (as running) at once
+        except STORAGE_ERRORS as exc:
+            archive_failed(self.crawler, exc)
+            return
         if killed:
             logger.warning("Crawl run(s) %s never finished (killed): marked so in the crawls table",
                            ", ".join(map(str, killed)))
-        self.crawl_id = crawls.start_crawl(
-            archive.db,
-            spider=spider.name,
-            arguments={"args": self.settings.getdict(SPIDER_ARGUMENTS_SETTING), "settings": cmdline_settings(self.settings)},
-            started=self._now(),
-            pid=os.getpid(),
-            host=socket.gethostname(),
-        )
-        archive.flush()  # the row is visible (as running) at once
         self.stats.set_value("crawls/id", self.crawl_id)
         self.last_update = time.monotonic()
 
     def response_received(self):
-        if self.crawl_id is not None and time.monotonic() - self.last_update >= self.interval:
-            self.update()
+        if (self.crawl_id is not None and not failure(self.crawler)
+                and time.monotonic() - self.last_update >= self.interval):
+            try:
+                self.update()
+            except STORAGE_ERRORS as exc:
+                archive_failed(self.crawler, exc)
 
     def update(self, **end) -> None:
         archive = self.archive
@@ -221,8 +238,15 @@ class CrawlRun:
         try:
             self.crawler.signals.send_catch_log(signal=scheduling.run_closing, reason=reason)
             if self.crawl_id is not None:
-                self.update(outcome=reason, finished=self._now())
+                try:
+                    if failure(self.crawler):
+                        # The run's end is worth a longer wait than one more article.
+                        self.archive.wait_for_locks(max(self.archive.lock_timeout, FINAL_UPDATE_WAIT))
+                    self.update(outcome=reason, finished=self._now())
+                except STORAGE_ERRORS as exc:
+                    logger.error("The run's end could not be recorded in the crawls table: %s", self.archive.error(exc))
             if self.marker is not None and self.marker.exists():
                 self.marker.unlink()  # the scheduler has saved the job's queue by now
         finally:
-            self.lock.release()
+            if failure(self.crawler):
+                logger.error("The crawl stopped because the archive could not be written: %s", failure(self.crawler))

@@ -9,8 +9,11 @@ from scrapy.logformatter import LogFormatter
 
 class ConciseLogFormatter(LogFormatter):
     def dropped(self, item, exception, response, spider=None, *args, **kwargs):
+        # A DropItem may say how loud it is (crawler.crawl_archive.NotStored: quiet, since
+        # the storage error that caused it is logged once).
+        level = getattr(exception, "log_level", None) or logging.WARNING
         return {
-            "level": logging.WARNING,
+            "level": getattr(logging, level) if isinstance(level, str) else level,
             "msg": "Dropped %(reason)s",
             "args": {"reason": exception},
         }

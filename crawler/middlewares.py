@@ -24,7 +24,7 @@ from collections import Counter
 from pathlib import Path
 
 from scrapy import Request, signals
-from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.exceptions import DownloadCancelledError, IgnoreRequest, NotConfigured
 from scrapy.http import Headers
 from scrapy.responsetypes import responsetypes
 from scrapy.utils.asyncio import sleep
@@ -32,7 +32,7 @@ from scrapy.utils.asyncio import sleep
 from archive import incremental
 from archive.warc import WarcError, WarcWriter, pointer_path, read_capture, scan, warc_files
 from crawler import scheduling
-from crawler.pipelines import archive_for
+from crawler.crawl_archive import STORAGE_ERRORS, NotStored, archive_failed, archive_for, failure
 
 logger = logging.getLogger(__name__)
 
@@ -108,10 +108,11 @@ class ReplayMiddleware:
     `replay/miss`; nothing ever reaches the network. REPLAY_DELAY makes every answer take
     that many seconds (a slow site, e.g. to stop a crawl midway in a test)."""
 
-    def __init__(self, source, stats, delay: float = 0.0):
+    def __init__(self, source, stats, delay: float = 0.0, maxsize: int = 0):
         self.source = source
         self.stats = stats
         self.delay = delay
+        self.maxsize = maxsize
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -129,7 +130,7 @@ class ReplayMiddleware:
             if not Path(warc).exists():
                 raise ValueError(f"REPLAY_WARC does not exist: {warc}")
             source = WarcCaptures(Path(warc), crawler.stats)
-        return cls(source, crawler.stats, settings.getfloat("REPLAY_DELAY", 0.0))
+        return cls(source, crawler.stats, settings.getfloat("REPLAY_DELAY", 0.0), settings.getint("DOWNLOAD_MAXSIZE"))
 
     async def process_request(self, request: Request):
         if self.delay:
@@ -142,6 +143,13 @@ class ReplayMiddleware:
                 url=request.url, status=404, body=b"", request=request, flags=["replay", "replay-miss"]
             )
         status, headers, body, flags = found
+        maxsize = request.meta.get("download_maxsize", self.maxsize)
+        if maxsize and len(body) > maxsize:
+            # What the live downloader does with a body over DOWNLOAD_MAXSIZE (same message).
+            self.stats.inc_value("replay/over_maxsize")
+            raise DownloadCancelledError(
+                f"Received {len(body)} bytes which is larger than download max size ({maxsize}) in request {request}."
+            )
         flags = ["replay", *flags]
         declared = headers.get(b"Content-Length")
         if declared is not None and int(declared) > len(body) and "dataloss" not in flags:
@@ -305,7 +313,13 @@ class IncrementalMiddleware:
         if not request.meta.get("article") or request.meta.get("incremental_checked") == request.url:
             return None  # not an article, or a retry of a request already let through
         request.meta["incremental_checked"] = request.url
-        state = incremental.url_state(self.archive.db, request.url)
+        if failure(self.crawler):
+            raise IgnoreRequest(f"the archive failed: {request.url}")
+        try:
+            state = incremental.url_state(self.archive.db, request.url)
+        except STORAGE_ERRORS as exc:
+            archive_failed(self.crawler, exc)
+            raise IgnoreRequest(f"the archive failed: {request.url}") from None
         verdict = incremental.decide(state, now=scheduling.now(self.settings), revisit=self.revisit, retry=self.retry)
         if verdict in (incremental.NEW, incremental.REVISIT, incremental.RETRY):
             self.stats.inc_value(f"incremental/{verdict}")
@@ -314,7 +328,7 @@ class IncrementalMiddleware:
             return None
         self.stats.inc_value(f"incremental/skipped/{verdict}")
         if verdict in (incremental.ARCHIVED, incremental.DUPLICATE):
-            incremental.forget_link(self.archive.db, request.url)  # a failed link stays, for its retry
+            self._write(incremental.forget_link, request.url)  # a failed link stays, for its retry
         logger.debug("Not fetching %s: %s", request.url, verdict)
         raise ArchiveSkip(f"{verdict}: {request.url}")
 
@@ -324,14 +338,31 @@ class IncrementalMiddleware:
         return response
 
     def process_exception(self, request: Request, exception):
-        if request.meta.get("article") and isinstance(exception, IgnoreRequest) and not isinstance(exception, ArchiveSkip):
+        if not request.meta.get("article"):
+            return None
+        if isinstance(exception, IgnoreRequest) and not isinstance(exception, ArchiveSkip):
             # Refused by robots.txt or the offsite filter: it never will be fetched.
-            incremental.forget_link(self.archive.db, request.url)
+            self._write(incremental.forget_link, request.url)
+        elif isinstance(exception, DownloadCancelledError) and "max size" in str(exception):
+            # Over DOWNLOAD_MAXSIZE: it would be cut again on every run; retried as failures are.
+            self.pending[request.url] = "too_big"
         return None
 
     def _url(self, response) -> str | None:
         request = getattr(response, "request", None)
         return request.url if request is not None else None
+
+    def _write(self, change, *args) -> bool:
+        """Apply an incremental-state change to the archive; a storage error stops the crawl
+        (crawler.crawl_archive) and the change is left for the next run."""
+        if failure(self.crawler):
+            return False
+        try:
+            change(self.archive.db, *args)
+        except STORAGE_ERRORS as exc:
+            archive_failed(self.crawler, exc)
+            return False
+        return True
 
     def item_scraped(self, item, response):
         url = self._url(response)
@@ -339,20 +370,28 @@ class IncrementalMiddleware:
             return
         self.pending.pop(url, None)
         at = self.archive.clock()
-        incremental.forget_link(self.archive.db, url)
+        self._write(incremental.forget_link, url)
         if url in self.recovered:
-            incremental.clear_failure(self.archive.db, url)
+            self._write(incremental.clear_failure, url)
         redirects = response.meta.get("redirect_urls") or []
-        if redirects:
+        if redirects and not failure(self.crawler):
             # The URLs that redirected here are this article too: skip them next time.
-            added = incremental.add_url_aliases(self.archive.db, response.url, redirects, at)
+            try:
+                added = incremental.add_url_aliases(self.archive.db, response.url, redirects, at)
+            except STORAGE_ERRORS as exc:
+                archive_failed(self.crawler, exc)
+                return
             self.stats.inc_value("incremental/aliases", added)
             for alias in redirects:
-                incremental.forget_link(self.archive.db, alias)
+                self._write(incremental.forget_link, alias)
 
     def item_dropped(self, item, response, exception):
         url = self._url(response)
-        if url is not None:
+        if isinstance(exception, NotStored):
+            # Our failure to store it, not the page's: fetch it again next run.
+            if url is not None:
+                self.pending.pop(url, None)
+        elif url is not None:
             reason = str(exception).split(":", 1)[0].strip().replace(" ", "_")[:60] or "dropped"
             self.pending[url] = reason
 
@@ -367,13 +406,18 @@ class IncrementalMiddleware:
         crawl closes (on `run_closing`, so the run's counts include them)."""
         if not self.pending:
             return
+        if failure(self.crawler):
+            logger.warning("Not recording %d failed article pages: the archive failed", len(self.pending))
+            self.pending.clear()
+            return
         if getattr(self.crawler, "newsarchive_archive", None) is not self.archive:
             logger.error("Archive closed before %d failed article pages were recorded", len(self.pending))
             return
         at = self.archive.clock()
         counts = Counter(self.pending.values())
         for url, why in self.pending.items():
-            incremental.record_failure(self.archive.db, url, why, at)
+            if not self._write(incremental.record_failure, url, why, at):
+                break
         for why, n in counts.items():
             self.stats.inc_value(f"incremental/failed/{why}", n)
         self.pending.clear()
@@ -421,9 +465,14 @@ class FrontierMiddleware:
         held = []
         async for obj in result:
             if isinstance(obj, Request):
-                if obj.meta.get("article"):
-                    incremental.remember_link(self.archive.db, obj.url, request_state(obj), response.url, self.archive.clock())
-                    self.stats.inc_value("frontier/remembered")
+                if obj.meta.get("article") and not failure(self.crawler):
+                    try:
+                        incremental.remember_link(self.archive.db, obj.url, request_state(obj), response.url,
+                                                  self.archive.clock())
+                    except STORAGE_ERRORS as exc:
+                        archive_failed(self.crawler, exc)
+                    else:
+                        self.stats.inc_value("frontier/remembered")
                 yield obj
             else:
                 held.append(obj)

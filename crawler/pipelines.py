@@ -10,10 +10,9 @@ import re
 import unicodedata
 
 from itemadapter import ItemAdapter
-from scrapy import signals
 from scrapy.exceptions import DropItem
 
-from archive.store import Archive, ArchiveError
+from crawler.crawl_archive import STORAGE_ERRORS, NotStored, archive_failed, archive_for, failure
 from crawler.normalize import absolute_url, collapse_whitespace, normalize_body, parse_date, site_of
 
 logger = logging.getLogger(__name__)
@@ -105,27 +104,6 @@ class NormalizePipeline(CountingPipeline):
         return item
 
 
-def archive_for(crawler) -> Archive:
-    """The crawl's one open archive, shared by the components that need it and closed (its
-    last batch committed) when the spider closes."""
-    archive = getattr(crawler, "newsarchive_archive", None)
-    if archive is None:
-        settings = crawler.settings
-        try:
-            archive = Archive(settings.get("ARCHIVE_PATH"), batch_size=settings.getint("ARCHIVE_BATCH_SIZE", 50))
-        except ArchiveError as exc:
-            logger.error("%s", exc)
-            raise
-        crawler.newsarchive_archive = archive
-
-        def close(spider):
-            archive.close()
-            crawler.newsarchive_archive = None
-
-        crawler.signals.connect(close, signal=signals.spider_closed, weak=False)
-    return archive
-
-
 class DedupePipeline(CountingPipeline):
     """Decides whether a record is a new article, one already archived (under this or
     another URL form), or the text of an archived article under a new URL."""
@@ -136,7 +114,14 @@ class DedupePipeline(CountingPipeline):
 
     def process_item(self, item):
         adapter = ItemAdapter(item)
-        decision = self.archive.classify(adapter.asdict())
+        if failure(self.crawler):
+            self.stats.inc_value("dedupe/not_stored")
+            raise NotStored(f"not stored, the archive failed: {adapter.get('url')}")
+        try:
+            decision = self.archive.classify(adapter.asdict())
+        except STORAGE_ERRORS as exc:
+            error = archive_failed(self.crawler, exc)
+            raise NotStored(f"not stored: {error}") from None
         adapter["dedupe"] = decision
         self.stats.inc_value(f"dedupe/{decision.reason or decision.kind}")
         return item
@@ -154,7 +139,15 @@ class StorePipeline(CountingPipeline):
         decision = adapter.get("dedupe")  # read before asdict(), which would flatten it
         record = adapter.asdict()
         record.pop("dedupe", None)
-        result = self.archive.store(record, decision)
+        if failure(self.crawler):
+            self.stats.inc_value("store/not_stored")
+            raise NotStored(f"not stored, the archive failed: {record['url']}")
+        try:
+            result = self.archive.store(record, decision)
+        except STORAGE_ERRORS as exc:
+            self.stats.inc_value("store/not_stored")
+            error = archive_failed(self.crawler, exc)
+            raise NotStored(f"not stored: {error}") from None
         self.stats.inc_value(f"store/{result.outcome}")
         if result.outcome == "duplicate":
             logger.info("Duplicate of article %s (%s): %s", result.article_id, result.reason, record["url"])

@@ -11,6 +11,10 @@ COMMANDS_MODULE = "crawler.commands"
 ARCHIVE_PATH = "archive.db"
 # Records per write transaction: a crash loses at most this many.
 ARCHIVE_BATCH_SIZE = 50
+# Seconds a write waits while another program (a sqlite3 shell, a backup) holds SQLite's
+# write lock on the archive. Past it the crawl stops, naming the holder when the kernel
+# says who, and exits non-zero (before it starts: exit status 2).
+ARCHIVE_LOCK_TIMEOUT = 30
 
 # -- incremental crawling ----------------------------------------------------------------
 # Article requests (meta["article"], see crawler/spiders/base.py) for pages the archive
@@ -59,7 +63,11 @@ REPLAY_DELAY = 0
 
 # -- politeness -------------------------------------------------------------------------
 ROBOTSTXT_OBEY = True
-USER_AGENT = "newsarchive/0.1 (news archiving for research; +https://pypi.org/project/scrapy/)"
+# Who runs this crawl, for the site's operators: a URL or mailto: address, added to the
+# User-Agent ("newsarchive/0.1 (news archiving for research; +https://you.example/crawler)").
+# A live crawl without one logs a warning. Setting USER_AGENT itself replaces the whole string.
+CONTACT = None
+USER_AGENT = "newsarchive/0.1 (news archiving for research)"
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 2.0
 AUTOTHROTTLE_MAX_DELAY = 30.0

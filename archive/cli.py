@@ -17,7 +17,8 @@ from typing import Any, Iterable
 import click
 
 from archive import search as lib
-from archive.store import ArchiveError
+from archive.identity import ArchiveError, writable_location
+from archive.lock import DEFAULT_LOCK_TIMEOUT
 
 ARCHIVE_OPTION = click.option(
     "--archive", "-d", "archive_path", default="archive.db", show_default=True,
@@ -232,13 +233,18 @@ def export(archive_path, query, site, source, author, since, until, language, fm
 
     For pandas: pd.read_json("out.jsonl", lines=True) or pd.read_csv("out.csv")."""
     filters = lib.Filters(site=site, source=source, author=author, since=since, until=until, language=language)
+    if output:
+        check_output_file(output)
     with open_archive(archive_path) as db:
         try:
             records = lib.export_records(db, query, filters=filters, limit=limit)
             first = next(records, None)
         except lib.SearchError as exc:
             raise fail(exc) from None
-        stream = open(output, "w", encoding="utf-8", newline="") if output else sys.stdout
+        try:
+            stream = open(output, "w", encoding="utf-8", newline="") if output else sys.stdout
+        except OSError as exc:
+            raise click.ClickException(f"cannot write {output}: {exc.strerror or exc}") from None
         count = 0
         try:
             if fmt == "csv":
@@ -260,6 +266,16 @@ def export(archive_path, query, site, source, author, since, until, language, fm
         click.echo(f"{count:,} articles written to {output}", err=True)
 
 
+def check_output_file(output: str) -> None:
+    """An output path whose directory exists and is writable, or one line saying why not
+    (before the archive is read, and before the file is created)."""
+    parent = Path(output).resolve().parent
+    if not parent.is_dir():
+        raise click.ClickException(f"cannot write {output}: directory {parent} does not exist")
+    if not os.access(parent, os.W_OK):
+        raise click.ClickException(f"cannot write {output}: directory {parent} is not writable")
+
+
 def _chain(first, rest):
     if first is None:
         return
@@ -274,19 +290,22 @@ def _chain(first, rest):
 @click.option("--open", "open_browser", is_flag=True, help="Open a browser on it.")
 def serve(archive_path, host, port, open_browser) -> None:
     """Browse and search the archive in Datasette (with the project's metadata and templates)."""
-    if not Path(archive_path).exists():
-        raise click.ClickException(f"archive does not exist: {archive_path}")
-    args = datasette_args(archive_path, host=host, port=port)
+    with open_archive(archive_path) as db:
+        # Datasette opens the file itself: where SQLite cannot make the WAL's shared-memory
+        # file (a read-only file, directory or mount) it must open it as immutable.
+        immutable = not writable_location(archive_path)
+    args = datasette_args(archive_path, host=host, port=port, immutable=immutable)
     if open_browser:
         args.append("--open")
     os.execvp(args[0], args)
 
 
-def datasette_args(archive_path: str, host: str = "127.0.0.1", port: int = 8001) -> list[str]:
+def datasette_args(archive_path: str, host: str = "127.0.0.1", port: int = 8001, immutable: bool = False) -> list[str]:
     """The `datasette` command line serving `archive_path` with the project's configuration
-    (datasette/metadata.yml, keyed to the archive's database name)."""
+    (datasette/metadata.yml, keyed to the archive's database name); `immutable`: opened as
+    an immutable file (for read-only media)."""
     return [
-        sys.executable, "-m", "datasette", "serve", str(archive_path),
+        sys.executable, "-m", "datasette", "serve", *(["--immutable"] if immutable else []), str(archive_path),
         "--metadata", str(datasette_metadata(archive_path)),
         "--template-dir", str(DATASETTE_DIR / "templates"),
         "--plugins-dir", str(DATASETTE_DIR / "plugins"),
@@ -316,7 +335,9 @@ def datasette_metadata(archive_path: str) -> Path:
 
 @cli.command()
 @ARCHIVE_OPTION
-def compact(archive_path: str) -> None:
+@click.option("--lock-timeout", default=DEFAULT_LOCK_TIMEOUT, show_default=True, type=click.FloatRange(0),
+              help="Seconds to wait while another program holds the archive's SQLite write lock.")
+def compact(archive_path: str, lock_timeout: float) -> None:
     """Rewrite the archive file: free pages given back, rows packed, in 32 KB pages with
     incremental auto-vacuum (archives made by older versions, in 4 KB pages, shrink by about
     a tenth). Takes the archive's lock and needs every reader closed; needs free disk about
@@ -324,7 +345,7 @@ def compact(archive_path: str) -> None:
     from archive.maintenance import compact_archive
 
     try:
-        result = compact_archive(archive_path)
+        result = compact_archive(archive_path, lock_timeout=lock_timeout)
     except ArchiveError as exc:
         raise fail(exc) from exc
     click.echo(
@@ -341,13 +362,14 @@ def compact(archive_path: str) -> None:
 def crawls_command(archive_path: str, limit: int, spider: str | None, as_json: bool) -> None:
     """Crawl runs, newest first: when each ran, how it ended (finished, shutdown, killed),
     what it fetched, stored, skipped, dropped and which errors it met."""
-    from archive.crawls import format_table, list_crawls
-    from archive.store import Archive, ArchiveError
+    import sqlite3
 
-    try:
-        with Archive(archive_path, readonly=True) as archive:
-            rows = list_crawls(archive.db, limit=limit or None, spider=spider)
-    except ArchiveError as exc:
-        raise click.ClickException(str(exc)) from exc
+    from archive.crawls import format_table, list_crawls
+
+    with open_archive(archive_path) as db:
+        try:
+            rows = list_crawls(db, limit=limit or None, spider=spider)
+        except sqlite3.DatabaseError as exc:
+            raise click.ClickException(f"cannot read archive {archive_path}: {exc}") from None
     for line in (json.dumps(r, ensure_ascii=False) for r in rows) if as_json else format_table(rows):
         click.echo(line)

@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from archive.cli import cli
+from archive.lock import DEFAULT_LOCK_TIMEOUT
 from crawler.extraction import ExtractionError, extract_article
 
 # One page's bytes at most; bigger inputs are refused rather than read into memory.
@@ -75,18 +76,31 @@ def extract(pages, url, from_jsonl) -> None:
     sys.exit(1 if failed else 0)
 
 
+def recording_name(name: str) -> str:
+    """A recording's directory name: one plain path component (no separators, not . or ..),
+    so a recording is always written inside the fixtures folder."""
+    if not name or name in (".", "..") or "/" in name or "\\" in name or "\x00" in name:
+        raise click.BadParameter(f"{name!r} is not a plain directory name (no / or .., e.g. article-2024-budget)",
+                                 param_hint="--name")
+    return name
+
+
 @cli.command()
 @click.argument("url")
 @click.option("--name", help="Directory name for the recording (default: from the URL).")
 @click.option("--fixtures", default="fixtures", show_default=True, type=click.Path(file_okay=False))
-def record(url, name, fixtures) -> None:
+@click.option("--force", is_flag=True, help="Replace an existing recording of that name (its reviewed expected.json too).")
+def record(url, name, fixtures, force) -> None:
     """Fetch URL live and save it as a recorded page under FIXTURES/<site>/<name>/, with
-    the current extractor's record as expected.json for you to review by hand."""
+    the current extractor's record as expected.json for you to review by hand. An existing
+    recording is never replaced without --force."""
     import urllib.request
 
     from crawler.normalize import site_of
     from crawler.settings import USER_AGENT
 
+    if name is not None:
+        recording_name(name)
     request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
@@ -94,11 +108,14 @@ def record(url, name, fixtures) -> None:
             status, headers, final_url = response.status, dict(response.headers.items()), response.geturl()
     except OSError as exc:
         raise click.ClickException(f"cannot fetch {url}: {exc}") from exc
-    slug = name or "-".join(p for p in final_url.split("://", 1)[1].split("/")[1:] if p).replace(".", "-")[:80] or "index"
+    slug = name or "-".join(p for p in final_url.split("://", 1)[1].split("?")[0].split("/")[1:] if p).replace(".", "-")[:80] or "index"
     site = site_of(final_url)
     # fixtures/ecns/... for ecns.cn; a bare IP address keeps all its dots
     site_dir = site if site.replace(".", "").isdigit() else site.split(".")[0]
-    directory = Path(fixtures) / site_dir / slug
+    directory = Path(fixtures) / recording_name(site_dir) / recording_name(slug)
+    if directory.exists() and any(directory.iterdir()) and not force:
+        raise click.ClickException(f"{directory} is already a recording (its expected.json may be reviewed by hand): "
+                                   "choose another --name, or --force to replace it")
     directory.mkdir(parents=True, exist_ok=True)
     headers.pop("Content-Encoding", None)  # urllib hands over the decoded bytes
     (directory / "body.html").write_bytes(body)
@@ -121,27 +138,36 @@ def record(url, name, fixtures) -> None:
 @click.option("--since", help="Only articles whose capture was fetched on or after this date or time (ISO 8601).")
 @click.option("--captures", "search", multiple=True, type=click.Path(file_okay=False),
               help="Directory to look for WARC files in when they are not where the archive says (moved captures). Repeatable.")
-def reparse(archive_path, site, since, search) -> None:
+@click.option("--lock-timeout", default=DEFAULT_LOCK_TIMEOUT, show_default=True, type=click.FloatRange(0),
+              help="Seconds to wait while another program holds the archive's SQLite write lock.")
+def reparse(archive_path, site, since, search, lock_timeout) -> None:
     """Re-extract archived articles from their raw captures (WARC), offline, and update them.
 
     A changed text field (title, body, dates, source, authors, editor) keeps the old text as
     a revision; other fields are updated in place. Prints what changed, per field. Holds the
     archive's lock: it refuses to run while a crawl writes the archive."""
-    from archive.lock import lock_archive
+    import sqlite3
+
+    from archive.lock import check_writable, lock_archive
     from archive.store import Archive, ArchiveError
     from crawler.reparse import reparse as run_reparse
     from crawler.reparse import select_articles
 
+    archive = None
     try:
-        with lock_archive(archive_path, purpose="reparse"), Archive(archive_path) as archive:
-            try:
-                rows = select_articles(archive, site=site, since=since)
-            except ValueError as exc:
-                raise click.BadParameter(str(exc), param_hint="--since") from None
-            with click.progressbar(rows, label="re-parsing", file=sys.stderr, show_pos=True) as bar:
-                summary = run_reparse(archive, bar, search=search)
+        with lock_archive(archive_path, purpose="reparse"):
+            check_writable(archive_path, timeout=lock_timeout)
+            with Archive(archive_path, lock_timeout=lock_timeout) as archive:
+                try:
+                    rows = select_articles(archive, site=site, since=since)
+                except ValueError as exc:
+                    raise click.BadParameter(str(exc), param_hint="--since") from None
+                with click.progressbar(rows, label="re-parsing", file=sys.stderr, show_pos=True) as bar:
+                    summary = run_reparse(archive, bar, search=search)
+    except sqlite3.Error as exc:
+        raise click.ClickException(str(archive.error(exc) if archive else exc)) from None
     except ArchiveError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise click.ClickException(str(exc)) from None
     for line in summary.lines():
         click.echo(line)
 

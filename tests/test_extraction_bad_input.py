@@ -117,3 +117,48 @@ def test_page_without_article_has_null_body_not_navigation():
     record = extract_article(URL, page(body=f"<nav><ul>{nav}</ul></nav>"), {})
     assert record["body"] in (None, "")
     assert record["title"] == "Budget passes"
+
+
+@pytest.mark.parametrize("depth", [300, 1000, 1800])
+@pytest.mark.parametrize("tag", ["div", "font", "blockquote", "td"])
+def test_a_deeply_nested_page_keeps_its_body(depth, tag):
+    """libxml2 stops at 256 levels by default and drops what is deeper; broken templates
+    nest unclosed elements that deep."""
+    nested = f"<{tag}>" * depth + ARTICLE + f"</{tag}>" * depth
+    record = extract_article(URL, page(body=nested), {})
+    assert record["body"].split("\n\n") == [
+        "The city council approved the new budget on Tuesday, after a debate that lasted well into the night "
+        "and drew hundreds of residents to the chamber.",
+        "Officials said the plan raises spending on schools and public transport, while holding property "
+        "taxes flat for the second year in a row.",
+        "Opponents argued that the projections were too optimistic and warned of cuts later, but the measure "
+        "passed by a vote of seven to two.",
+    ]
+
+
+@pytest.mark.parametrize("headline", [7, 3.5, True, ["", 12], {"@value": 9}])
+def test_a_json_ld_headline_that_is_not_text_is_never_the_title(headline):
+    data = json.dumps({"@context": "https://schema.org", "@type": "NewsArticle", "headline": headline})
+    record = extract_article(URL, page(head=f'<script type="application/ld+json">{data}</script>'), {})
+    assert record["title"] == "Budget passes"
+
+
+@pytest.mark.parametrize("prefix", [
+    b'<?xml version="1.0" encoding="ISO-8859-1"?>\n',
+    b'\x00\x00<?xml version="1.0" encoding="utf-8"?>',
+    b'\xef\xbb\xbf<?xml version="1.0" encoding="utf-8"?>',
+    b'<!-- generated -->\n<?xml version="1.0" encoding="utf-8"?>',
+])
+def test_a_page_opening_with_an_xml_declaration_is_extracted(prefix):
+    record = extract_article(URL, prefix + page(), {"Content-Type": "text/html"})
+    assert record["title"] == "Budget passes"
+    assert record["body"].startswith("The city council approved the new budget")
+
+
+def test_paragraphs_the_page_repeats_stay_repeated():
+    refrain = "<p>Update: this story will be updated as the council publishes the final figures tonight.</p>"
+    body = ARTICLE.replace("</p><p>Officials", "</p>" + refrain * 3 + "<p>Officials") + refrain
+    paragraphs = extract_article(URL, page(body=body), {})["body"].split("\n\n")
+    update = "Update: this story will be updated as the council publishes the final figures tonight."
+    assert paragraphs[1:4] == [update] * 3  # three in a row, as printed
+    assert paragraphs.count(update) == 4 and paragraphs[-1] == update

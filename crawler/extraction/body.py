@@ -123,10 +123,56 @@ def extract_body(page: Page, sd: Structured, *, chinese: bool = False, title: st
     cleaned, embedded_posts = add_embedded_posts(cleaned, page, index)
     if embedded_posts:
         method += "+embeds"
+    cleaned = restore_repeats(cleaned, page)
     extended = extend_from_article_body(cleaned, sd)
     if extended != cleaned:
         return BodyResult(extended, method + "+jsonld", text)
     return BodyResult(cleaned, method, text)
+
+
+_REPEATABLE_BLOCKS = ("p", "li", "blockquote", "pre", "h2", "h3", "h4", "h5", "h6", "dd")
+
+
+def restore_repeats(text: str, page: Page) -> str:
+    """The text with every paragraph as many times as the story prints it: trafilatura
+    keeps one copy of consecutive identical blocks (a refrain, a repeated notice) and can
+    drop a later repeat. The extracted paragraphs are matched to the page's blocks in page
+    order; a block with the text of an extracted paragraph that no paragraph matched, in
+    the same container as matched ones (not a teaser elsewhere on the page), goes back in
+    at its place."""
+    if not text:
+        return text
+    paragraphs = text.split("\n\n")
+    wanted = set(paragraphs)
+    blocks = [
+        (element, text_)
+        for element in page.tree.iter(*_REPEATABLE_BLOCKS)
+        if not any(a.tag in _REPEATABLE_BLOCKS for a in element.iterancestors())
+        and (text_ := element_text(element)) in wanted
+    ]
+    if len(blocks) <= len(paragraphs):
+        return text  # nothing printed more often than extracted
+    matched: list[int | None] = []  # the block each paragraph is, in page order
+    position = 0
+    for paragraph in paragraphs:
+        k = next((k for k in range(position, len(blocks)) if blocks[k][1] == paragraph), None)
+        matched.append(k)
+        if k is not None:
+            position = k + 1
+    used = {k for k in matched if k is not None}
+    containers = {blocks[k][0].getparent() for k in used}
+    spare = [k for k in range(len(blocks)) if k not in used and blocks[k][0].getparent() in containers]
+    if not spare:
+        return text
+    out: list[str] = []
+    last = -1
+    for paragraph, k in zip(paragraphs, matched):
+        if k is not None:
+            out.extend(blocks[j][1] for j in spare if last < j < k)
+            last = k
+        out.append(paragraph)
+    out.extend(blocks[j][1] for j in spare if j > last)
+    return "\n\n".join(out)
 
 
 _WORDS = re.compile(r"[\u3400-\u9fff]|[^\W\u3400-\u9fff]+")

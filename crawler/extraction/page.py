@@ -50,8 +50,51 @@ BINARY_SIGNATURES = (
 # that long, and it bounds the time and memory one hostile page can take.
 MAX_PARSE_BYTES = 5 * 1024 * 1024
 
-_PARSER = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, collect_ids=False)
-_XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
+# huge_tree: libxml2 otherwise stops at 256 levels of nesting and drops everything deeper,
+# which broken templates (unclosed <div>s, <font>s) reach; MAX_PARSE_BYTES bounds the cost.
+_PARSER = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, collect_ids=False, huge_tree=True)
+# The same, told the encoding: for text lxml refuses as a str (an XML declaration that
+# names an encoding), parsed from its UTF-8 bytes instead.
+_UTF8_PARSER = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, collect_ids=False, huge_tree=True,
+                                    encoding="utf-8")
+_XML_DECL = re.compile(r"^[\s\ufeff\u200b]*<\?xml[^>]*\?>", re.IGNORECASE)
+
+
+# Nesting deeper than this is flattened after parsing (see `flatten_deep_nesting`).
+MAX_DEPTH = 160
+# Elements kept when deep nesting is flattened: they carry the text's own structure
+# (paragraphs, headings, list items, links, line breaks) or must stay whole (scripts).
+_KEEP_WHEN_DEEP = frozenset({
+    "p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre", "a", "br", "img", "figure",
+    "figcaption", "td", "th", "time", "script", "style", "noscript", "template", "iframe", "video", "audio",
+})
+# ... and past one and a half times the limit, only those that cannot nest in themselves.
+_KEEP_WHEN_DEEPER = frozenset({"p", "h1", "h2", "h3", "h4", "h5", "h6", "br", "script", "style", "template"})
+
+
+def flatten_deep_nesting(tree, limit: int = MAX_DEPTH) -> int:
+    """Remove the tags (keeping their text and children) of elements nested deeper than
+    `limit`: wrappers first (div, span, font, tables...), then, if the tree is still too
+    deep, any element past twice the limit. Broken templates nest unclosed elements
+    hundreds of levels deep; libxml2 would drop everything below 256 levels, and tree
+    walkers (ours, trafilatura's) recurse. Returns how many tags were removed."""
+    removed = 0
+    for limit_here, keep in ((limit, _KEEP_WHEN_DEEP), (limit * 3 // 2, _KEEP_WHEN_DEEPER)):
+        deep = []
+        stack = [(tree, 0)]
+        while stack:
+            element, depth = stack.pop()
+            for child in element:
+                if not isinstance(child.tag, str):
+                    continue
+                if depth + 1 > limit_here and child.tag not in keep:
+                    deep.append(child)
+                stack.append((child, depth + 1))
+        for element in deep:
+            if element.getparent() is not None:
+                element.drop_tag()
+                removed += 1
+    return removed
 
 
 def sniff_binary(body: bytes) -> str | None:
@@ -89,16 +132,21 @@ class Page:
 
     @classmethod
     def from_text(cls, url: str, html: str, *, encoding: str = "utf-8", headers=None) -> "Page":
-        # lxml refuses str input that carries an encoding declaration.
-        html = _XML_DECL.sub("", html, count=1).replace("\x00", "")
+        # lxml refuses str input that carries an encoding declaration (the text is decoded
+        # already: the declaration says nothing more).
+        html = _XML_DECL.sub("", html.replace("\x00", ""), count=1)
         if not html.strip():
             raise EmptyPageError("page has no text")
         try:
-            tree = lxml.html.document_fromstring(html, parser=_PARSER)
-        except (etree.ParserError, ValueError) as exc:
+            try:
+                tree = lxml.html.document_fromstring(html, parser=_PARSER)
+            except ValueError:  # a declaration further in: parse the bytes, encoding given
+                tree = lxml.html.document_fromstring(html.encode("utf-8", "surrogatepass"), parser=_UTF8_PARSER)
+        except (etree.ParserError, ValueError, UnicodeEncodeError) as exc:
             raise ExtractionError(f"cannot parse HTML: {exc}") from exc
         if tree is None:
             raise ExtractionError("cannot parse HTML: empty document")
+        flatten_deep_nesting(tree)
         return cls(url=url, html=html, tree=tree, encoding=encoding, site=site_of(url), headers=headers or {})
 
     @property

@@ -179,7 +179,9 @@ def parse(tree) -> Structured:
 
 
 def text_value(value: Any) -> str | None:
-    """A JSON-LD value as one clean line: strings unescaped, first of a list, @value."""
+    """A JSON-LD value as one clean line: strings unescaped, first of a list, @value. Only
+    text is text: a number or a boolean where a headline, a name or a description belongs
+    (`"headline": 7`) is a broken value, not the page's words."""
     if isinstance(value, list):
         for item in value:
             text = text_value(item)
@@ -188,9 +190,9 @@ def text_value(value: Any) -> str | None:
         return None
     if isinstance(value, dict):
         return text_value(value.get("@value") or value.get("name"))
-    if value is None or isinstance(value, bool):
+    if not isinstance(value, str):
         return None
-    text = str(value)
+    text = value
     if "&" in text:
         text = html_lib.unescape(text)
     if "<" in text and ">" in text:

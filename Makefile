@@ -19,7 +19,12 @@ install: $(STAMP)
 # The ECNS crawl, offline over the recorded pages in fixtures/, into $(ARCHIVE) (updated in
 # place, never deleted), then a full-text search of it.
 demo: $(STAMP)
+	@echo "--- crawling the recorded ECNS site (fixtures/ecns) into $(ARCHIVE). It holds pages broken on purpose"
+	@echo "--- (a PDF served as HTML, a truncated page, one with no body, a 500, an empty listing, links to pages"
+	@echo "--- never recorded): the WARNING and ERROR lines about them below are expected; each is counted in the run."
 	$(BIN)/scrapy crawl ecns -s REPLAY_DIR=fixtures/ecns -s ARCHIVE_PATH=$(ARCHIVE) -s LOG_LEVEL=WARNING
+	@echo "--- the run, as recorded in the archive's crawls table (newsarchive crawls)"
+	@$(BIN)/newsarchive crawls --archive $(ARCHIVE) --limit 1
 	@echo "--- archive: $(ARCHIVE)"
 	@$(BIN)/sqlite-utils query $(ARCHIVE) "select (select count(*) from articles) as articles, (select count(*) from related) as related, (select count(*) from duplicates) as duplicates, (select count(*) from revisions) as revisions"
 	@echo "--- sqlite-utils search $(ARCHIVE) articles Shougang"

@@ -3,14 +3,34 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
-SEED_TEXT = ROOT.parent / "shared" / "seed" / "ecns-2014-08-19-130296.txt"
+# The seed page's text (a copy of shared/seed/: the repository stands alone).
+SEED_TEXT = FIXTURES / "seed" / "ecns-2014-08-19-130296.txt"
 SEED_URL = "http://www.ecns.cn/business/2014/08-19/130296.shtml"
+
+
+def scrapy_crawl(archive, *settings: str, spider: str = "ecns", replay: Path | None = FIXTURES / "ecns",
+                 args=(), check: bool = True, timeout: float = 300) -> subprocess.CompletedProcess:
+    """`scrapy crawl SPIDER` in a subprocess, as users run it: into `archive`, answered from
+    the recorded pages in `replay` (None: no replay), with `-s` settings and `-a` args."""
+    command = [sys.executable, "-m", "scrapy", "crawl", spider, "-s", f"ARCHIVE_PATH={archive}", "-s", "LOG_LEVEL=WARNING"]
+    if replay is not None:
+        command += ["-s", f"REPLAY_DIR={replay}"]
+    for setting in settings:
+        command += ["-s", setting]
+    for arg in args:
+        command += ["-a", arg]
+    proc = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+    if check:
+        assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc
 
 
 def recordings(site: str | None = None) -> list[Path]:

@@ -52,6 +52,14 @@ MAX_PARSE_BYTES = 5 * 1024 * 1024
 
 _PARSER = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, collect_ids=False)
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
+# Characters lxml keeps from HTML but refuses in any text set later (a line break added
+# to a tail): control characters but tab, LF, CR, and the two non-characters U+FFFE/FFFF.
+# Dropped; form feed and vertical tab, which separate words, become spaces.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _xml_safe(match: re.Match) -> str:
+    return " " if match.group() in "\x0b\x0c" else ""
 
 
 def sniff_binary(body: bytes) -> str | None:
@@ -85,7 +93,7 @@ class Page:
         if binary:
             raise NotHTMLError(f"response is {binary}, not HTML")
         html, encoding = decode_html(body[:MAX_PARSE_BYTES], headers.get("content-type"))
-        return cls.from_text(url, html, encoding=encoding, headers=headers)
+        return cls.from_text(url, _NOT_XML.sub(_xml_safe, html), encoding=encoding, headers=headers)
 
     @classmethod
     def from_text(cls, url: str, html: str, *, encoding: str = "utf-8", headers=None) -> "Page":

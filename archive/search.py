@@ -43,6 +43,10 @@ from archive.schema import CJK_CLASS, pending_migrations
 from archive.store import row_to_record
 
 MAX_QUERY_CHARS = 1000
+# Parentheses nest at most this deep (FTS5's parser overflows near 100; no one needs 20).
+MAX_NESTING = 20
+# Error messages quote at most this much of a query.
+EXCERPT_CHARS = 40
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 1000
 # Ranked window: matches scored by BM25 at most, newest first.
@@ -162,17 +166,57 @@ def _quote(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
 
 
+def excerpt(text: str, width: int = EXCERPT_CHARS) -> str:
+    """`text` as a message may show it: quoted, its first `width` characters at most, and
+    anything unprintable escaped (a query, or FTS5's words about it, may hold any character)."""
+    shown = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text[:width])
+    if len(text) > width or len(shown) > width:
+        shown = shown[:width] + "…"
+    return f"'{shown}'"
+
+
+def _near_error(problem: str) -> QuerySyntaxError:
+    return QuerySyntaxError(f"bad NEAR in search query: {problem}; write NEAR(steel plant) or NEAR(steel plant, 5)")
+
+
+def _check_near(group: list[Any]) -> None:
+    """A NEAR group's parts between its parentheses: words and phrases, then optionally
+    a comma and a distance."""
+    words = 0
+    while words < len(group) and isinstance(group[words], Term):
+        words += 1
+    rest = group[words:]
+    if not words:
+        raise _near_error("NEAR( ) holds no words")
+    if rest and (rest[0] != "," or len(rest) != 2 or not str(rest[1]).isdigit()):
+        raise _near_error("after the words, only a comma and a distance (a whole number) may follow")
+
+
+def _term(token: str, *, near: bool = False) -> Term | None:
+    """The term a bare token searches for (None if it holds no word character)."""
+    initial = token.startswith("^")
+    prefix = token.endswith("*")
+    word = token[1 if initial else 0: -1 if prefix else None]
+    if not _WORDISH.search(word):
+        return None
+    if near and (initial or _COLUMN.match(token) or token in OPERATORS):
+        raise _near_error(f"{excerpt(token)} cannot go inside NEAR( ): only words and \"phrases\" can")
+    return Term(word, prefix=prefix, initial=initial)
+
+
 def parse_query(query: str) -> ParsedQuery:
     """Split a query into terms and FTS5 operators; choose the index by its script.
 
-    Raises EmptyQueryError, QueryTooLongError or QuerySyntaxError (unbalanced quotes)."""
+    Raises EmptyQueryError, QueryTooLongError or QuerySyntaxError (unbalanced quotes or
+    parentheses, parentheses nested too deep, a malformed NEAR group); each message
+    quotes at most a short excerpt of the query."""
     if query is None or not query.strip():
         raise EmptyQueryError("empty search query: give one or more words")
     if len(query) > MAX_QUERY_CHARS:
         raise QueryTooLongError(f"search query too long: {len(query):,} characters, at most {MAX_QUERY_CHARS:,}")
     parts: list[Any] = []
-    near_depth = 0
     depth = 0
+    near_at: int | None = None  # where in `parts` the NEAR group being read starts (its "(")
     tokens = _TOKEN.findall(query)
     for i, token in enumerate(tokens):
         if token == '"':
@@ -184,16 +228,39 @@ def parse_query(query: str) -> ParsedQuery:
                 parts.append(Term(inner, prefix=prefix))
             continue
         if token == "(":
+            if near_at is not None:
+                raise _near_error("parentheses cannot go inside NEAR( )")
             depth += 1
+            if depth > MAX_NESTING:
+                raise QuerySyntaxError(f"search query nests parentheses more than {MAX_NESTING} deep")
             if parts and parts[-1] == "NEAR":
-                near_depth = depth
+                near_at = len(parts)
             parts.append(token)
             continue
         if token == ")":
-            if near_depth == depth:
-                near_depth = 0
+            if not depth:
+                raise QuerySyntaxError("unbalanced parentheses in search query: a ')' without its '('")
+            if near_at is not None:
+                _check_near(parts[near_at + 1:])
+                near_at = None
             depth -= 1
             parts.append(token)
+            continue
+        if near_at is not None:
+            # Inside NEAR( ): words and phrases, then ", N" (written "b, 5", "b,5", "b ,5" ...).
+            word, comma, distance = token.partition(",")
+            if comma or (token.isdigit() and parts[-1] == ","):
+                term = _term(word, near=True) if word and not token.isdigit() else None
+                if term:
+                    parts.append(term)
+                if comma:
+                    parts.append(",")
+                if distance or token.isdigit():
+                    parts.append(distance or token)
+            else:
+                term = _term(token, near=True)
+                if term:
+                    parts.append(term)
             continue
         if token in OPERATORS:
             parts.append(token)
@@ -201,36 +268,26 @@ def parse_query(query: str) -> ParsedQuery:
         if token == "NEAR" and i + 1 < len(tokens) and tokens[i + 1] == "(":
             parts.append("NEAR")
             continue
-        if near_depth and re.fullmatch(r",?\d*", token):
-            if token.startswith(","):
-                parts.append(",")
-            if token.strip(","):
-                parts.append(token.strip(","))
-            continue
         column = _COLUMN.match(token)
         if column:
             parts.append(column.group(1) + ":")
             token = column.group(2)
             if not token:
                 continue
-        initial = token.startswith("^")
-        prefix = token.endswith("*")
-        word = token[1 if initial else 0: -1 if prefix else None]
-        if near_depth and word.endswith(","):
-            word = word.rstrip(",")
-            if _WORDISH.search(word):
-                parts.append(Term(word, prefix=prefix, initial=initial))
-            parts.append(",")
-            continue
-        if _WORDISH.search(word):
-            parts.append(Term(word, prefix=prefix, initial=initial))
+        term = _term(token)
+        if term:
+            parts.append(term)
+    if near_at is not None:
+        raise _near_error("NEAR( is not closed")
+    if depth:
+        raise QuerySyntaxError("unbalanced parentheses in search query: a '(' without its ')'")
     if not any(isinstance(p, Term) for p in parts):
         if any(p in OPERATORS + ("NEAR",) for p in parts):
             raise QuerySyntaxError(
-                f"search query {query!r} has an operator but no words: AND, OR and NOT go between words; "
+                f"search query {excerpt(query)} has an operator but no words: AND, OR and NOT go between words; "
                 'quote them to search for the words themselves ("and")'
             )
-        raise EmptyQueryError(f"search query {query!r} has no words to search for")
+        raise EmptyQueryError(f"search query {excerpt(query)} has no words to search for")
     index = "trigram" if _CJK.search(query) else "words"
     return ParsedQuery(query, parts, index)
 
@@ -518,16 +575,18 @@ def _query_error(query: str, exc: sqlite3.OperationalError) -> QuerySyntaxError:
     message = str(exc).removeprefix("fts5: ")
     if "no such column" in message:
         column = message.split(":", 1)[-1].strip()
-        return QuerySyntaxError(f"bad search query: {column!r} is not a column (title: or body: are); "
+        return QuerySyntaxError(f"bad search query: {excerpt(column)} is not a column (title: or body: are); "
                                 "quote a phrase holding a colon")
     if "syntax error" in message:
+        near = message.partition(" near ")[2].strip('"')
+        where = f"near {excerpt(near)}" if near else "at its end"
         return QuerySyntaxError(
-            f"bad search query: {message}; AND, OR, NOT need words on both sides, "
+            f"bad search query: syntax error {where}; AND, OR, NOT need words on both sides, "
             'quote them to search for the words themselves ("and")'
         )
     if "unknown special query" in message:
         return QuerySyntaxError("bad search query: a query cannot start with '*'")
-    return QuerySyntaxError(f"bad search query {query!r}: {message}")
+    return QuerySyntaxError(f"bad search query {excerpt(query)}: {excerpt(message, 80)}")
 
 
 def _verify_sql(plan: _Plan, alias: str = "a") -> tuple[str, list[str]]:

@@ -11,8 +11,10 @@ so a `Transfer-Encoding` header is renamed `X-Newsarchive-Transfer-Encoding`.
 
 Each record is flushed to the operating system as soon as it is written, so a crawl killed
 with SIGKILL loses at most the record being written: a capture an article row points to
-(committed later) is complete on disk. A file cut short by a crash (or a power loss) is
-detected by `scan()`, which reads the good records and reports the damaged tail.
+(committed later) is complete on disk. Damage costs only the records it hits:
+`read_records()` reads a file's whole records and reports the damaged byte ranges between
+them (a file cut by a crash, bytes overwritten), picking up again at the next record, since
+every record starts a gzip member of its own. It reads any WARC file, ours or not.
 
 No Scrapy here: the crawl's capture middleware turns its requests and responses into the
 plain values `WarcWriter.write_exchange` takes.
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import socket
 import zlib
 from dataclasses import dataclass, field
@@ -32,7 +35,7 @@ from typing import Iterable, Iterator, Sequence
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
-from warcio.statusandheaders import StatusAndHeaders, StatusAndHeadersParserException
+from warcio.statusandheaders import StatusAndHeaders, StatusAndHeadersParser, StatusAndHeadersParserException
 from warcio.warcwriter import WARCWriter
 
 DEFAULT_MAX_FILE_SIZE = 100 * 1024 * 1024
@@ -85,27 +88,37 @@ class Capture:
 
 @dataclass
 class ScanResult:
-    """What `scan()` found in one file: its readable records and, if the file ends in bytes
-    that are not a whole record, where that damaged tail starts and how long it is."""
+    """What `scan()` found in one file: its whole records, the damaged ranges between or
+    after them, and `error` when the file could not be read at all."""
 
     path: Path
-    records: list[dict] = field(default_factory=list)  # {offset, type, url, record_id, date}
-    damaged_at: int | None = None
-    damaged_bytes: int = 0
+    records: list[dict] = field(default_factory=list)  # {offset, length, type, url, record_id, date}
+    damaged: list[DamagedRange] = field(default_factory=list)
     error: str | None = None
 
     @property
     def ok(self) -> bool:
-        return self.damaged_at is None
+        return not self.damaged and self.error is None
 
-    def describe(self) -> str:
-        good = f"{len(self.records)} good records"
-        if self.ok:
-            return f"{self.path}: {good}"
-        return (
-            f"{self.path}: {good}; damaged tail of {self.damaged_bytes} bytes from offset "
-            f"{self.damaged_at} ({self.error})"
-        )
+    @property
+    def damaged_bytes(self) -> int:
+        return sum(r.length for r in self.damaged)
+
+    def summary(self) -> str:
+        """One line: the file, its good records, how much is damaged."""
+        line = f"{self.path}: {len(self.records)} good records"
+        if self.damaged:
+            ranges = "range" if len(self.damaged) == 1 else "ranges"
+            line += f", {len(self.damaged)} damaged {ranges} ({self.damaged_bytes} bytes)"
+        if self.error:
+            line += f"; {self.error}"
+        return line
+
+    def describe(self, most: int = 5) -> str:
+        """One line for a log: `summary()` and the first `most` damaged ranges."""
+        shown = "; ".join(r.describe() for r in self.damaged[:most])
+        more = f"; {len(self.damaged) - most} more" if len(self.damaged) > most else ""
+        return self.summary() + (f": {shown}{more}" if shown else "")
 
 
 def utc_timestamp(moment: datetime | None = None) -> str:
@@ -266,6 +279,256 @@ class WarcWriter:
 
 # -- reading ---------------------------------------------------------------------------
 
+GZIP_MAGIC = b"\x1f\x8b\x08"  # a gzip member's first bytes (deflate is the only method in use)
+# A record is not read past this size uncompressed: no page is that big, and a run of
+# damaged bytes must not decompress into all of memory.
+MAX_RECORD_BYTES = 256 * 1024 * 1024
+# WARC headers are a few hundred bytes; a record whose blank line is not within this is damaged.
+MAX_HEADER_BYTES = 64 * 1024
+_CHUNK = 1 << 20
+_CONTENT_LENGTH = re.compile(rb"(?im)^content-length:[ \t]*(\d+)[ \t]*\r?$")
+_HEADER_PARSER = StatusAndHeadersParser(["WARC/1.1", "WARC/1.0", "WARC/0.18", "WARC/0.17"], verify=False)
+
+
+@dataclass(frozen=True)
+class DamagedRange:
+    """A run of bytes in a WARC file that holds no whole record: where it starts, how long
+    it is, and why it was not read. The reason is ours: never the bytes themselves (a
+    library's message may quote them, and they are binary or untrusted)."""
+
+    offset: int
+    length: int
+    reason: str
+
+    def describe(self) -> str:
+        return f"{self.length} bytes at offset {self.offset} ({self.reason})"
+
+
+@dataclass(frozen=True)
+class WarcRecord:
+    """One whole record read back: where it is in the file and its bytes, uncompressed.
+    In a .warc.gz, `offset` and `length` are its gzip member's (shared by the records of a
+    member holding several, which WARC writers are not meant to make)."""
+
+    offset: int
+    length: int
+    headers: StatusAndHeaders  # the WARC headers
+    data: bytes  # the record: WARC headers, block, the CRLF pair that closes it
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get_header(name)
+
+    @property
+    def type(self) -> str | None:
+        return self.header("WARC-Type")
+
+    def entry(self) -> dict:
+        return {"offset": self.offset, "length": self.length, "type": self.type, "url": self.header("WARC-Target-URI"),
+                "record_id": self.header("WARC-Record-ID"), "date": self.header("WARC-Date")}
+
+    def capture(self) -> Capture:
+        """The HTTP response this (response) record holds. Raises WarcError when its HTTP
+        part does not parse."""
+        try:
+            return _capture_from(next(iter(ArchiveIterator(io.BytesIO(self.data)))))
+        except (*READ_ERRORS, StopIteration) as exc:
+            raise WarcError(f"its HTTP response does not parse ({type(exc).__name__})") from None
+
+
+class _Damage(Exception):
+    """Why the bytes at an offset are not a whole record, in a few words of our own."""
+
+
+def _read_at(fh, offset: int, size: int) -> bytes:
+    fh.seek(offset)
+    return fh.read(size)
+
+
+def _is_gzip(fh, path: Path) -> bool:
+    return path.name.endswith(".gz") or _read_at(fh, 0, len(GZIP_MAGIC)) == GZIP_MAGIC
+
+
+def _zlib_reason(exc: zlib.error) -> str:
+    if "incorrect data check" in str(exc) or "incorrect length check" in str(exc):
+        return "gzip checksum does not match: bytes changed"
+    return "gzip data does not decompress"
+
+
+def _split_records(data: bytes, offset: int, length: int) -> list[WarcRecord]:
+    """The whole records `data` (one gzip member's bytes, or one record's) holds."""
+    records = []
+    start = 0
+    while start < len(data):
+        if not data.startswith(b"WARC/", start):
+            raise _Damage("not a WARC record")
+        header_end = data.find(b"\r\n\r\n", start, start + MAX_HEADER_BYTES)
+        if header_end < 0:
+            raise _Damage("WARC headers without their end")
+        head = data[start:header_end + 2]
+        declared = _CONTENT_LENGTH.search(head)
+        if declared is None:
+            raise _Damage("WARC record without a Content-Length")
+        block_end = header_end + 4 + int(declared.group(1))
+        if data[block_end:block_end + 4] != b"\r\n\r\n":
+            raise _Damage("record shorter than its Content-Length" if block_end + 4 > len(data)
+                          else "record longer than its Content-Length")
+        try:
+            headers = _HEADER_PARSER.parse(io.BytesIO(head + b"\r\n"))
+        except READ_ERRORS:
+            raise _Damage("WARC headers do not parse") from None
+        records.append(WarcRecord(offset, length, headers, data[start:block_end + 4]))
+        start = block_end + 4
+    return records
+
+
+def _read_member(fh, offset: int, size: int) -> tuple[list[WarcRecord], int]:
+    """The records of the gzip member at `offset`, and where the member ends."""
+    head = _read_at(fh, offset, len(GZIP_MAGIC))
+    if head != GZIP_MAGIC:
+        if GZIP_MAGIC.startswith(head):  # the file ends within the magic
+            raise _Damage("cut short: the file ends inside this record")
+        raise _Damage("not the start of a gzip member")
+    fh.seek(offset)
+    inflater = zlib.decompressobj(wbits=31)
+    parts: list[bytes] = []
+    total = 0
+    position = offset  # of `pending`'s first byte
+    pending = b""
+    want = 1 << 14  # most members are small: read a little, more as the member goes on
+    while True:
+        if not pending:
+            pending = fh.read(want)
+            want = min(want * 2, _CHUNK)
+            if not pending:
+                raise _Damage("cut short: the file ends inside this record")
+        try:
+            piece = inflater.decompress(pending, MAX_RECORD_BYTES + 1 - total)
+        except zlib.error as exc:
+            raise _Damage(_zlib_reason(exc)) from None
+        parts.append(piece)
+        total += len(piece)
+        if total > MAX_RECORD_BYTES:
+            raise _Damage(f"record over {MAX_RECORD_BYTES >> 20} MiB uncompressed: not read")
+        if inflater.eof:
+            end = position + len(pending) - len(inflater.unused_data)
+            return _split_records(b"".join(parts), offset, end - offset), end
+        position += len(pending) - len(inflater.unconsumed_tail)
+        pending = inflater.unconsumed_tail
+
+
+def _read_plain(fh, offset: int, size: int) -> tuple[list[WarcRecord], int]:
+    """The record at `offset` of an uncompressed file, and where it ends."""
+    head = _read_at(fh, offset, MAX_HEADER_BYTES)
+    if not head.startswith(b"WARC/"):
+        raise _Damage("not a WARC record")
+    header_end = head.find(b"\r\n\r\n")
+    declared = _CONTENT_LENGTH.search(head, 0, max(header_end, 0))
+    if header_end < 0 or declared is None:
+        if offset + len(head) >= size:
+            raise _Damage("cut short: the file ends inside this record")
+        raise _Damage("WARC headers without their end" if header_end < 0 else "WARC record without a Content-Length")
+    length = header_end + 4 + int(declared.group(1)) + 4
+    if length > MAX_RECORD_BYTES:
+        raise _Damage(f"record over {MAX_RECORD_BYTES >> 20} MiB: not read")
+    if offset + length > size:
+        raise _Damage("cut short: the file ends inside this record")
+    return _split_records(_read_at(fh, offset, length), offset, length), offset + length
+
+
+def _member_starts_record(fh, offset: int) -> bool:
+    try:
+        return zlib.decompressobj(wbits=31).decompress(_read_at(fh, offset, 4096), 8).startswith(b"WARC/")
+    except zlib.error:
+        return False
+
+
+def _plain_starts_record(fh, offset: int) -> bool:
+    head = _read_at(fh, offset, MAX_HEADER_BYTES)
+    header_end = head.find(b"\r\n\r\n")
+    return (re.match(rb"WARC/\d\.\d+\r\n", head) is not None and header_end > 0
+            and _CONTENT_LENGTH.search(head, 0, header_end) is not None)
+
+
+def _next_start(fh, start: int, size: int, marker: bytes, skip: int, starts_record) -> int:
+    """The first offset from `start` on where `marker` (then `skip` bytes into it) begins
+    a record by `starts_record`; `size` if none does."""
+    position = max(0, start - skip)
+    while position < size:
+        chunk = _read_at(fh, position, _CHUNK)
+        found = chunk.find(marker)
+        while found >= 0:
+            candidate = position + found + skip
+            if candidate >= start and starts_record(fh, candidate):
+                return candidate
+            found = chunk.find(marker, found + 1)
+        if len(chunk) < _CHUNK:
+            break
+        position += len(chunk) - (len(marker) - 1)
+    return size
+
+
+def read_records(path: str | os.PathLike) -> Iterator[WarcRecord | DamagedRange]:
+    """Every whole record of a WARC file, in file order, and a DamagedRange for each run of
+    bytes between them that is not a whole record. After damage, reading resumes at the
+    next record: in a .warc.gz (one gzip member per record) the next gzip member that
+    decompresses to a WARC record; in an uncompressed .warc the next "WARC/1.x" line after
+    a line break that opens a whole record. So damage costs the records it hits and no
+    others, and a file cut short loses only its last record.
+
+    Nothing in the file's bytes makes this raise; an OSError if the file cannot be read."""
+    path = Path(path)
+    with path.open("rb") as fh:
+        size = os.fstat(fh.fileno()).st_size
+        if _is_gzip(fh, path):
+            read_unit, marker, skip, starts_record = _read_member, GZIP_MAGIC, 0, _member_starts_record
+        else:
+            read_unit, marker, skip, starts_record = _read_plain, b"\nWARC/", 1, _plain_starts_record
+        damaged: DamagedRange | None = None
+        offset = 0
+        while offset < size:
+            try:
+                records, end = read_unit(fh, offset, size)
+            except _Damage as exc:
+                resume = _next_start(fh, offset + 1, size, marker, skip, starts_record)
+                if damaged is None:
+                    damaged = DamagedRange(offset, resume - offset, str(exc))
+                else:  # one run of damage, however many tries it took to get past it
+                    damaged = DamagedRange(damaged.offset, resume - damaged.offset, damaged.reason)
+                offset = resume
+                continue
+            if damaged is not None:
+                yield damaged
+                damaged = None
+            yield from records
+            offset = end
+        if damaged is not None:
+            yield damaged
+
+
+def read_record(path: str | os.PathLike, offset: int) -> WarcRecord:
+    """The record at `offset` of `path` (the first, if its gzip member holds several).
+    Raises WarcError, with a reason of our own, when the file cannot be opened or the bytes
+    there are not a whole record."""
+    path = Path(path)
+    try:
+        fh = path.open("rb")
+    except OSError as exc:
+        raise WarcError(f"cannot open capture {path}: {exc.strerror or exc}") from None
+    with fh:
+        try:
+            size = os.fstat(fh.fileno()).st_size
+            if not 0 <= offset < size:
+                raise WarcError(f"no record at offset {offset} of {path}: the file has {size} bytes")
+            read_unit = _read_member if _is_gzip(fh, path) else _read_plain
+            records, _ = read_unit(fh, offset, size)
+        except _Damage as exc:
+            raise WarcError(f"damaged record at offset {offset} of {path}: {exc}") from None
+        except OSError as exc:
+            raise WarcError(f"cannot read capture {path}: {exc.strerror or exc}") from None
+    if not records:
+        raise WarcError(f"no record at offset {offset} of {path} (an empty gzip member)")
+    return records[0]
+
 
 def _capture_from(record) -> Capture:
     http = record.http_headers
@@ -293,94 +556,32 @@ def _capture_from(record) -> Capture:
 def read_capture(path: str | os.PathLike, offset: int, record_id: str | None = None) -> Capture:
     """The response record at `offset` of `path`. Raises WarcError when the file is missing,
     the bytes there are not a whole response record, or its id is not `record_id`."""
+    record = read_record(path, offset)
+    if record.type != "response":
+        raise WarcError(f"record at offset {offset} of {path} is a {record.type}, not a response")
+    found_id = record.header("WARC-Record-ID")
+    if record_id and found_id != record_id:
+        raise WarcError(f"record at offset {offset} of {path} is {found_id}, not {record_id}")
     try:
-        fh = open(path, "rb")
-    except OSError as exc:
-        raise WarcError(f"cannot open capture {path}: {exc.strerror or exc}") from None
-    with fh:
-        try:
-            # First pass: the record is all there (a record cut by a crash is never used).
-            fh.seek(offset)
-            iterator = ArchiveIterator(fh, no_record_parse=True)
-            record = next(iter(iterator), None)
-            if record is None:
-                raise WarcError(f"no readable record at offset {offset} of {path} (file cut short or damaged)")
-            declared = int(record.rec_headers.get_header("Content-Length") or 0)
-            if len(record.raw_stream.read()) < declared or (
-                str(path).endswith(".gz") and not _gzip_member_complete(fh, offset, iterator.get_record_length())
-            ):
-                raise WarcError(f"record at offset {offset} of {path} is cut short (damaged file)")
-            # Second pass: the HTTP response in it.
-            fh.seek(offset)
-            record = next(iter(ArchiveIterator(fh)))
-            if record.rec_type != "response":
-                raise WarcError(f"record at offset {offset} of {path} is a {record.rec_type}, not a response")
-            found_id = record.rec_headers.get_header("WARC-Record-ID")
-            if record_id and found_id != record_id:
-                raise WarcError(f"record at offset {offset} of {path} is {found_id}, not {record_id}")
-            return _capture_from(record)
-        except READ_ERRORS as exc:
-            raise WarcError(f"damaged record at offset {offset} of {path}: {exc}") from None
+        return record.capture()
+    except WarcError as exc:
+        raise WarcError(f"damaged record at offset {offset} of {path}: {exc}") from None
 
 
 def scan(path: str | os.PathLike) -> ScanResult:
-    """Every readable record of one WARC file, and its damaged tail if it has one: a record
-    shorter than its Content-Length, bytes that do not decompress or parse, or a gzip
-    member without its end (a file cut by a crash)."""
-    path = Path(path)
-    result = ScanResult(path)
-    size = path.stat().st_size
-    end = 0
-    with path.open("rb") as fh:
-        iterator = ArchiveIterator(fh, no_record_parse=True)
-        try:
-            for record in iterator:
-                # Read the block before asking for offsets: warcio's offset getters consume it.
-                declared = int(record.rec_headers.get_header("Content-Length") or 0)
-                read = 0
-                while chunk := record.raw_stream.read(1 << 16):
-                    read += len(chunk)
-                offset, length = iterator.get_record_offset(), iterator.get_record_length()
-                if offset != end:
-                    raise ArchiveLoadFailed(f"unexpected bytes at offset {end}")
-                if read < declared:
-                    raise ArchiveLoadFailed(f"record cut short: {read} of {declared} bytes")
-                if path.name.endswith(".gz") and not _gzip_member_complete(fh, offset, length):
-                    raise ArchiveLoadFailed("gzip member without its end")
-                result.records.append(
-                    {
-                        "offset": offset,
-                        "type": record.rec_type,
-                        "url": record.rec_headers.get_header("WARC-Target-URI"),
-                        "record_id": record.rec_headers.get_header("WARC-Record-ID"),
-                        "date": record.rec_headers.get_header("WARC-Date"),
-                    }
-                )
-                end = offset + length
-        except READ_ERRORS as exc:
-            result.error = str(exc) or type(exc).__name__
-    if end < size:
-        result.damaged_at = end
-        result.damaged_bytes = size - end
-        result.error = result.error or "bytes after the last record are not a record"
+    """Every whole record of one WARC file (`read_records`), and the damaged ranges between
+    them: bytes that do not decompress or parse, a record shorter than its Content-Length,
+    a gzip member without its end (a file cut by a crash)."""
+    result = ScanResult(Path(path))
+    try:
+        for item in read_records(path):
+            if isinstance(item, DamagedRange):
+                result.damaged.append(item)
+            else:
+                result.records.append(item.entry())
+    except OSError as exc:
+        result.error = f"cannot read: {exc.strerror or type(exc).__name__}"
     return result
-
-
-def _gzip_member_complete(fh, offset: int, length: int) -> bool:
-    """Whether the gzip member at offset..offset+length decompresses to its end (its
-    trailer is there), without disturbing the file position."""
-    position = fh.tell()
-    try:
-        fh.seek(offset)
-        data = fh.read(length)
-    finally:
-        fh.seek(position)
-    decompressor = zlib.decompressobj(wbits=31)
-    try:
-        decompressor.decompress(data)
-    except zlib.error:
-        return False
-    return decompressor.eof
 
 
 def pointer_path(path: str | os.PathLike, archive_path: str | os.PathLike) -> str:
@@ -424,7 +625,7 @@ def warc_files(paths: Iterable[str | os.PathLike]) -> list[Path]:
 
 def iter_responses(paths: Iterable[str | os.PathLike]) -> Iterator[tuple[Path, dict]]:
     """(file, record entry) for every good response record of the WARC files under
-    `paths`; damaged tails are skipped (`scan` reports them)."""
+    `paths`; damaged ranges are skipped (`scan` reports them)."""
     for path in warc_files(paths):
         for entry in scan(path).records:
             if entry["type"] == "response":

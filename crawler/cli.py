@@ -145,7 +145,8 @@ def reparse(archive_path, site, since, search, lock_timeout) -> None:
 
     A changed text field (title, body, dates, source, authors, editor) keeps the old text as
     a revision; other fields are updated in place. Prints what changed, per field. Holds the
-    archive's lock: it refuses to run while a crawl writes the archive."""
+    archive's lock: it refuses to run while a crawl writes the archive. Exits 1 if any
+    capture could not be read (the first line of the summary says how many)."""
     import sqlite3
 
     from archive.lock import check_writable, lock_archive
@@ -170,14 +171,15 @@ def reparse(archive_path, site, since, search, lock_timeout) -> None:
         raise click.ClickException(str(exc)) from None
     for line in summary.lines():
         click.echo(line)
+    sys.exit(1 if summary.failed else 0)
 
 
 @cli.command("check-captures")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
 def check_captures(paths) -> None:
-    """Read every record of WARC files (directories searched) and report damaged tails, as
-    a crash leaves them: the records before the damage stay readable. Exits 1 if any file
-    is damaged."""
+    """Read every record of WARC files (directories searched) and report the damaged byte
+    ranges: offset, length and why, one line each. Damage costs only the records it hits:
+    reading picks up at the next whole record. Exits 1 if any file is damaged."""
     from archive.warc import WarcError, scan, warc_files
 
     try:
@@ -188,7 +190,9 @@ def check_captures(paths) -> None:
     for path in files:
         result = scan(path)
         damaged += not result.ok
-        click.echo(("ok       " if result.ok else "DAMAGED  ") + result.describe())
+        click.echo(("ok       " if result.ok else "DAMAGED  ") + result.summary())
+        for damage in result.damaged:
+            click.echo(f"         {damage.describe()}")
     click.echo(f"{len(files)} files, {damaged} damaged")
     sys.exit(1 if damaged else 0)
 

@@ -76,7 +76,8 @@ class RecordedPages:
 
 class WarcCaptures:
     """Response records of WARC files (a crawl's captures): the last capture of a URL wins.
-    A file cut short by a crash is used up to its damaged tail, which is reported."""
+    Every whole record of a damaged file is used (a crash's cut, overwritten bytes); its
+    damaged ranges are logged and the file counted as `replay/warc_damaged`."""
 
     def __init__(self, root: Path, stats):
         self.index: dict[str, tuple[Path, int, str]] = {}

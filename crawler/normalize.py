@@ -51,8 +51,10 @@ def absolute_url(base: str, href: str | None) -> str | None:
     href = href.strip()
     if href.lower().startswith(("javascript:", "mailto:", "tel:", "data:", "#")):
         return None
-    joined = urljoin(base, href)
-    parts = urlsplit(joined)
+    try:
+        parts = urlsplit(urljoin(base, href))
+    except ValueError:  # not a URL: a bracket in the host ("https://]x/") is taken for broken IPv6
+        return None
     if parts.scheme not in ("http", "https"):
         return None
     return urlunsplit((parts.scheme, parts.netloc.lower(), parts.path or "/", parts.query, ""))

@@ -128,21 +128,38 @@ class ReparseSummary:
     unreadable: list = field(default_factory=list)  # (article id, message)
     no_capture: int = 0
 
+    @property
+    def reparsed(self) -> int:
+        """Articles whose capture was read and run through the extractor again."""
+        return self.articles - len(self.unreadable) - self.no_capture
+
+    @property
+    def failed(self) -> bool:
+        """Some capture could not be read: the run did not do all it was asked to."""
+        return bool(self.unreadable)
+
     def lines(self) -> list[str]:
+        """The summary; a failed run's first line says how many captures could not be read."""
+        out = []
+        if self.unreadable:
+            n = len(self.unreadable)
+            out.append(f"{n} capture{'s' if n != 1 else ''} could not be read: "
+                       f"{n} article{'s' if n != 1 else ''} left as {'they were' if n != 1 else 'it was'}")
+            out.extend(f"  article {article_id}: {message}" for article_id, message in self.unreadable[:20])
+            if n > 20:
+                out.append(f"  and {n - 20} more")
         changed = self.outcomes["revised"] + self.outcomes["updated"]
-        out = [
-            f"re-parsed {self.articles} articles: {changed} changed "
+        of = f" of {self.articles}" if self.reparsed != self.articles else ""
+        out.append(
+            f"re-parsed {self.reparsed}{of} articles: {changed} changed "
             f"({self.outcomes['revised']} with a new revision, {self.outcomes['updated']} updated in place), "
             f"{self.outcomes['unchanged']} unchanged"
-        ]
+        )
         if self.fields:
             out.append("fields changed: " + ", ".join(f"{name} {n}" for name, n in sorted(self.fields.items())))
         if self.not_articles:
             out.append("left as they were, the extractor now finds no article: "
                        + ", ".join(f"{k} {v}" for k, v in sorted(self.not_articles.items())))
-        if self.unreadable:
-            out.append(f"captures unreadable: {len(self.unreadable)}")
-            out.extend(f"  article {article_id}: {message}" for article_id, message in self.unreadable[:20])
         if self.no_capture:
             out.append(f"articles without a capture (archived before captures were kept): {self.no_capture}")
         return out

@@ -94,6 +94,18 @@ def test_search_bad_queries_one_line(archive, query, expected):
     assert expected in line
 
 
+@pytest.mark.parametrize("query, expected", [
+    ("NEAR(", "Error: bad NEAR in search query: NEAR( is not closed; write NEAR(steel plant) or NEAR(steel plant, 5)"),
+    ("(" * 300 + "Shougang" + ")" * 300, "Error: search query nests parentheses more than 20 deep"),
+    ("(" * 300, "Error: search query nests parentheses more than 20 deep"),
+    ("AND " * 240, "Error: search query 'AND AND AND AND AND AND AND AND AND AND …' has an operator but no words"),
+])
+def test_search_near_and_nesting_errors_are_one_short_line(archive, query, expected):
+    result = run("search", query, "-d", archive, ok=False)
+    line = one_line_error(result)
+    assert result.exit_code == 1 and line.startswith(expected) and len(line) < 200
+
+
 def test_search_sql_looking_text(archive):
     result = run("search", "'; DROP TABLE articles; --", "-d", archive)
     assert "no matches" in result.output

@@ -4,12 +4,14 @@ or raises ExtractionError with a reason; none hangs or blows up."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timezone
 
 import pytest
 
 from crawler.extraction import EmptyPageError, ExtractionError, NotHTMLError, extract_article
-from crawler.normalize import parse_date
+from crawler.normalize import absolute_url, parse_date
+from tests.conftest import FIXTURES, load_recording
 
 URL = "https://news.example.com/2024/05/01/story.html"
 
@@ -162,3 +164,31 @@ def test_paragraphs_the_page_repeats_stay_repeated():
     update = "Update: this story will be updated as the council publishes the final figures tonight."
     assert paragraphs[1:4] == [update] * 3  # three in a row, as printed
     assert paragraphs.count(update) == 4 and paragraphs[-1] == update
+
+
+# Found by fuzzing (tests/test_fuzz.py):
+
+
+def test_control_characters_in_a_page_are_dropped():
+    # lxml keeps them from HTML, then refuses any text set with them (a line break added
+    # after a footer's lines): the ECNS footer reader raised ValueError.
+    footer = "<footer><div>Copyright\x0c ©2024\x01 Example</div><div></div>\x1f</footer>"
+    for url in (URL, "https://www.ecns.cn/news/2024-11-18/detail-ihekectp0358339.shtml"):
+        text = ARTICLE.replace("budget", "bud\x1fget", 1).replace("night and", "night\x0cand", 1)
+        record = extract_article(url, page(body=text + footer), {})
+        assert "approved the new budget" in record["body"] and "the night and drew" in record["body"]
+        assert not re.search("[\x00-\x08\x0b\x0c\x0e-\x1f]", json.dumps(record, ensure_ascii=False))
+
+
+def test_links_that_are_not_urls_are_left_out():
+    # A bracket in the host is taken for a broken IPv6 address: urljoin raised ValueError.
+    assert absolute_url(URL, "https://]]>www.example.com/local/") is None
+    record = extract_article(URL, page(head='<link rel="canonical" href="https://]]>www.example.com/local/">'), {})
+    assert record["canonical_url"] is None and "approved the new budget" in record["body"]
+    info, body, _ = load_recording(FIXTURES / "ecns" / "g1-seed-zhongguancun-shougang")
+    broken = body.replace(b'<a href="/business/2013/09-13/82570.shtml"',
+                          b'<a href="http://[www.ecns.cn/business/2013/09-13/82570.shtml"')
+    assert broken != body
+    related = extract_article(info["url"], broken, {})["related"]
+    entry = next(r for r in related if r["title"] == "Zhongguancun may host private bank")
+    assert entry["url"] is None and len(related) == 6

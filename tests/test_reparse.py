@@ -55,10 +55,10 @@ def snapshot(path):
     }
 
 
-def reparse(path, *args):
+def reparse(path, *args, status=0):
     result = CliRunner().invoke(cli, ["reparse", "--archive", str(path), *args])
-    assert result.exit_code == 0, result.output
-    return result.output
+    assert result.exit_code == status, result.output
+    return result.stdout
 
 
 def test_every_article_points_to_a_capture_whose_bytes_reparse_to_the_same_record(crawled):
@@ -151,15 +151,15 @@ def test_damaged_and_moved_captures(archive_copy, tmp_path):
     with warc_file.open("r+b") as fh:
         fh.truncate(last + 100)
     check = CliRunner().invoke(cli, ["check-captures", str(warc_dir)])
-    assert check.exit_code == 1 and "DAMAGED" in check.output and f"from offset {last}" in check.output
-    output = reparse(archive_copy)
-    assert "re-parsed 16 articles: 0 changed" in output and "15 unchanged" in output
-    assert "captures unreadable: 1" in output and "cut short" in output
+    assert check.exit_code == 1 and "DAMAGED" in check.output and f"100 bytes at offset {last}" in check.output
+    output = reparse(archive_copy, status=1)
+    assert output.startswith("1 capture could not be read") and "cut short" in output
+    assert "re-parsed 15 of 16 articles: 0 changed" in output and "15 unchanged" in output
     # The captures moved elsewhere: found with --captures.
     moved = tmp_path / "moved"
     warc_dir.rename(moved)
-    assert "captures unreadable: 16" in reparse(archive_copy)
-    assert "15 unchanged" in reparse(archive_copy, "--captures", str(moved))
+    assert reparse(archive_copy, status=1).startswith("16 captures could not be read: 16 articles left as they were")
+    assert "15 unchanged" in reparse(archive_copy, "--captures", str(moved), status=1)
 
 
 def test_reparse_refuses_while_a_crawl_holds_the_archive(archive_copy):

@@ -198,6 +198,49 @@ def test_malformed_queries_get_one_line_errors(db, query, error):
     assert "Traceback" not in message
 
 
+@pytest.mark.parametrize("query, message", [
+    ("NEAR(", "bad NEAR in search query: NEAR( is not closed; write NEAR(steel plant) or NEAR(steel plant, 5)"),
+    ("NEAR(Shougang memorandum, 10", "NEAR( is not closed"),
+    ("NEAR()", "NEAR( ) holds no words"),
+    ("NEAR(Shougang memorandum, ten)", "only a comma and a distance (a whole number) may follow"),
+    ("NEAR(Shougang, memorandum)", "only a comma and a distance (a whole number) may follow"),
+    ("NEAR(Shougang OR memorandum)", "'OR' cannot go inside NEAR( )"),
+    ("NEAR(^Shougang memorandum)", "'^Shougang' cannot go inside NEAR( )"),
+    ("NEAR(title:Shougang memorandum)", "'title:Shougang' cannot go inside NEAR( )"),
+    ("NEAR((Shougang) memorandum)", "parentheses cannot go inside NEAR( )"),
+    ("(" * 300 + "Shougang" + ")" * 300, "search query nests parentheses more than 20 deep"),
+    ("(Shougang OR festival", "unbalanced parentheses in search query: a '(' without its ')'"),
+    ("Shougang) OR (festival", "unbalanced parentheses in search query: a ')' without its '('"),
+])
+def test_near_and_parenthesis_errors_say_what_is_wrong(db, query, message):
+    with pytest.raises(lib.QuerySyntaxError) as info:
+        lib.search(db, query)
+    assert message in str(info.value)
+    assert "AND, OR, NOT need words" not in str(info.value) and len(str(info.value)) < 150
+
+
+@pytest.mark.parametrize("query", [
+    "AND " * 240,  # an operator but no words
+    "- " * 490 + "!",  # no words
+    '"' + "-" * 990 + '"',  # no words, one phrase
+    "Shougang OR " * 70 + "OR",  # FTS5's syntax error
+    "\x1b\x07\x9b ; AND " * 60,  # terminal control characters, no words
+])
+def test_query_errors_quote_at_most_a_short_excerpt(db, query):
+    with pytest.raises(lib.QuerySyntaxError) as info:
+        lib.search(db, query)
+    message = str(info.value)
+    assert len(message) < 200 and query.strip() not in message
+    assert not any(ord(c) < 32 or 127 <= ord(c) < 160 for c in message)
+
+
+def test_near_distance_written_without_a_space(db):
+    # "memorandum,10" was searched as the phrase "memorandum 10"
+    for query in ("NEAR(Shougang memorandum,10)", "NEAR(Shougang memorandum ,10)", "NEAR(Shougang memorandum , 10)"):
+        assert lib.search(db, query).total == 1, query
+    assert lib.search(db, "NEAR(Shougang memorandum,1)").total == 0
+
+
 @pytest.mark.parametrize("query", ["'; DROP TABLE articles; --", "1; DELETE FROM articles", "\" OR 1=1 --\"",
                                    "Robert'); DROP TABLE revisions;--"])
 def test_sql_looking_text_is_only_searched(db, query_archive, query):

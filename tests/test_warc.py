@@ -1,13 +1,26 @@
 """Raw captures: WARC records written per gzip member, read back by offset, rotated by size;
-a file cut by a crash is detected, its good records still readable."""
+a file cut by a crash or damaged anywhere is read past the damage: every whole record stays
+readable, the damaged ranges are reported."""
 
 from __future__ import annotations
 
 import gzip
+import re
 
 import pytest
 
-from archive.warc import WarcError, WarcWriter, check_capture_dir, iter_responses, read_capture, scan, warc_files
+from archive.warc import (
+    DamagedRange,
+    WarcError,
+    WarcRecord,
+    WarcWriter,
+    check_capture_dir,
+    iter_responses,
+    read_capture,
+    read_records,
+    scan,
+    warc_files,
+)
 
 
 def write_pages(directory, n=3, **kwargs):
@@ -84,8 +97,9 @@ def test_a_file_cut_anywhere_is_detected_and_its_whole_records_stay_readable(tmp
         result = scan(cut_file)
         assert result.ok == (cut in boundaries), cut
         if not result.ok:
-            assert result.damaged_at + result.damaged_bytes == cut
-            assert "damaged tail" in result.describe()
+            (damage,) = result.damaged
+            assert damage.offset + damage.length == cut and damage.offset == max(b for b in boundaries if b < cut)
+            assert "cut short" in damage.reason and f"{damage.length} bytes at offset {damage.offset}" in result.describe()
         listed = {r["offset"] for r in result.records}
         for pointer in pointers:
             whole = pointer.offset in listed
@@ -103,7 +117,8 @@ def test_garbage_after_the_last_record_is_reported(tmp_path):
     with path.open("ab") as fh:
         fh.write(b"\x00garbage after a crash" * 3)
     result = scan(path)
-    assert not result.ok and result.damaged_at == size and len(result.records) == 7
+    assert not result.ok and len(result.records) == 7
+    assert result.damaged == [DamagedRange(size, 66, "not the start of a gzip member")]
 
 
 def test_capture_directory_must_be_creatable_and_writable(tmp_path):
@@ -119,3 +134,84 @@ def test_capture_directory_must_be_creatable_and_writable(tmp_path):
 def test_read_only_capture_directory_is_refused(unwritable_dir):
     with pytest.raises(WarcError, match="not writable"):
         check_capture_dir(unwritable_dir)
+
+
+def zero(data: bytes, start: int, count: int = 200) -> bytes:
+    return data[:start] + b"\0" * len(data[start:start + count]) + data[start + count:]
+
+
+def changed_records(data: bytes, damaged: bytes, records: list[dict]) -> list[dict]:
+    """The records whose bytes the damage changed (zeroing a byte that was zero changes nothing)."""
+    ends = [r["offset"] for r in records[1:]] + [len(data)]
+    return [r for r, end in zip(records, ends) if data[r["offset"]:end] != damaged[r["offset"]:end]]
+
+
+def printable(text: str) -> bool:
+    return re.fullmatch(r"[ -~]*", text) is not None
+
+
+def test_damage_anywhere_costs_only_the_records_it_hits(tmp_path):
+    writer, pointers = write_pages(tmp_path / "w", n=4)
+    data = writer.files[0].read_bytes()
+    records = scan(writer.files[0]).records
+    damaged_file = tmp_path / "damaged.warc.gz"
+    for start in range(0, len(data), 29):
+        damaged = zero(data, start)
+        damaged_file.write_bytes(damaged)
+        hit = changed_records(data, damaged, records)
+        items = list(read_records(damaged_file))
+        good = [i.entry() for i in items if isinstance(i, WarcRecord)]
+        assert good == [r for r in records if r not in hit], start
+        if not hit:  # only bytes that were zero already (a gzip trailer's)
+            assert len(items) == len(records)
+            continue
+        # One run of damage: from the first record hit to the next whole record (or the end).
+        after = [r["offset"] for r in records if r["offset"] > hit[-1]["offset"]]
+        expected = DamagedRange(hit[0]["offset"], (after[0] if after else len(data)) - hit[0]["offset"], "")
+        (damage,) = [i for i in items if isinstance(i, DamagedRange)]
+        assert (damage.offset, damage.length) == (expected.offset, expected.length), start
+        assert printable(damage.reason) and len(damage.reason) < 60
+        for pointer in pointers:
+            if any(r["offset"] == pointer.offset for r in hit):
+                with pytest.raises(WarcError) as raised:
+                    read_capture(damaged_file, pointer.offset, pointer.record_id)
+                assert printable(str(raised.value)) and f"offset {pointer.offset}" in str(raised.value)
+            else:
+                assert read_capture(damaged_file, pointer.offset, pointer.record_id).status in (200, 404)
+
+
+def test_several_damaged_ranges_in_one_file_are_each_reported(tmp_path):
+    writer, _ = write_pages(tmp_path / "w", n=6)
+    data = writer.files[0].read_bytes()
+    records = scan(writer.files[0]).records
+    damaged = zero(zero(data, records[3]["offset"] + 100, 50), records[9]["offset"] + 100, 50)
+    path = tmp_path / "damaged.warc.gz"
+    path.write_bytes(damaged)
+    result = scan(path)
+    assert [(d.offset, d.length) for d in result.damaged] == [
+        (records[3]["offset"], records[4]["offset"] - records[3]["offset"]),
+        (records[9]["offset"], records[10]["offset"] - records[9]["offset"]),
+    ]
+    assert result.records == [r for i, r in enumerate(records) if i not in (3, 9)]
+    assert "2 damaged ranges" in result.summary() and printable(result.describe())
+
+
+def test_an_uncompressed_warc_is_read_past_damaged_headers(tmp_path):
+    writer, pointers = write_pages(tmp_path / "w", n=4)
+    with gzip.open(writer.files[0]) as fh:  # the members, concatenated, are the plain file
+        data = fh.read()
+    path = tmp_path / "plain.warc"
+    path.write_bytes(data)
+    records = scan(path).records
+    assert len(records) == 9 and scan(path).ok
+    assert read_capture(path, records[3]["offset"]).url == "https://www.example.com/news/1.html"
+    for n in range(1, len(records) - 1):
+        # From inside record n-1's block into record n's headers: both lost, the next one read.
+        path.write_bytes(zero(data, records[n]["offset"] - 50))
+        result = scan(path)
+        assert result.records == [r for i, r in enumerate(records) if i not in (n - 1, n)], n
+        assert [(d.offset, d.length) for d in result.damaged] == [
+            (records[n - 1]["offset"], records[n + 1]["offset"] - records[n - 1]["offset"])]
+    path.write_bytes(data[:records[5]["offset"] + 30])
+    result = scan(path)
+    assert len(result.records) == 5 and result.damaged == [DamagedRange(records[5]["offset"], 30, "cut short: the file ends inside this record")]

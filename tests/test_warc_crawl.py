@@ -112,6 +112,6 @@ def test_replay_from_captures_with_a_damaged_file_uses_its_good_records(tmp_path
                "-s", "CAPTURE_ENABLED=False", "-s", f"STATS_FILE={stats_file}"]
     proc = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "Damaged capture file" in proc.stderr and f"from offset {after.damaged_at}" in proc.stderr
+    assert "Damaged capture file" in proc.stderr and f"at offset {after.damaged[0].offset}" in proc.stderr
     stats = json.loads(stats_file.read_text())
     assert stats["replay/warc_damaged"] == 1 and stats["store/new"] >= 15

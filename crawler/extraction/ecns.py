@@ -233,7 +233,7 @@ def _absolute_url(base: str, href: str | None) -> str | None:
     joining changes nothing but the host."""
     if href:
         h = href.strip()
-        if h.startswith(("http://", "https://")) and "#" not in h:
+        if h.startswith(("http://", "https://")) and "#" not in h and "[" not in h and "]" not in h:
             parts = urlsplit(h)
             if parts.netloc:
                 return urlunsplit((parts.scheme, parts.netloc.lower(), parts.path or "/", parts.query, ""))

@@ -58,6 +58,14 @@ _PARSER = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, collect_id
 _UTF8_PARSER = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, collect_ids=False, huge_tree=True,
                                     encoding="utf-8")
 _XML_DECL = re.compile(r"^[\s\ufeff\u200b]*<\?xml[^>]*\?>", re.IGNORECASE)
+# Characters lxml keeps from HTML but refuses in any text set later (a line break added
+# to a tail): control characters but tab, LF, CR, and the two non-characters U+FFFE/FFFF.
+# Dropped; form feed and vertical tab, which separate words, become spaces.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _xml_safe(match: re.Match) -> str:
+    return " " if match.group() in "\x0b\x0c" else ""
 
 
 # Nesting deeper than this is flattened after parsing (see `flatten_deep_nesting`).
@@ -74,8 +82,8 @@ _KEEP_WHEN_DEEPER = frozenset({"p", "h1", "h2", "h3", "h4", "h5", "h6", "br", "s
 
 def flatten_deep_nesting(tree, limit: int = MAX_DEPTH) -> int:
     """Remove the tags (keeping their text and children) of elements nested deeper than
-    `limit`: wrappers first (div, span, font, tables...), then, if the tree is still too
-    deep, any element past twice the limit. Broken templates nest unclosed elements
+    `limit`: wrappers first (div, span, font, tables...), then, past one and a half times
+    the limit, any element but paragraphs, headings and line breaks (which cannot nest). Broken templates nest unclosed elements
     hundreds of levels deep; libxml2 would drop everything below 256 levels, and tree
     walkers (ours, trafilatura's) recurse. Returns how many tags were removed."""
     removed = 0
@@ -133,8 +141,8 @@ class Page:
     @classmethod
     def from_text(cls, url: str, html: str, *, encoding: str = "utf-8", headers=None) -> "Page":
         # lxml refuses str input that carries an encoding declaration (the text is decoded
-        # already: the declaration says nothing more).
-        html = _XML_DECL.sub("", html.replace("\x00", ""), count=1)
+        # already: the declaration says nothing more), and control characters in text.
+        html = _XML_DECL.sub("", _NOT_XML.sub(_xml_safe, html), count=1)
         if not html.strip():
             raise EmptyPageError("page has no text")
         try:

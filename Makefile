@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ARCHIVE ?= archive.db
 
-.PHONY: install demo test test-deps serve clean-venv bench bench-deps
+.PHONY: install demo test test-deps serve clean-venv bench bench-deps examples-archive
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ demo: $(STAMP)
 	@$(BIN)/sqlite-utils query $(ARCHIVE) "select (select count(*) from articles) as articles, (select count(*) from related) as related, (select count(*) from duplicates) as duplicates, (select count(*) from revisions) as revisions"
 	@echo "--- sqlite-utils search $(ARCHIVE) articles Shougang"
 	@$(BIN)/sqlite-utils search $(ARCHIVE) articles Shougang -c id -c title -c url -c published -c source
+
+# The small archive the tests and the README's examples marked "(test archive)" use.
+examples-archive: $(STAMP)
+	$(BIN)/python -m tests.test_search_fixtures examples.db
 
 test: $(STAMP) test-deps
 	$(BIN)/python -m pytest

@@ -83,3 +83,13 @@ def build_query_archive(path: Path) -> Path:
         archive.store(revised, seen_at="2024-02-01T00:00:00+00:00")
         archive.store(dict(revised, url=COPY_URL, site="example.org"), seen_at="2024-02-02T00:00:00+00:00")
     return path
+
+
+if __name__ == "__main__":  # `make examples-archive`: the README's test archive
+    import sys
+
+    target = Path(sys.argv[1] if len(sys.argv) > 1 else "examples.db")
+    if target.exists():
+        sys.exit(f"error: {target} exists; remove it first (the examples archive is written only where no file is)")
+    build_query_archive(target)
+    print(f"wrote {target}: the archive the README's examples marked (test archive) run on")

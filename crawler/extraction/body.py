@@ -134,34 +134,44 @@ _REPEATABLE_BLOCKS = ("p", "li", "blockquote", "pre", "h2", "h3", "h4", "h5", "h
 
 
 def restore_repeats(text: str, page: Page) -> str:
-    """The text with every paragraph as many times as the story prints it: trafilatura
-    keeps one copy of consecutive identical blocks (a refrain, a repeated notice) and can
-    drop a later repeat. The extracted paragraphs are matched to the page's blocks in page
-    order; a block with the text of an extracted paragraph that no paragraph matched, in
-    the same container as matched ones (not a teaser elsewhere on the page), goes back in
-    at its place."""
+    """The text with each paragraph as many times as the story prints it: trafilatura keeps
+    one copy of consecutive identical blocks (a refrain, a repeated notice) and can drop a
+    later repeat. The extracted paragraphs are matched to the page's blocks in page order;
+    an unmatched block with an extracted paragraph's text, in the same container as matched
+    ones (not a teaser elsewhere), goes back in at its place when it repeats the block just
+    before it, or stands alone (a run of such blocks is a second copy of the story, hidden
+    or printed twice by the template, and stays out)."""
     if not text:
         return text
     paragraphs = text.split("\n\n")
     wanted = set(paragraphs)
-    blocks = [
-        (element, text_)
-        for element in page.tree.iter(*_REPEATABLE_BLOCKS)
-        if not any(a.tag in _REPEATABLE_BLOCKS for a in element.iterancestors())
-        and (text_ := element_text(element)) in wanted
-    ]
+    blocks = []  # (element, text, position among all the page's blocks)
+    previous_text = None
+    for position, element in enumerate(
+        e for e in page.tree.iter(*_REPEATABLE_BLOCKS) if not any(a.tag in _REPEATABLE_BLOCKS for a in e.iterancestors())
+    ):
+        text_ = element_text(element)
+        if text_ in wanted:
+            blocks.append((element, text_, position, text_ == previous_text))
+        previous_text = text_
     if len(blocks) <= len(paragraphs):
         return text  # nothing printed more often than extracted
     matched: list[int | None] = []  # the block each paragraph is, in page order
-    position = 0
+    start = 0
     for paragraph in paragraphs:
-        k = next((k for k in range(position, len(blocks)) if blocks[k][1] == paragraph), None)
+        k = next((k for k in range(start, len(blocks)) if blocks[k][1] == paragraph), None)
         matched.append(k)
         if k is not None:
-            position = k + 1
+            start = k + 1
     used = {k for k in matched if k is not None}
     containers = {blocks[k][0].getparent() for k in used}
-    spare = [k for k in range(len(blocks)) if k not in used and blocks[k][0].getparent() in containers]
+    unmatched = {k for k in range(len(blocks)) if k not in used and blocks[k][0].getparent() in containers}
+    positions = {blocks[k][2] for k in unmatched}
+    spare = sorted(
+        k for k in unmatched
+        if blocks[k][3]  # repeats the block just before it
+        or (blocks[k][2] - 1 not in positions and blocks[k][2] + 1 not in positions)
+    )
     if not spare:
         return text
     out: list[str] = []

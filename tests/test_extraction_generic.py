@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from crawler.extraction import boilerplate, chinese, generic, related, structured
+from crawler.extraction import boilerplate, chinese, copyright, generic, related, structured
 from crawler.extraction import body as body_mod
 from crawler.extraction.decoding import decode_html
 from crawler.extraction.page import Page
@@ -222,7 +222,7 @@ def test_related_block_under_a_heading_with_dates():
         {"title": "Heavy rain expected through the weekend",
          "url": "https://www.example-news.com/world/2024/04/29/rain.html", "published": None},
     ]
-    assert related.find_copyright(page) == {
+    assert copyright.find_copyright(page) == {
         "text": "© 2010-2024 Example News Ltd. All rights reserved.", "holder": "Example News Ltd", "years": [2010, 2024]
     }
 
@@ -239,7 +239,7 @@ def test_chinese_related_block_and_footer():
     assert heading == "相关新闻"
     assert entries[0]["url"] == "http://www.example.cn/a/1.html"
     assert entries[0]["published"] == "2022-01-05T10:00:00"
-    copyright_ = related.find_copyright(page)
+    copyright_ = copyright.find_copyright(page)
     assert copyright_["years"] == [2000, 2022]
     assert copyright_["holder"] == "中国新闻网"
 
@@ -247,7 +247,7 @@ def test_chinese_related_block_and_footer():
 def test_no_related_block_and_no_footer_give_nothing():
     page = make("<html><body><h1>Storm</h1><p>Text only.</p></body></html>")
     assert related.find_related(page) == (None, [])
-    assert related.find_copyright(page) is None
+    assert copyright.find_copyright(page) is None
 
 
 # -- paragraph-level boilerplate -------------------------------------------------------------

@@ -12,7 +12,7 @@ from typing import Any, Callable
 import htmldate
 
 from crawler.extraction import body as body_mod
-from crawler.extraction import chinese, generic, related, structured
+from crawler.extraction import chinese, copyright, generic, related, structured
 from crawler.extraction.common import source_from_dateline
 from crawler.extraction.page import Page
 from crawler.normalize import parse_date
@@ -123,7 +123,7 @@ def run(page: Page, profile: tuple[str, Callable[[Page], dict]] | None) -> dict[
         if record.offer("related", entries, "generic"):
             record.offer("related_heading", heading, "generic")
     if record.missing("copyright"):
-        record.offer("copyright", related.find_copyright(page), "generic")
+        record.offer("copyright", copyright.find_copyright(page), "generic")
     return record.finish()
 
 

@@ -1,5 +1,5 @@
 """Text helpers shared by the site profiles and the generic extractor: element text,
-copyright footers, credited sources and bylines."""
+credited sources and bylines (copyright notices: copyright.py)."""
 
 from __future__ import annotations
 
@@ -71,43 +71,6 @@ def element_lines(el) -> list[str]:
         node.tail = "\n" + (node.tail or "")
     lines = "".join(copy.itertext()).split("\n")
     return [line for line in (collapse_whitespace(l) for l in lines) if line]
-
-
-# -- copyright footers -------------------------------------------------------------------
-
-_COPYRIGHT_MARK = re.compile(r"(?i)copyright|©|\(c\)|版权所有|版權所有|all rights reserved")
-_YEARS = re.compile(r"(?<!\d)((?:19|20)\d{2})(?:\s*[-–—~至]\s*((?:19|20)\d{2}))?(?!\d)")
-_HOLDER_AFTER_YEARS = re.compile(
-    r"(?:©|\(c\)|copyright)(?:\s*(?:©|\(c\)))?\s*"
-    r"(?:(?:19|20)\d{2}(?:\s*[-–—~]\s*(?:19|20)\d{2})?)?\s*,?\s*(?:by\s+)?"
-    # The holder ends at a sentence end (a period before a space: domain dots do not end it).
-    r"(?P<holder>[^,;|©]+?)\s*(?:\.\s|\.$|,|;|\||\ball rights\b|$)",
-    re.IGNORECASE,
-)
-_HOLDER_ZH = re.compile(r"(?P<holder>[\u4e00-\u9fffA-Za-z0-9.（）()]{2,30}?)\s*版[权權]所有")
-
-
-def parse_copyright(text: str | None) -> dict | None:
-    """{"text", "holder", "years": [first, last]} from a footer's copyright line(s)."""
-    text = collapse_whitespace(text)
-    if not text or not _COPYRIGHT_MARK.search(text):
-        return None
-    years = None
-    match = _YEARS.search(text)
-    if match:
-        first = int(match.group(1))
-        years = [first, int(match.group(2) or first)]
-    holder = None
-    zh = _HOLDER_ZH.search(text)
-    if zh:
-        holder = zh.group("holder").strip()
-    else:
-        m = _HOLDER_AFTER_YEARS.search(text)
-        if m:
-            holder = m.group("holder").strip(" -–—:") or None
-    if holder and re.fullmatch(r"(?i)copyright|all rights reserved|\d+", holder):
-        holder = None
-    return {"text": text, "holder": holder, "years": years}
 
 
 # -- sources and bylines ---------------------------------------------------------------------

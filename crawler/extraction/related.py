@@ -1,16 +1,16 @@
-"""Generic finders for two page parts every news site prints around the article: the
-related-articles block ("Related", "Read more", "相关新闻") and the copyright footer.
+"""The related-articles block every news site prints with the article ("Related", "Read more",
+"相关新闻").
 
-Both work on structure and wording, never on one site's class names: a block is related
+It works on structure and wording, never on one site's class names: a block is related
 when its heading says so (or its class/id says `related`) and it holds links to other
-pages of the same site; the footer is the last copyright line the page prints.
+pages of the same site.
 """
 
 from __future__ import annotations
 
 import re
 
-from crawler.extraction.common import NON_TEXT_TAGS, element_lines, element_text, parse_copyright
+from crawler.extraction.common import element_text
 from crawler.normalize import absolute_url, collapse_whitespace, parse_date, site_of
 
 RELATED_HEADING = re.compile(
@@ -134,52 +134,3 @@ def find_related(page) -> tuple[str | None, list[dict]]:
         same_site = [e for e in entries if site_of(e["url"]) == site]
         entries = same_site or entries
     return heading, entries
-
-
-# -- copyright footer -------------------------------------------------------------------------
-
-_COPYRIGHT_LINE = re.compile(r"(?i)copyright|©|\(c\)\s*\d{4}|版权所有|版權所有|all rights reserved")
-_FOOTER_XPATH = (
-    "//footer | //*[contains(translate(@class,'FOOTER','footer'),'footer') or contains(translate(@id,'FOOTER','footer'),'footer')"
-    " or contains(translate(@class,'COPYRIGHT','copyright'),'copyright') or contains(translate(@id,'COPYRIGHT','copyright'),'copyright')]"
-)
-
-
-def find_copyright(page) -> dict | None:
-    """{text, holder, years} of the last copyright line the page prints (its footer)."""
-    tree = page.tree
-    lines: list[str] = []
-    footers = tree.xpath(_FOOTER_XPATH)
-    for footer in footers[-4:]:
-        if footer.tag in NON_TEXT_TAGS or footer.getparent() is None:
-            continue
-        lines.extend(element_lines(footer))
-    if not any(_COPYRIGHT_LINE.search(line) for line in lines):
-        body = tree.find("body")
-        if body is None:
-            return None
-        # No footer element: the page's last lines.
-        tail = list(body.iter())[-200:]
-        lines = []
-        for node in tail:
-            for text in (node.text, node.tail):
-                text = collapse_whitespace(text)
-                if text:
-                    lines.append(text)
-    for line in reversed(lines):
-        if _COPYRIGHT_LINE.search(line) and len(line) <= 400:
-            found = parse_copyright(line)
-            if found:
-                found["holder"] = _clean_holder(found.get("holder"))
-                return found
-    return None
-
-
-def _clean_holder(holder: str | None) -> str | None:
-    """`Copyright Gannett 2018` -> `Gannett`: the marks and years are not the holder."""
-    if not holder:
-        return None
-    holder = re.sub(r"(?i)\bcopyright\b|©|\(c\)|\ball rights reserved\b", " ", holder)
-    holder = re.sub(r"(?<!\w)(?:19|20)\d{2}(?:\s*[-–—~]\s*(?:19|20)\d{2})?(?!\w)", " ", holder)
-    holder = collapse_whitespace(holder).strip(" ,.-–—:|")
-    return holder or None

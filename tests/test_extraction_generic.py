@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from crawler.extraction import boilerplate, chinese, copyright, generic, related, structured
+from crawler.extraction import boilerplate, chinese, copyright, generic, related, source, structured
 from crawler.extraction import body as body_mod
 from crawler.extraction.decoding import decode_html
 from crawler.extraction.page import Page
@@ -151,10 +151,11 @@ def test_chinese_labelled_date_wins_over_related_dates():
 def test_chinese_credits_split_authors_editor_and_source():
     body = "国务院新闻办公室今天举行新闻发布会，介绍今年以来国民经济运行情况。经济运行总体平稳，稳中有进。"
     text = f"经济运行总体平稳 2022-02-13 09:57 来源：光明日报 本报记者 王建宏 张文攀 {body} （责任编辑：李娜） 相关新闻"
-    credits = chinese.find_credits(text, zh_zone(text, "经济运行总体平稳", body), body)
+    zone = zh_zone(text, "经济运行总体平稳", body)
+    credits = chinese.find_credits(text, zone, body)
     assert credits["authors"] == ["王建宏", "张文攀"]
     assert credits["editor"] == "李娜"
-    assert credits["source"] == "光明日报"
+    assert source.chinese_source(text, zone)[0] == "光明日报"
 
 
 def test_chinese_byline_does_not_swallow_the_first_sentence():
@@ -185,7 +186,7 @@ def test_chinese_lone_editor_is_the_author_of_record_but_the_desk_editor_is_not(
 def test_chinese_source_is_never_markup():
     body = "在过去10年里，日本的离婚率上升了两倍。在离婚的理由中，女方抱怨性生活不活跃的比例有所增加。"
     text = f'日本无性婚姻问题严重 作者： size="20" 来源： size="20" {body}'
-    assert "source" not in chinese.find_credits(text, zh_zone(text, "日本无性婚姻问题严重", body), body)
+    assert source.chinese_source(text, zh_zone(text, "日本无性婚姻问题严重", body)) == []
 
 
 def test_chinese_organisation_in_author_meta_is_not_a_person():
@@ -358,9 +359,10 @@ def test_labelled_source_near_the_dateline_is_found_but_not_a_photo_credit():
         '</header><figure><img src="a.jpg"><figcaption>Source: Getty Images</figcaption></figure>'
         '<p>Story text.</p></article></body></html>'
     )
-    assert generic.find_source(make(html)) == "Coastal Wire"
-    only_photo = html.replace('<span class="source">Source: Coastal Wire</span>', "")
-    assert generic.find_source(make(only_photo)) is None
+    page = make(html)
+    assert source.find_source(page, structured.parse(page.tree)) == ("Coastal Wire", "source-label")
+    only_photo = make(html.replace('<span class="source">Source: Coastal Wire</span>', ""))
+    assert source.find_source(only_photo, structured.parse(only_photo.tree)) == (None, None)
 
 
 def test_related_block_with_its_own_heading_beats_an_inline_read_more_label():

@@ -84,10 +84,26 @@ OUTLET_WORDS = re.compile(
     r"china daily)\b|\.(?:com|cn|net|org)\b"
 )
 _NAME = r"(?:the\s+)?(?P<name>[A-Z][\w.&'’-]*(?:\s+(?:of\s+|and\s+|&\s+)?[A-Z][\w.&'’-]*){0,5})"
+# News agencies as they print their names, and the word for unnamed ones ("with agencies").
+AGENCIES = (
+    "Associated Press", "AP", "Reuters", "REUTERS", "Agence France-Presse", "AFP", "Deutsche Presse-Agentur",
+    "dpa", "DPA", "dpa-AFX", "epd", "KNA", "APA", "SDA", "Keystone-SDA", "ANSA", "EFE", "Europa Press", "Lusa",
+    "ANP", "Belga", "NTB", "TT", "Ritzau", "STT", "PAP", "ČTK", "CTK", "MTI", "Agerpres", "BTA", "Tanjug",
+    "HINA", "Anadolu Ajansı", "Anadolu Agency", "Anadolu", "AA", "İHA", "DHA", "TASS", "ТАСС", "RIA Novosti",
+    "РИА Новости", "Interfax", "Интерфакс", "Ukrinform", "Укрінформ", "UNIAN", "УНІАН", "Xinhua", "新华社",
+    "中新社", "China News Service", "Kyodo News", "Kyodo", "共同通信", "Jiji Press", "時事通信", "Yonhap",
+    "연합뉴스", "뉴시스", "Newsis", "PTI", "IANS", "ANI", "Bernama", "Antara", "AAP", "Canadian Press", "UPI",
+    "Bloomberg", "Notimex", "Télam", "Agência Brasil", "Prensa Latina", "IRNA", "KUNA", "WAM", "PA Media",
+    "Press Association", "SID", "AFX", "CNA", "Agencies", "agencies", "Agenturen", "agences", "agencias",
+    "agenzie", "agências",
+)
+AGENCY_ALT = "|".join(re.escape(a) for a in sorted(AGENCIES, key=len, reverse=True))
+AGENCY = re.compile(r"(?<![\w-])(?:" + AGENCY_ALT + r")(?![\w-])")
+
 _DATELINE = re.compile(
-    r"^\s*(?:[A-Z][\w.'-]*(?:[ ,]+[A-Z][\w.'-]*){0,4},?\s+"
+    r"^\s*(?:[A-ZÀ-Þ][\w.'-]*(?:[ ,/]+[A-ZÀ-Þ][\w.'-]*){0,4},?\s+"
     r"(?:[A-Z][a-z]{2,8}\.?\s+\d{1,2}(?:,\s*\d{4})?\s*)?)?"
-    r"\((?P<name>[A-Z][\w.&' -]{0,40}?)\)\s*(?:--|—|–|-)"
+    r"\((?P<name>[A-Z][\w.&' -]{0,40}?|" + AGENCY_ALT + r")(?:/[\w.&' -]{1,20})?\)\s*(?:--|—|–|-|:)"
 )
 _ATTRIBUTIONS = (
     re.compile(r"[,;]\s+" + _NAME + r"\s+(?:reported|reports|has reported)\b"),
@@ -97,7 +113,8 @@ _ATTRIBUTIONS = (
 
 
 def source_from_dateline(first_paragraph: str | None) -> str | None:
-    """`Beijing, Aug. 12 (Xinhua) -- ...` -> `Xinhua`; `(ECNS) -- ...` -> `ECNS`."""
+    """`Beijing, Aug. 12 (Xinhua) -- ...` -> `Xinhua`; `(ECNS) -- ...` -> `ECNS`; `Berlin (dpa) - ...`
+    -> `dpa`."""
     if not first_paragraph:
         return None
     match = _DATELINE.match(first_paragraph)

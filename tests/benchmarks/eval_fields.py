@@ -139,6 +139,111 @@ def site_groups(pages: list[dict]) -> list[int]:
     return [roots.setdefault(find(i), len(roots)) for i in range(len(pages))]
 
 
+# -- the related-block model: labels, fitting, cross-validation ------------------------------------------
+
+
+def url_key(url: str) -> str:
+    """URLs as the scorer compares them: host without `www.`, path without a trailing slash, query."""
+    parts = urlsplit((url or "").strip())
+    host = parts.netloc.lower().removeprefix("www.")
+    return host + parts.path.rstrip("/") + ("?" + parts.query if parts.query else "")
+
+
+def link_labels(label: dict, found: list) -> list[float | None]:
+    """Per candidate link: 1 related, 0 not, None where the label is unsure (left out of fitting)."""
+    related = label.get("related")
+    want, maybe = set(), set()
+    if related:
+        for item in related.get("items", []):
+            if item.get("url"):
+                (maybe if related.get("unsure") or item.get("unsure") else want).add(url_key(item["url"]))
+    out = []
+    for candidate in found:
+        key = url_key(candidate.url)
+        out.append(None if key in maybe else float(key in want))
+    return out
+
+
+def fit(pages: list[dict], l2: float = 1.0) -> dict:
+    """A logistic model over related.FEATURES fit to these pages' links (classes balanced, L2
+    penalty, Newton steps), and the threshold that does best on them."""
+    import numpy as np
+
+    from crawler.extraction import related
+
+    rows, ys = [], []
+    for page in pages:
+        for candidate, y in zip(page["candidates"], page["link_labels"]):
+            if y is not None:
+                rows.append([candidate.features[name] for name in related.FEATURES])
+                ys.append(y)
+    x, y = np.array(rows, dtype=float), np.array(ys, dtype=float)
+    mean, scale = x.mean(axis=0), x.std(axis=0)
+    scale[scale < 1e-6] = 1.0
+    z = np.hstack([np.ones((len(x), 1)), (x - mean) / scale])
+    pos = max(1.0, y.sum())
+    weight = np.where(y > 0, len(y) / (2 * pos), len(y) / (2 * max(1.0, len(y) - pos)))
+    beta = np.zeros(z.shape[1])
+    penalty = np.full(z.shape[1], l2)
+    penalty[0] = 0.0
+    for _ in range(30):
+        p = 1 / (1 + np.exp(-np.clip(z @ beta, -30, 30)))
+        grad = z.T @ (weight * (p - y)) + penalty * beta
+        hess = (z * (weight * p * (1 - p))[:, None]).T @ z + np.diag(penalty + 1e-9)
+        step = np.linalg.solve(hess, grad)
+        beta -= step
+        if np.abs(step).max() < 1e-6:
+            break
+    model = {"features": list(related.FEATURES), "weights": beta[1:].round(5).tolist(), "bias": round(float(beta[0]), 5),
+             "mean": mean.round(6).tolist(), "scale": scale.round(6).tolist(), "threshold": 0.5}
+    model["threshold"] = best_threshold(pages, model)
+    return model
+
+
+def best_threshold(pages: list[dict], model: dict) -> float:
+    """The threshold with the best mean URL F1 on pages with a related block, a page given a
+    list it does not have counting as an F1 of 0."""
+    from crawler.extraction import related
+
+    probs = [[related.score(c, model) for c in page["candidates"]] for page in pages]
+    best, best_value = 0.5, -1.0
+    for threshold in [t / 100 for t in range(30, 100, 2)]:
+        values = []
+        for page, ps in zip(pages, probs):
+            got = {url_key(c.url) for c, p in zip(page["candidates"], ps) if p >= threshold}
+            values.extend(page_objective(page, got))
+        value = sum(values) / max(1, len(values))
+        if value > best_value:
+            best, best_value = threshold, value
+    return best
+
+
+def page_objective(page: dict, got: set) -> list[float]:
+    related = page["label"].get("related")
+    if related is None:
+        return [0.0 if got else 1.0]
+    if related.get("unsure"):
+        return []
+    items = [i for i in related.get("items", []) if i.get("url")]
+    want = {url_key(i["url"]) for i in items if not i.get("unsure")}
+    got = got - {url_key(i["url"]) for i in items if i.get("unsure")}
+    return [2 * len(want & got) / (len(want) + len(got)) if want or got else 1.0]
+
+
+def cross_validated_related(pages: list[dict], groups: list[int]) -> list[tuple]:
+    """Each page's related list chosen by a model fit on the other site groups only."""
+    from crawler.extraction import related
+
+    out: list[tuple] = [None] * len(pages)
+    for group in sorted(set(groups)):
+        train = [p for p, g in zip(pages, groups) if g != group]
+        model = fit(train)
+        for i, (page, g) in enumerate(zip(pages, groups)):
+            if g == group:
+                out[i] = related.choose(page["candidates"], model)
+    return out
+
+
 # -- extracting and scoring --------------------------------------------------------------------
 
 
@@ -178,6 +283,8 @@ def main(argv=None) -> int:
     parser.add_argument("--eval-dir", type=Path, default=DEFAULT_EVAL_DIR)
     parser.add_argument("--json", type=Path, help="write the figures as JSON here")
     parser.add_argument("--dump", type=Path, help="write per-page labels, predictions and scores (JSONL)")
+    parser.add_argument("--write-model", action="store_true",
+                        help="fit the related-block model on every labelled page and write it to the package")
     args = parser.parse_args(argv)
 
     scorer = args.eval_dir / "score-fields.py"
@@ -185,8 +292,20 @@ def main(argv=None) -> int:
     labels = [p["label"] for p in pages]
     groups = site_groups(pages)
 
+    from crawler.extraction import Page, related
+
+    for page in pages:
+        page["candidates"] = related.candidates(Page.from_bytes(page["url"], page["bytes"]))
+        page["link_labels"] = link_labels(page["label"], page["candidates"])
+    if args.write_model:
+        model = fit(pages)
+        model["fit_on"] = f"{SET_NAME}: {len(pages)} pages, {len(set(groups))} site groups"
+        related.MODEL_PATH.write_text(json.dumps(model, indent=1) + "\n", encoding="utf-8")
+        related.default_model.cache_clear()
     in_sample = [predict(page) for page in pages]
-    cross = in_sample
+    cross = []
+    for pred, (heading, entries) in zip(in_sample, cross_validated_related(pages, groups)):
+        cross.append({**pred, "related_heading": heading, "related": entries})
     figures = {"in_sample": score(scorer, labels, in_sample), "cross_validated": score(scorer, labels, cross)}
 
     print(f"{len(pages)} pages, {len(set(groups))} site groups")

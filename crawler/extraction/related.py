@@ -94,6 +94,7 @@ FEATURES = (
     "class_chrome", "has_heading", "heading_related", "heading_other", "heading_near", "inline_label",
     "in_list", "in_paragraph", "standalone", "running_text", "inside_text", "after_text", "after_near",
     "before_text", "in_article", "group_size", "group_big", "date_near", "repeated", "elsewhere_chrome",
+    "link_share", "group_title_like", "group_same_site", "group_related",
 )
 
 
@@ -174,7 +175,7 @@ def candidates(page) -> list[Candidate]:
     if body is None:
         return []
     base = page_base(page)
-    site = site_of(base) if base else ""
+    site = site_of(base) if base else _main_site(body)
     self_url = (base or "").split("#")[0]
     elements = [el for el in body.iter() if isinstance(el.tag, str)]
     order = {el: i for i, el in enumerate(elements)}
@@ -194,7 +195,7 @@ def candidates(page) -> list[Candidate]:
             continue
         url_counts[url] = url_counts.get(url, 0) + 1
         ancestors = list(a.iterancestors())
-        if any(anc.tag in ("nav", "header", "footer") for anc in ancestors):
+        if any(_is_chrome(anc) for anc in ancestors):
             chrome_urls.add(url)
         title = element_text(a)
         if not title:
@@ -219,8 +220,8 @@ def candidates(page) -> list[Candidate]:
         f["url_tag"] = float(bool(_TAG_URL.search(url)))
         tags = [anc.tag for anc in ancestors]
         f["in_nav"] = float("nav" in tags or any(anc.get("role") == "navigation" for anc in ancestors))
-        f["in_header"] = float("header" in tags[:-2] and "article" not in tags)
-        f["in_footer"] = float("footer" in tags or any(anc.get("role") == "contentinfo" for anc in ancestors))
+        f["in_header"] = float(any(anc.tag == "header" and _is_chrome(anc) for anc in ancestors))
+        f["in_footer"] = float(any(_is_chrome(anc) and anc.tag != "header" for anc in ancestors if anc.tag != "nav"))
         f["in_aside"] = float("aside" in tags)
         classes = " ".join(f"{anc.get('class') or ''} {anc.get('id') or ''}" for anc in ancestors[:8])
         f["class_related"] = float(bool(_RELATED_CLASS.search(classes)))
@@ -230,7 +231,7 @@ def candidates(page) -> list[Candidate]:
             f["has_heading"] = 1.0
             f["heading_related"] = float(bool(RELATED_WORDS.search(heading)))
             f["heading_other"] = float(bool(OTHER_WORDS.search(heading)))
-            f["heading_near"] = 1.0 - depth / 6
+            f["heading_near"] = 1.0 - depth / 8
         label = _inline_label(a)
         f["inline_label"] = float(bool(label and RELATED_WORDS.search(label)))
         item = _item_of(a)
@@ -240,6 +241,7 @@ def candidates(page) -> list[Candidate]:
         block_text = element_text(block) if block is not None else title
         f["standalone"] = float(len(title) >= 0.6 * max(1, len(block_text)))
         f["running_text"] = float(block is not None and block.tag == "p" and len(block_text) > 2 * len(title) + 60)
+        f["link_share"] = min(1.0, len(title) / max(1, len(block_text)))
         i = order.get(a, 0)
         if text_box is not None:
             f["inside_text"] = float(box_start <= i < box_end)
@@ -254,13 +256,59 @@ def candidates(page) -> list[Candidate]:
         f["repeated"] = float(url_counts.get(url, 0) > 2)
         f["elsewhere_chrome"] = float(url in chrome_urls)
         out.append(Candidate(url=url, title=title, node=a, heading=heading, features=f))
+    _group_features(out)
     return out
+
+
+def _group_features(found: list[Candidate]) -> None:
+    """What the links around each link are like: the box of teasers a link stands in (its
+    nearest container holding another candidate) is related or chrome as a whole."""
+    members: dict = {}
+    for c in found:
+        node = c.node.getparent()
+        for _ in range(5):
+            if node is None or node.tag in ("body", "html"):
+                break
+            members.setdefault(node, []).append(c)
+            node = node.getparent()
+    for c in found:
+        node, group = c.node.getparent(), [c]
+        for _ in range(5):
+            if node is None or node.tag in ("body", "html"):
+                break
+            if len({m.url for m in members.get(node, [])}) >= 2:
+                group = members[node]
+                break
+            node = node.getparent()
+        c.features["group_title_like"] = sum(m.features["title_like"] for m in group) / len(group)
+        c.features["group_same_site"] = sum(m.features["same_site"] for m in group) / len(group)
+        c.features["group_related"] = max(max(m.features["heading_related"], m.features["inline_label"]) for m in group)
+
+
+def _main_site(body) -> str:
+    """The site a page read without any URL belongs to: the one most of its absolute links
+    point to."""
+    counts: dict[str, int] = {}
+    for href in body.xpath(".//a/@href"):
+        url = _absolute_only(href)
+        if url:
+            counts[site_of(url)] = counts.get(site_of(url), 0) + 1
+    return max(counts, key=counts.get) if counts else ""
 
 
 def _absolute_only(href: str | None) -> str | None:
     """Without a base URL only absolute links can be followed."""
     href = (href or "").strip()
     return absolute_url(href, href) if re.match(r"(?i)https?://", href) else None
+
+
+def _is_chrome(node) -> bool:
+    """The site's navigation, header or footer; an article's own <header>/<footer> is not."""
+    if node.tag == "nav" or node.get("role") in ("navigation", "contentinfo", "banner"):
+        return True
+    if node.tag in ("header", "footer"):
+        return not any(anc.tag in ("article", "main") for anc in node.iterancestors())
+    return False
 
 
 def _article_shaped(path: str) -> bool:
@@ -296,35 +344,45 @@ def _text_box(body):
 
 
 def _heading_text(el) -> str | None:
-    """The text of an element that reads as a heading: h1-h6, or a short line with no link."""
+    """The text of an element that reads as a heading: h1-h6, or a short line with no link;
+    never a date or a number."""
+    text = _heading_candidate(el)
+    if text and re.search(r"[^\W\d_]", _DATE_TEXT.sub("", text)):
+        return text
+    return None
+
+
+def _heading_candidate(el) -> str | None:
     if not isinstance(el.tag, str) or el.tag in NON_TEXT_TAGS:
         return None
+    if el.tag == "img":
+        alt = (el.get("alt") or "").strip()
+        return alt if 0 < len(alt) <= 40 else None
     if el.tag in _HEADING_TAGS:
         text = element_text(el)
         return text if 0 < len(text) <= 80 else None
-    inner = next(el.iter(*_HEADING_TAGS), None) if len(el) else None
-    if inner is not None and inner.find(".//a") is None:
-        text = element_text(inner)
-        if 0 < len(text) <= 80:
-            return text
-    if el.tag in _SHORT_TEXT_TAGS and el.find(".//a") is None:
-        text = element_text(el)
-        if 0 < len(text) <= 50:
-            return text
-    if el.tag == "img" and el.get("alt") and len(el.get("alt")) <= 40:
-        return el.get("alt").strip()
+    if el.find(".//a") is not None:
+        return None
+    text = element_text(el)
+    if 0 < len(text) <= 50:
+        return text
+    if not text:
+        img = el.find(".//img[@alt]")
+        if img is not None:
+            return _heading_candidate(img)
     return None
 
 
 def _heading_for(link) -> tuple[str | None, int]:
-    """The heading over a link's group: the nearest heading-like sibling before the link or
-    before one of its containers, up to six levels up."""
+    """The heading over a link's group: the nearest heading-like element before the link or
+    before one of its containers, up to eight levels up. Earlier items of the same list (they
+    hold links of their own) are passed over, never read as the heading."""
     node = link
-    for depth in range(6):
+    for depth in range(8):
         sibling = node.getprevious()
         seen = 0
-        while sibling is not None and seen < 3:
-            if isinstance(sibling.tag, str):
+        while sibling is not None and seen < 12:
+            if isinstance(sibling.tag, str) and sibling.tag not in NON_TEXT_TAGS:
                 text = _heading_text(sibling)
                 if text:
                     return text, depth

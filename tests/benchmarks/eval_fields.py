@@ -142,6 +142,11 @@ def site_groups(pages: list[dict]) -> list[int]:
 # -- the related-block model: labels, fitting, cross-validation ------------------------------------------
 
 
+# The L2 penalty of the related-block model (on standardised features).
+L2 = float(__import__("os").environ.get("RELATED_L2", "10"))
+POS_WEIGHT = float(__import__("os").environ.get("RELATED_POS", "3"))
+
+
 def url_key(url: str) -> str:
     """URLs as the scorer compares them: host without `www.`, path without a trailing slash, query."""
     parts = urlsplit((url or "").strip())
@@ -164,25 +169,21 @@ def link_labels(label: dict, found: list) -> list[float | None]:
     return out
 
 
-def fit(pages: list[dict], l2: float = 1.0) -> dict:
+def fit(pages: list[dict], l2: float = L2) -> dict:
     """A logistic model over related.FEATURES fit to these pages' links (classes balanced, L2
     penalty, Newton steps), and the threshold that does best on them."""
     import numpy as np
 
     from crawler.extraction import related
 
-    rows, ys = [], []
-    for page in pages:
-        for candidate, y in zip(page["candidates"], page["link_labels"]):
-            if y is not None:
-                rows.append([candidate.features[name] for name in related.FEATURES])
-                ys.append(y)
-    x, y = np.array(rows, dtype=float), np.array(ys, dtype=float)
+    rows = [page["matrix"][[i for i, y in enumerate(page["link_labels"]) if y is not None]] for page in pages]
+    x = np.vstack([r for r in rows if len(r)])
+    y = np.array([y for page in pages for y in page["link_labels"] if y is not None], dtype=float)
     mean, scale = x.mean(axis=0), x.std(axis=0)
     scale[scale < 1e-6] = 1.0
     z = np.hstack([np.ones((len(x), 1)), (x - mean) / scale])
     pos = max(1.0, y.sum())
-    weight = np.where(y > 0, len(y) / (2 * pos), len(y) / (2 * max(1.0, len(y) - pos)))
+    weight = np.where(y > 0, POS_WEIGHT, 1.0)
     beta = np.zeros(z.shape[1])
     penalty = np.full(z.shape[1], l2)
     penalty[0] = 0.0
@@ -203,14 +204,18 @@ def fit(pages: list[dict], l2: float = 1.0) -> dict:
 def best_threshold(pages: list[dict], model: dict) -> float:
     """The threshold with the best mean URL F1 on pages with a related block, a page given a
     list it does not have counting as an F1 of 0."""
-    from crawler.extraction import related
+    import numpy as np
 
-    probs = [[related.score(c, model) for c in page["candidates"]] for page in pages]
+    weights, mean, scale = (np.array(model[k]) for k in ("weights", "mean", "scale"))
+    probs = []
+    for page in pages:
+        z = model["bias"] + ((page["matrix"] - mean) / scale) @ weights if len(page["matrix"]) else np.array([])
+        probs.append(1 / (1 + np.exp(-np.clip(z, -30, 30))))
     best, best_value = 0.5, -1.0
-    for threshold in [t / 100 for t in range(30, 100, 2)]:
+    for threshold in [t / 100 for t in range(10, 100, 2)]:
         values = []
         for page, ps in zip(pages, probs):
-            got = {url_key(c.url) for c, p in zip(page["candidates"], ps) if p >= threshold}
+            got = {page["keys"][i] for i in np.nonzero(ps >= threshold)[0]}
             values.extend(page_objective(page, got))
         value = sum(values) / max(1, len(values))
         if value > best_value:
@@ -292,11 +297,16 @@ def main(argv=None) -> int:
     labels = [p["label"] for p in pages]
     groups = site_groups(pages)
 
+    import numpy as np
+
     from crawler.extraction import Page, related
 
     for page in pages:
         page["candidates"] = related.candidates(Page.from_bytes(page["url"], page["bytes"]))
         page["link_labels"] = link_labels(page["label"], page["candidates"])
+        page["keys"] = [url_key(c.url) for c in page["candidates"]]
+        page["matrix"] = np.array([[c.features[name] for name in related.FEATURES] for c in page["candidates"]],
+                                  dtype=float).reshape(-1, len(related.FEATURES))
     if args.write_model:
         model = fit(pages)
         model["fit_on"] = f"{SET_NAME}: {len(pages)} pages, {len(set(groups))} site groups"

@@ -54,7 +54,7 @@ RELATED_WORDS = re.compile(
 # Headings of site-wide lists that are not about this article.
 OTHER_WORDS = re.compile(
     r"(?i)\blatest\b|\bnewest\b|\bmost\s+(?:read|popular|viewed|shared|commented|watched|recent)|\bpopular\b|"
-    r"\btrending\b|\btop\s+(?:stories|news|headlines|articles)\b|\bbreaking\b|\bheadlines\b|\bjust\s+in\b|"
+    r"\btrending\b|\btop\s+(?:stories|news|headlines|articles)\b|\bfor\s+you\b|für\s+sie\b|pour\s+vous|para\s+ti\b|per\s+te\b|\bbreaking\b|\bheadlines\b|\bjust\s+in\b|"
     r"\btopics?\b|\btags?\b|\bnewsletter|\bpodcasts?\b|\bvideos?\b|\bjobs?\b|\bdeals?\b|\bsponsored\b|"
     r"\bpartner|\bpromoted\b|\bfrom\s+(?:the\s+)?web\b|around\s+the\s+web|\bdon['’]t\s+miss\b|"
     r"schlagzeilen|meistgelesen|meist\s+gelesen|neueste|\baktuell|beliebt|mehr\s+lesen\s+über|themen|"
@@ -94,7 +94,7 @@ FEATURES = (
     "class_chrome", "has_heading", "heading_related", "heading_other", "heading_near", "inline_label",
     "in_list", "in_paragraph", "standalone", "running_text", "inside_text", "after_text", "after_near",
     "before_text", "in_article", "group_size", "group_big", "date_near", "repeated", "elsewhere_chrome",
-    "link_share", "group_title_like", "group_same_site", "group_related",
+    "link_share", "group_title_like", "group_same_site", "group_related", "heading_site", "teaser_line",
 )
 
 
@@ -176,6 +176,8 @@ def candidates(page) -> list[Candidate]:
         return []
     base = page_base(page)
     site = site_of(base) if base else _main_site(body)
+    # The site's name as headings print it: `More Great WIRED Stories` is the whole site's list.
+    site_word = site.split(".")[0].casefold() if len(site.split(".")[0]) >= 3 else ""
     self_url = (base or "").split("#")[0]
     elements = [el for el in body.iter() if isinstance(el.tag, str)]
     order = {el: i for i, el in enumerate(elements)}
@@ -232,6 +234,7 @@ def candidates(page) -> list[Candidate]:
             f["heading_related"] = float(bool(RELATED_WORDS.search(heading)))
             f["heading_other"] = float(bool(OTHER_WORDS.search(heading)))
             f["heading_near"] = 1.0 - depth / 8
+            f["heading_site"] = float(bool(site_word) and site_word in heading.casefold().replace(" ", ""))
         label = _inline_label(a)
         f["inline_label"] = float(bool(label and RELATED_WORDS.search(label)))
         item = _item_of(a)
@@ -242,6 +245,9 @@ def candidates(page) -> list[Candidate]:
         f["standalone"] = float(len(title) >= 0.6 * max(1, len(block_text)))
         f["running_text"] = float(block is not None and block.tag == "p" and len(block_text) > 2 * len(title) + 60)
         f["link_share"] = min(1.0, len(title) / max(1, len(block_text)))
+        # A line of its own inside the story's text that is one link: an inline teaser.
+        f["teaser_line"] = float(bool(f["standalone"]) and f["title_like"] > 0 and block is not None
+                                 and block.tag in ("p", "li", "div", "h2", "h3", "h4", "strong"))
         i = order.get(a, 0)
         if text_box is not None:
             f["inside_text"] = float(box_start <= i < box_end)

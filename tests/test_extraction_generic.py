@@ -365,19 +365,20 @@ def test_labelled_source_near_the_dateline_is_found_but_not_a_photo_credit():
     assert source.find_source(only_photo, structured.parse(only_photo.tree)) == (None, None)
 
 
-def test_related_block_with_its_own_heading_beats_an_inline_read_more_label():
+def test_inline_read_more_line_and_the_block_after_the_text_are_one_list_in_page_order():
     html = (
-        '<html><body><article><p>One paragraph of the story.</p>'
+        '<html><body><article><p>One paragraph of the story, long enough to be its text.</p>'
         '<p class="read-more"><strong>READ MORE:</strong> <a href="/a/inline-teaser-story">An inline teaser headline</a></p>'
-        '<p>Another paragraph.</p></article>'
+        '<p>Another paragraph of the story, which goes on after the promo.</p></article>'
         '<section class="more-stories"><h2>More local news</h2><ul>'
-        '<li><a href="/local/first-other-story">The first other story of the day</a></li>'
-        '<li><a href="/local/second-other-story">The second other story of the day</a></li></ul></section>'
+        '<li><a href="/local/2024/04/30/first-other-story-of-the-day.html">The first other story of the day</a></li>'
+        '<li><a href="/local/2024/04/30/second-other-story-of-the-day.html">The second other story of the day</a></li></ul></section>'
         '</body></html>'
     )
     heading, entries = related.find_related(make(html))
     assert heading == "More local news"
-    assert [e["title"] for e in entries] == ["The first other story of the day", "The second other story of the day"]
+    assert [e["title"] for e in entries] == [
+        "An inline teaser headline", "The first other story of the day", "The second other story of the day"]
 
 
 # -- body text -----------------------------------------------------------------------------

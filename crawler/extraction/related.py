@@ -145,11 +145,14 @@ def choose(found: list[Candidate], model: dict) -> tuple[str | None, list[dict]]
     chosen = [picked[url][1] for url in order][:MAX_ENTRIES]
     if not chosen:
         return None, []
-    headings: dict[str, int] = {}
+    # The heading of the most entries; on a tie, a block's own heading after the text beats a
+    # `READ MORE:` label inside it.
+    headings: dict[str, list[float]] = {}
     for c in chosen:
         if c.heading:
-            headings[c.heading] = headings.get(c.heading, 0) + 1
-    heading = max(headings, key=headings.get) if headings else None
+            count, own_block = headings.get(c.heading, [0, 0.0])
+            headings[c.heading] = [count + 1, max(own_block, 1.0 - c.features["inside_text"])]
+    heading = max(headings, key=lambda h: headings[h]) if headings else None
     return heading, [{"title": c.title, "url": c.url, "published": _printed_date(c)} for c in chosen]
 
 

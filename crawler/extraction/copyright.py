@@ -46,11 +46,6 @@ _YEARS = re.compile(r"(?<![\d.])((?:19|20)\d{2})(?:\s*[-–—~至]\s*((?:19|20)
 _NOT_NOTICE_AREA = re.compile(r"(?i)caption|credit|photo|image|img|media|gallery|video|figure|picture|licen[cs]e")
 _NOT_NOTICE_TAGS = frozenset({"figure", "figcaption", "caption", "picture"})
 _FOOTER_AREA = re.compile(r"(?i)foot|copyright|legal|bottom|colophon|imprint|impressum|site-info|siteinfo")
-# Credits of those who made the site, not those who own its content.
-_VENDOR_BEFORE = re.compile(
-    r"(?i)(?:(?:powered|designed|developed|built|hosted|created|made|maintained|theme|design|site|website|template|"
-    r"web\s*design)\s+(?:by|with)|技术支持|网站建设|设计制作|建站)\s*[:：]?\s*$"
-)
 _HOLDER_STOP = re.compile(
     r"(?i)\s*(?:\ball\s+rights?\b|\bunless\s+otherwise\b|\bpowered\s+by\b|\bsome\s+rights\b|\bexcept\b|"
     + _RESERVED
@@ -179,15 +174,25 @@ def _in_footer(node) -> bool:
     return False
 
 
+# Credits of those who made the site, not those who own its content.
+_VENDOR_ANY = re.compile(
+    r"(?i)(?:powered|designed|developed|built|hosted|created|made|maintained|theme|design|website|template)\s+(?:by|with)\b|"
+    r"技术支持|网站建设|设计制作|建站"
+)
+
+
 def _is_vendor(line: str, notice: dict) -> bool:
-    """Whether the holder the notice names is credited as the site's maker: `© Design by X`."""
+    """Whether the holder the notice names is credited as the site's maker: `© Design by X`,
+    `Website by X` (the vendor's phrase right before the name, no other mark between)."""
     holder = notice.get("holder")
     if not holder:
         return False
-    pos = line.find(holder)
-    if pos < 0:
-        return False
-    return bool(_VENDOR_BEFORE.search(line[max(0, pos - 40) : pos]))
+    last = holder.split()[-1]
+    for m in _VENDOR_ANY.finditer(line):
+        after = line[m.end() : m.end() + 60]
+        if last in after and not re.search(r"©|ⓒ|(?i:copyright)", after[: after.find(last)]):
+            return True
+    return False
 
 
 def parse_copyright(text: str | None, *, weak: bool = False) -> dict | None:

@@ -447,4 +447,8 @@ def _printed_date(candidate: Candidate) -> str | None:
     if item is None:
         return None
     rest = element_text(item).replace(candidate.title, " ")
-    return parse_date(rest) if _DATE_TEXT.search(rest) else None
+    if not _DATE_TEXT.search(rest):
+        return None
+    # `30.04.2024`, as most of Europe prints a day.
+    rest = re.sub(r"\b(\d{1,2})\.(\d{1,2})\.((?:19|20)\d{2})\b", lambda m: f"{m[3]}-{int(m[2]):02d}-{int(m[1]):02d}", rest)
+    return parse_date(rest)

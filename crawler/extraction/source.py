@@ -310,7 +310,7 @@ def chinese_source(text: str, zone: tuple[int, int, int]) -> list[str]:
     head = text[head_start : min(len(text), body_start + 80)]
     opening = text[head_start : min(len(text), body_start + 300)]
     tail = text[max(body_start + 80, end - 40) : min(len(text), end + 300)]
-    closing = text[max(body_start + 80, end - 400) : min(len(text), end + 300)]
+    closing = text[max(body_start, end - 400) : min(len(text), end + 300)]
     out = []
     for segment in (head, tail):
         match = _ZH_SOURCE_LABEL.search(segment)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from crawler.extraction import boilerplate, chinese, generic, related, structured
+from crawler.extraction import boilerplate, chinese, copyright, generic, related, source, structured
 from crawler.extraction import body as body_mod
 from crawler.extraction.decoding import decode_html
 from crawler.extraction.page import Page
@@ -151,10 +151,11 @@ def test_chinese_labelled_date_wins_over_related_dates():
 def test_chinese_credits_split_authors_editor_and_source():
     body = "国务院新闻办公室今天举行新闻发布会，介绍今年以来国民经济运行情况。经济运行总体平稳，稳中有进。"
     text = f"经济运行总体平稳 2022-02-13 09:57 来源：光明日报 本报记者 王建宏 张文攀 {body} （责任编辑：李娜） 相关新闻"
-    credits = chinese.find_credits(text, zh_zone(text, "经济运行总体平稳", body), body)
+    zone = zh_zone(text, "经济运行总体平稳", body)
+    credits = chinese.find_credits(text, zone, body)
     assert credits["authors"] == ["王建宏", "张文攀"]
     assert credits["editor"] == "李娜"
-    assert credits["source"] == "光明日报"
+    assert source.chinese_source(text, zone)[0] == "光明日报"
 
 
 def test_chinese_byline_does_not_swallow_the_first_sentence():
@@ -185,7 +186,7 @@ def test_chinese_lone_editor_is_the_author_of_record_but_the_desk_editor_is_not(
 def test_chinese_source_is_never_markup():
     body = "在过去10年里，日本的离婚率上升了两倍。在离婚的理由中，女方抱怨性生活不活跃的比例有所增加。"
     text = f'日本无性婚姻问题严重 作者： size="20" 来源： size="20" {body}'
-    assert "source" not in chinese.find_credits(text, zh_zone(text, "日本无性婚姻问题严重", body), body)
+    assert source.chinese_source(text, zh_zone(text, "日本无性婚姻问题严重", body)) == []
 
 
 def test_chinese_organisation_in_author_meta_is_not_a_person():
@@ -222,7 +223,7 @@ def test_related_block_under_a_heading_with_dates():
         {"title": "Heavy rain expected through the weekend",
          "url": "https://www.example-news.com/world/2024/04/29/rain.html", "published": None},
     ]
-    assert related.find_copyright(page) == {
+    assert copyright.find_copyright(page) == {
         "text": "© 2010-2024 Example News Ltd. All rights reserved.", "holder": "Example News Ltd", "years": [2010, 2024]
     }
 
@@ -239,7 +240,7 @@ def test_chinese_related_block_and_footer():
     assert heading == "相关新闻"
     assert entries[0]["url"] == "http://www.example.cn/a/1.html"
     assert entries[0]["published"] == "2022-01-05T10:00:00"
-    copyright_ = related.find_copyright(page)
+    copyright_ = copyright.find_copyright(page)
     assert copyright_["years"] == [2000, 2022]
     assert copyright_["holder"] == "中国新闻网"
 
@@ -247,7 +248,7 @@ def test_chinese_related_block_and_footer():
 def test_no_related_block_and_no_footer_give_nothing():
     page = make("<html><body><h1>Storm</h1><p>Text only.</p></body></html>")
     assert related.find_related(page) == (None, [])
-    assert related.find_copyright(page) is None
+    assert copyright.find_copyright(page) is None
 
 
 # -- paragraph-level boilerplate -------------------------------------------------------------
@@ -358,24 +359,26 @@ def test_labelled_source_near_the_dateline_is_found_but_not_a_photo_credit():
         '</header><figure><img src="a.jpg"><figcaption>Source: Getty Images</figcaption></figure>'
         '<p>Story text.</p></article></body></html>'
     )
-    assert generic.find_source(make(html)) == "Coastal Wire"
-    only_photo = html.replace('<span class="source">Source: Coastal Wire</span>', "")
-    assert generic.find_source(make(only_photo)) is None
+    page = make(html)
+    assert source.find_source(page, structured.parse(page.tree)) == ("Coastal Wire", "source-label")
+    only_photo = make(html.replace('<span class="source">Source: Coastal Wire</span>', ""))
+    assert source.find_source(only_photo, structured.parse(only_photo.tree)) == (None, None)
 
 
-def test_related_block_with_its_own_heading_beats_an_inline_read_more_label():
+def test_inline_read_more_line_and_the_block_after_the_text_are_one_list_in_page_order():
     html = (
-        '<html><body><article><p>One paragraph of the story.</p>'
+        '<html><body><article><p>One paragraph of the story, long enough to be its text.</p>'
         '<p class="read-more"><strong>READ MORE:</strong> <a href="/a/inline-teaser-story">An inline teaser headline</a></p>'
-        '<p>Another paragraph.</p></article>'
+        '<p>Another paragraph of the story, which goes on after the promo.</p></article>'
         '<section class="more-stories"><h2>More local news</h2><ul>'
-        '<li><a href="/local/first-other-story">The first other story of the day</a></li>'
-        '<li><a href="/local/second-other-story">The second other story of the day</a></li></ul></section>'
+        '<li><a href="/local/2024/04/30/first-other-story-of-the-day.html">The first other story of the day</a></li>'
+        '<li><a href="/local/2024/04/30/second-other-story-of-the-day.html">The second other story of the day</a></li></ul></section>'
         '</body></html>'
     )
     heading, entries = related.find_related(make(html))
     assert heading == "More local news"
-    assert [e["title"] for e in entries] == ["The first other story of the day", "The second other story of the day"]
+    assert [e["title"] for e in entries] == [
+        "An inline teaser headline", "The first other story of the day", "The second other story of the day"]
 
 
 # -- body text -----------------------------------------------------------------------------

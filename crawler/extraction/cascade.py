@@ -12,8 +12,7 @@ from typing import Any, Callable
 import htmldate
 
 from crawler.extraction import body as body_mod
-from crawler.extraction import chinese, generic, related, structured
-from crawler.extraction.common import source_from_dateline
+from crawler.extraction import chinese, copyright, generic, related, source, structured
 from crawler.extraction.page import Page
 from crawler.normalize import parse_date
 
@@ -107,23 +106,24 @@ def run(page: Page, profile: tuple[str, Callable[[Page], dict]] | None) -> dict[
         if record.missing("published"):
             record.offer("published", chinese.find_date(text, zone), "chinese-text")
         credits = chinese.find_credits(text, zone, body_raw or record.data.get("body"), record.data.get("title"))
-        for field in ("authors", "editor", "source"):
+        for field in ("authors", "editor"):
             record.offer(field, credits.get(field), "chinese-byline")
 
     if record.missing("published"):
         record.offer("published", _htmldate(page, offset, extensive=not huge), "htmldate")
 
-    if record.missing("source"):
-        record.offer("source", generic.find_source(page), "source-label")
-    body = record.data.get("body")
-    if record.missing("source") and body:
-        record.offer("source", source_from_dateline(body.split("\n\n", 1)[0]), "dateline")
     if record.missing("related"):
         heading, entries = related.find_related(page)
         if record.offer("related", entries, "generic"):
             record.offer("related_heading", heading, "generic")
     if record.missing("copyright"):
-        record.offer("copyright", related.find_copyright(page), "generic")
+        record.offer("copyright", copyright.find_copyright(page), "generic")
+    if record.missing("source"):
+        # The copyright holder is one more name of the site, which a story never credits.
+        holder = (record.data.get("copyright") or {}).get("holder")
+        record.offer("source", *source.find_source(
+            page, sd, body=record.data.get("body"), authors=record.data.get("authors"),
+            zh_text=text if zh else None, zone=zone if zh else None, holder=holder))
     return record.finish()
 
 

@@ -2,7 +2,8 @@
 
 Chinese news pages rarely carry structured data; they print `2005年5月7日 21:23`,
 `发布时间：2022-02-11 08:52`, `作者：X`, `本报记者 X Y`, `（记者 X）`, `编辑：X`, `责任编辑：X`,
-`来源：X` between the headline and the text, or at the text's end. We read them from the
+`来源：X` between the headline and the text, or at the text's end (the source is read by
+source.py). We read them from the
 page's visible text in that zone (headline .. a little after the body), never from the
 comments, related lists or sidebars further away.
 
@@ -156,7 +157,6 @@ _AUTHOR_LABEL = re.compile(
     r"(?:作者|作\s*者|撰文|文|记者|实习生|通讯员|特约记者|见习记者|首席记者|主笔|By|by)\s*[:：/]?\s*"
 )
 _EDITOR_LABEL = re.compile(r"(?:责任编辑|责编|编辑|主编|值班编辑|校对)\s*[:：]\s*")
-_SOURCE_LABEL = re.compile(r"(?:来源|稿源|來源|出处|出自)\s*[:：]\s*")
 
 
 def _names_after(text: str, pos: int, limit: int = 40) -> list[str]:
@@ -199,7 +199,8 @@ def _names_after(text: str, pos: int, limit: int = 40) -> list[str]:
 
 
 def find_credits(text: str, zone: tuple[int, int, int], body: str | None, title: str | None = None) -> dict:
-    """{"authors", "editor", "source"} printed in the header zone or at the text's end."""
+    """{"authors", "editor"} printed in the header zone or at the text's end (the credited
+    source: source.chinese_source)."""
     title_pos, body_start, body_end = zone
     if body_start < 0:
         return _credits_without_body(text)
@@ -249,13 +250,6 @@ def find_credits(text: str, zone: tuple[int, int, int], body: str | None, title:
                     out["editor"] = "、".join(names)
                     if match.group(0).startswith("编辑") and len(names) == 1:
                         posted_by = names[0]
-        if "source" not in out:
-            match = _SOURCE_LABEL.search(segment)
-            if match:
-                value = re.split(r"\s{1,}|[|｜\]】）)]|作者|编辑|责任编辑|时间|日期", segment[match.end() : match.end() + 40].lstrip(" [【（("))[0]
-                value = value.strip(" []【】（）()")
-                if 2 <= len(value) <= 30 and not re.match(r"\d", value) and not re.search(r"[=<>\"']", value):
-                    out["source"] = value
     # `（袁源）` or `（记者 X）` closing the text: the writer's signature.
     if body:
         last = body.strip().split("\n\n")[-1][-20:]

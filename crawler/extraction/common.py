@@ -1,5 +1,5 @@
 """Text helpers shared by the site profiles and the generic extractor: element text,
-copyright footers, credited sources and bylines."""
+credited sources and bylines (copyright notices: copyright.py)."""
 
 from __future__ import annotations
 
@@ -73,43 +73,6 @@ def element_lines(el) -> list[str]:
     return [line for line in (collapse_whitespace(l) for l in lines) if line]
 
 
-# -- copyright footers -------------------------------------------------------------------
-
-_COPYRIGHT_MARK = re.compile(r"(?i)copyright|©|\(c\)|版权所有|版權所有|all rights reserved")
-_YEARS = re.compile(r"(?<!\d)((?:19|20)\d{2})(?:\s*[-–—~至]\s*((?:19|20)\d{2}))?(?!\d)")
-_HOLDER_AFTER_YEARS = re.compile(
-    r"(?:©|\(c\)|copyright)(?:\s*(?:©|\(c\)))?\s*"
-    r"(?:(?:19|20)\d{2}(?:\s*[-–—~]\s*(?:19|20)\d{2})?)?\s*,?\s*(?:by\s+)?"
-    # The holder ends at a sentence end (a period before a space: domain dots do not end it).
-    r"(?P<holder>[^,;|©]+?)\s*(?:\.\s|\.$|,|;|\||\ball rights\b|$)",
-    re.IGNORECASE,
-)
-_HOLDER_ZH = re.compile(r"(?P<holder>[\u4e00-\u9fffA-Za-z0-9.（）()]{2,30}?)\s*版[权權]所有")
-
-
-def parse_copyright(text: str | None) -> dict | None:
-    """{"text", "holder", "years": [first, last]} from a footer's copyright line(s)."""
-    text = collapse_whitespace(text)
-    if not text or not _COPYRIGHT_MARK.search(text):
-        return None
-    years = None
-    match = _YEARS.search(text)
-    if match:
-        first = int(match.group(1))
-        years = [first, int(match.group(2) or first)]
-    holder = None
-    zh = _HOLDER_ZH.search(text)
-    if zh:
-        holder = zh.group("holder").strip()
-    else:
-        m = _HOLDER_AFTER_YEARS.search(text)
-        if m:
-            holder = m.group("holder").strip(" -–—:") or None
-    if holder and re.fullmatch(r"(?i)copyright|all rights reserved|\d+", holder):
-        holder = None
-    return {"text": text, "holder": holder, "years": years}
-
-
 # -- sources and bylines ---------------------------------------------------------------------
 
 # Words that mark a name as a news organisation rather than a person.
@@ -121,10 +84,26 @@ OUTLET_WORDS = re.compile(
     r"china daily)\b|\.(?:com|cn|net|org)\b"
 )
 _NAME = r"(?:the\s+)?(?P<name>[A-Z][\w.&'’-]*(?:\s+(?:of\s+|and\s+|&\s+)?[A-Z][\w.&'’-]*){0,5})"
+# News agencies as they print their names, and the word for unnamed ones ("with agencies").
+AGENCIES = (
+    "Associated Press", "AP", "Reuters", "REUTERS", "Agence France-Presse", "AFP", "Deutsche Presse-Agentur",
+    "dpa", "DPA", "dpa-AFX", "epd", "KNA", "APA", "SDA", "Keystone-SDA", "ANSA", "EFE", "Europa Press", "Lusa",
+    "ANP", "Belga", "NTB", "TT", "Ritzau", "STT", "PAP", "ČTK", "CTK", "MTI", "Agerpres", "BTA", "Tanjug",
+    "HINA", "Anadolu Ajansı", "Anadolu Agency", "Anadolu", "AA", "İHA", "DHA", "TASS", "ТАСС", "RIA Novosti",
+    "РИА Новости", "Interfax", "Интерфакс", "Ukrinform", "Укрінформ", "UNIAN", "УНІАН", "Xinhua", "新华社",
+    "中新社", "China News Service", "Kyodo News", "Kyodo", "共同通信", "Jiji Press", "時事通信", "Yonhap",
+    "연합뉴스", "뉴시스", "Newsis", "PTI", "IANS", "ANI", "Bernama", "Antara", "AAP", "Canadian Press", "UPI",
+    "Bloomberg", "Notimex", "Télam", "Agência Brasil", "Prensa Latina", "IRNA", "KUNA", "WAM", "PA Media",
+    "Press Association", "SID", "AFX", "CNA", "Agencies", "agencies", "Agenturen", "agences", "agencias",
+    "agenzie", "agências",
+)
+AGENCY_ALT = "|".join(re.escape(a) for a in sorted(AGENCIES, key=len, reverse=True))
+AGENCY = re.compile(r"(?<![\w-])(?:" + AGENCY_ALT + r")(?![\w-])")
+
 _DATELINE = re.compile(
-    r"^\s*(?:[A-Z][\w.'-]*(?:[ ,]+[A-Z][\w.'-]*){0,4},?\s+"
+    r"^\s*(?:[A-ZÀ-Þ][\w.'-]*(?:[ ,/]+[A-ZÀ-Þ][\w.'-]*){0,4},?\s+"
     r"(?:[A-Z][a-z]{2,8}\.?\s+\d{1,2}(?:,\s*\d{4})?\s*)?)?"
-    r"\((?P<name>[A-Z][\w.&' -]{0,40}?)\)\s*(?:--|—|–|-)"
+    r"\((?P<name>[A-Z][\w.&' -]{0,40}?|" + AGENCY_ALT + r")(?:/[\w.&' -]{1,20})?\)\s*(?:--|—|–|-|:)"
 )
 _ATTRIBUTIONS = (
     re.compile(r"[,;]\s+" + _NAME + r"\s+(?:reported|reports|has reported)\b"),
@@ -134,7 +113,8 @@ _ATTRIBUTIONS = (
 
 
 def source_from_dateline(first_paragraph: str | None) -> str | None:
-    """`Beijing, Aug. 12 (Xinhua) -- ...` -> `Xinhua`; `(ECNS) -- ...` -> `ECNS`."""
+    """`Beijing, Aug. 12 (Xinhua) -- ...` -> `Xinhua`; `(ECNS) -- ...` -> `ECNS`; `Berlin (dpa) - ...`
+    -> `dpa`."""
     if not first_paragraph:
         return None
     match = _DATELINE.match(first_paragraph)

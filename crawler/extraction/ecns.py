@@ -16,6 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 from lxml import etree
 
 from crawler.extraction import common
+from crawler.extraction.copyright import parse_copyright
 from crawler.extraction.page import Page
 from crawler.normalize import absolute_url, collapse_whitespace, parse_date
 
@@ -284,7 +285,7 @@ def _read_footer(footer) -> dict | None:
             kept.append(line)
         else:
             break
-    return common.parse_copyright(" ".join(kept))
+    return parse_copyright(" ".join(kept))
 
 
 def extract(page: Page) -> dict[str, Any]:

@@ -1,185 +1,454 @@
-"""Generic finders for two page parts every news site prints around the article: the
-related-articles block ("Related", "Read more", "相关新闻") and the copyright footer.
+"""The related-articles list: the links a page prints with the article to other articles of
+the site ("Related", "Mehr zum Thema", "Les også:", "相关新闻", an unheaded box of teasers after
+the text, a "READ MORE:" line inside it), as opposed to the site-wide chrome around it
+(navigation, "most read", "latest", tag lists, the footer).
 
-Both work on structure and wording, never on one site's class names: a block is related
-when its heading says so (or its class/id says `related`) and it holds links to other
-pages of the same site; the footer is the last copyright line the page prints.
+    find_related(page, model=None) -> (heading, [{"title", "url", "published"}, ...])
+
+Every link of the page is a candidate, described by structural features (where it sits
+relative to the story's text, inside navigation/aside/footer, in a list, how many links its
+group holds, whether a date is printed with it, whether its URL is shaped like an article's
+of the same site, the class words of its containers) and by the words of the heading over it,
+in many languages, as one feature among the others. A logistic model scores each link; the
+links scoring above its threshold, deduplicated by URL, in page order, are the list. The
+model's weights (`related_model.json`) are fit on hand-labelled pages by
+`tests/benchmarks/eval_fields.py --write-model`, which also measures them cross-validated by
+site (each site's pages scored by weights fit on the other sites only).
 """
 
 from __future__ import annotations
 
+import json
+import math
 import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import urlsplit
 
-from crawler.extraction.common import NON_TEXT_TAGS, element_lines, element_text, parse_copyright
+from crawler.extraction.common import NON_TEXT_TAGS, element_text
 from crawler.normalize import absolute_url, collapse_whitespace, parse_date, site_of
 
-RELATED_HEADING = re.compile(
-    r"(?i)^\W*(?:related(?:\s+(?:news|stories|articles|content|coverage|links|reading|posts))?|"
-    r"read\s+(?:more|also|next)|more\s+(?:on|from|about|stories|news)\b.{0,30}|"
-    r"more\s+(?:[\w-]+\s+){1,2}(?:news|stories|articles|headlines|coverage)|see\s+also|also\s+read|"
-    r"you\s+(?:may|might)\s+(?:also\s+)?(?:like|be\s+interested\s+in)|recommended(?:\s+for\s+you)?|"
-    r"further\s+reading|lesen\s+sie\s+(?:auch|mehr)|mehr\s+zum\s+thema|weitere\s+artikel|"
-    r"à\s+lire\s+(?:aussi|également)|sur\s+le\s+même\s+sujet|lee\s+también|leer\s+más|leggi\s+anche|"
-    r"相关(?:新闻|阅读|报道|链接|文章|推荐|内容)?|相關(?:新聞|閱讀|報導|連結|文章)?|延伸阅读|推荐阅读|更多(?:新闻|阅读))\W*$"
+MODEL_PATH = Path(__file__).with_name("related_model.json")
+MAX_ENTRIES = 40
+
+# Headings (and inline labels) of related blocks, in many languages.
+RELATED_WORDS = re.compile(
+    r"(?i)\brelated\b|\brelevant\b|read\s+(?:more|also|next)|\bmore\s+(?:on|about|from|in)\b|"
+    r"\bmore\s+(?:[\w'’-]+\s+){0,2}(?:news|stories|articles|coverage|reading)\b|see\s+also|also\s+read|"
+    r"further\s+reading|explore\s+further|you\s+(?:may|might)\s+(?:also\s+)?(?:like|enjoy|be\s+interested)|"
+    r"recommended|editors?['’]?\s+picks?|in\s+(?:this|the\s+same)\s+series|"
+    r"mehr\s+zum\s+thema|zum\s+thema|lesen\s+sie\s+(?:auch|mehr)|auch\s+interessant|"
+    r"könnte\s+sie\s+(?:auch\s+)?interessieren|weitere\s+(?:artikel|beiträge|informationen|meldungen|nachrichten|texte)|"
+    r"verwandte|ähnliche|empfiehlt|empfehlungen|siehe\s+auch|"
+    r"(?:à\s+)?lire\s+(?:aussi|également|plus)|sur\s+le\s+même\s+sujet|voir\s+aussi|articles?\s+liés|"
+    r"noticias?\s+relacionadas?|te\s+puede\s+interesar|lee\s+(?:también|más)|leer\s+más|más\s+información|"
+    r"leggi\s+anche|articoli\s+correlati|potrebbe\s+interessarti|leia\s+(?:também|mais)|veja\s+também|"
+    r"notícias\s+relacionadas|saiba\s+mais|lees\s+ook|meer\s+over|gerelateerd|"
+    r"les\s+også|læs\s+også|läs\s+också|lue\s+myös|relatert|relaterte|relaterade|mer\s+om|"
+    r"czytaj\s+(?:też|także|również)|zobacz\s+(?:też|także)|powiązane|čtěte\s+také|olvassa\s+el|"
+    r"читайте\s+(?:также|також)|по\s+теме|по\s+темі|похожие|схожі|ilgili\s+haber|benzer\s+haber|"
+    r"bunlar\s+da\s+ilgini|関連記事|関連ニュース|あわせて読みたい|こちらもおすすめ|関連|관련\s*기사|관련\s*뉴스|"
+    r"함께\s*볼|相关|相關|延伸阅读|延伸閱讀|推荐阅读|推薦閱讀|推荐文章|更多(?:新闻|阅读|报道)|热点推荐"
 )
-_RELATED_ATTR = re.compile(
-    r"(?i)(?:^|[\s_-])(?:related|relate|read-?more|more-?(?:stories|news|articles)|recommended|recommendations|"
-    r"xgxw|xiangguan)(?:$|[\s_-])"
+# Headings of site-wide lists that are not about this article.
+OTHER_WORDS = re.compile(
+    r"(?i)\blatest\b|\bnewest\b|\bmost\s+(?:read|popular|viewed|shared|commented|watched|recent)|\bpopular\b|"
+    r"\btrending\b|\btop\s+(?:stories|news|headlines|articles)\b|\bfor\s+you\b|für\s+sie\b|pour\s+vous|para\s+ti\b|per\s+te\b|\bbreaking\b|\bheadlines\b|\bjust\s+in\b|"
+    r"\btopics?\b|\btags?\b|\bnewsletter|\bpodcasts?\b|\bvideos?\b|\bjobs?\b|\bdeals?\b|\bsponsored\b|"
+    r"\bpartner|\bpromoted\b|\bfrom\s+(?:the\s+)?web\b|around\s+the\s+web|\bdon['’]t\s+miss\b|"
+    r"schlagzeilen|meistgelesen|meist\s+gelesen|neueste|\baktuell|beliebt|mehr\s+lesen\s+über|themen|"
+    r"les\s+plus\s+lus|à\s+la\s+une|dernières|lo\s+más\s+leído|últimas|más\s+leídas|\bmest\s+lest|\bsiste\b|"
+    r"più\s+letti|ultime|mais\s+lidas|últimas|populairste|nieuwste|najczęściej|najnowsze|"
+    r"самое\s+популярное|последние|главное|en\s+çok\s+okunan|son\s+dakika|"
+    r"最新|热门|熱門|排行|点击排行|图片|視頻|视频|专题|專題|ランキング|最新記事|많이\s*본|최신"
 )
-_HEADING_TAGS = ("h2", "h3", "h4", "h5", "h6", "strong", "b", "dt", "th")
-# Containers that may hold a heading as their own text: `<div class="title">相关新闻</div>`.
-_TEXT_HEADING_TAGS = ("span", "div", "p", "td", "header", "em", "font")
-_LIST_TAGS = ("ul", "ol", "div", "dl", "table", "section", "nav", "aside")
-MAX_ENTRIES = 30
+_HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+_SHORT_TEXT_TAGS = frozenset({"strong", "b", "span", "div", "p", "em", "header", "dt", "th", "label", "font", "td"})
+_RELATED_CLASS = re.compile(
+    r"(?i)relat|similar|also|read-?more|readmore|more-?(?:stories|news|articles|on)|recommend|weitere|"
+    r"mehr|zum-?thema|teaser|inline|xgxw|xiangguan|linked|topic-?box|see-?also|further"
+)
+_CHROME_CLASS = re.compile(
+    r"(?i)\bnav|menu|footer|header|masthead|popular|most-?read|mostread|trending|latest|newest|ticker|"
+    r"breaking|social|share|sharing|breadcrumb|comment|sponsor|promo|newsletter|sidebar|rail|widget|"
+    r"outbrain|taboola|banner|\bads?\b|advert|subscribe|login|account|search|pagination|pager|skip|"
+    r"top-?stories|most-?viewed|ranking|hot"
+)
+_TAG_URL = re.compile(
+    r"(?i)/(?:tags?|topics?|thema|themen|schlagwort|schlagworte|category|categories|kategorie|section|sections|"
+    r"author|authors|autor|autoren|person|people|profile|search|suche|rubrik|ressort|keyword|label|"
+    r"subject|dossier)(?:/|$)|[?&](?:tag|q|s|keyword)="
+)
+_DATE_TEXT = re.compile(
+    r"(?:19|20)\d{2}[-/.年]\s*\d{1,2}|\d{1,2}[./]\d{1,2}[./](?:19|20)?\d{2}\b|"
+    r"(?i:\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2}\b)|"
+    r"\d{1,2}\.?\s+(?i:jan|feb|mär|mar|apr|mai|may|jun|jul|aug|sep|okt|oct|nov|dez|dec)[a-zä]*\b|"
+    r"\d{1,2}月\d{1,2}日|\b\d+\s+(?i:hours?|minutes?|days?|stunden?|minuten|tagen?)\s+(?i:ago|her)\b"
+)
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+
+FEATURES = (
+    "title_words", "title_cjk", "title_like", "short_text", "same_site", "other_site", "url_article",
+    "url_section", "url_tag", "in_nav", "in_header", "in_footer", "in_aside", "class_related",
+    "class_chrome", "has_heading", "heading_related", "heading_other", "heading_near", "inline_label",
+    "in_list", "in_paragraph", "standalone", "running_text", "inside_text", "after_text", "after_near",
+    "before_text", "in_article", "group_size", "group_big", "date_near", "repeated", "elsewhere_chrome",
+    "link_share", "group_title_like", "group_same_site", "group_related", "heading_site", "teaser_line",
+)
 
 
-def _entries(container, base_url: str, page_url: str) -> list[dict]:
-    out, seen = [], set()
-    page_url = (page_url or "").split("#")[0]
-    for link in container.iter("a"):
-        title = element_text(link)
-        url = absolute_url(base_url, link.get("href"))
-        if not url or url == page_url or url in seen:
+@dataclass
+class Candidate:
+    """One link of the page, with what the model reads about it."""
+
+    url: str
+    title: str
+    node: object = field(repr=False)
+    heading: str | None
+    features: dict[str, float]
+
+
+# -- the model ---------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def default_model() -> dict:
+    return json.loads(MODEL_PATH.read_text(encoding="utf-8"))
+
+
+def score(candidate: Candidate, model: dict) -> float:
+    """The model's probability that the link belongs to the article's related list."""
+    z = model["bias"]
+    for name, weight, mean, scale in zip(model["features"], model["weights"], model["mean"], model["scale"]):
+        z += weight * (candidate.features.get(name, 0.0) - mean) / scale
+    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+
+def find_related(page, model: dict | None = None) -> tuple[str | None, list[dict]]:
+    """(heading, entries) of the page's related-articles list; (None, []) when it has none."""
+    return choose(candidates(page), model or default_model())
+
+
+def choose(found: list[Candidate], model: dict) -> tuple[str | None, list[dict]]:
+    picked: dict[str, tuple[float, Candidate]] = {}
+    order: list[str] = []
+    for candidate in found:
+        p = score(candidate, model)
+        if p < model["threshold"]:
             continue
-        cjk = len(re.findall(r"[\u3400-\u9fff]", title))
-        if len(title) < 12 and cjk < 5:
-            continue
-        seen.add(url)
-        # A date printed next to the link, in the same list item.
-        holder = link.getparent()
-        for _ in range(2):
-            if holder is None or holder.tag in ("li", "tr", "dd", "p"):
-                break
-            holder = holder.getparent()
-        published = None
-        if holder is not None and holder is not container:
-            rest = element_text(holder).replace(title, " ")
-            published = parse_date(rest)
-        out.append({"title": title, "url": url, "published": published})
-        if len(out) >= MAX_ENTRIES:
+        if candidate.url not in picked:
+            order.append(candidate.url)
+            picked[candidate.url] = (p, candidate)
+        elif len(candidate.title) > len(picked[candidate.url][1].title):
+            picked[candidate.url] = (max(p, picked[candidate.url][0]), candidate)
+    chosen = [picked[url][1] for url in order][:MAX_ENTRIES]
+    if not chosen:
+        return None, []
+    # The heading of the most entries; on a tie, a block's own heading after the text beats a
+    # `READ MORE:` label inside it.
+    headings: dict[str, list[float]] = {}
+    for c in chosen:
+        if c.heading:
+            count, own_block = headings.get(c.heading, [0, 0.0])
+            headings[c.heading] = [count + 1, max(own_block, 1.0 - c.features["inside_text"])]
+    heading = max(headings, key=lambda h: headings[h]) if headings else None
+    return heading, [{"title": c.title, "url": c.url, "published": _printed_date(c)} for c in chosen]
+
+
+# -- candidates and their features ----------------------------------------------------------------------
+
+
+def page_base(page) -> str:
+    """The URL relative links resolve against: the page's (or its <base>), else, for a page
+    read without its URL, the one it names itself by (<base>, canonical link, og:url)."""
+    base = page.url or ""
+    for xpath in ("//base/@href", "//link[@rel='canonical']/@href", "//meta[@property='og:url']/@content"):
+        if base and xpath != "//base/@href":
             break
+        for value in page.tree.xpath(xpath)[:1]:
+            joined = absolute_url(base, value.strip()) if base else _absolute_only(value)
+            if joined:
+                base = joined
+    return base
+
+
+def candidates(page) -> list[Candidate]:
+    body = page.tree.find("body")
+    if body is None:
+        return []
+    base = page_base(page)
+    site = site_of(base) if base else _main_site(body)
+    # The site's name as headings print it: `More Great WIRED Stories` is the whole site's list.
+    site_word = site.split(".")[0].casefold() if len(site.split(".")[0]) >= 3 else ""
+    self_url = (base or "").split("#")[0]
+    elements = [el for el in body.iter() if isinstance(el.tag, str)]
+    order = {el: i for i, el in enumerate(elements)}
+    n = max(1, len(elements))
+    text_box = _text_box(body)
+    box_start = order.get(text_box, 0)
+    box_end = box_start + sum(1 for el in text_box.iter() if isinstance(el.tag, str)) if text_box is not None else 0
+
+    links = []
+    url_counts: dict[str, int] = {}
+    chrome_urls: set[str] = set()
+    for a in body.iter("a"):
+        url = absolute_url(base, a.get("href")) if base else _absolute_only(a.get("href"))
+        if not url or url.split("#")[0] == self_url:
+            continue
+        if any(anc.tag in NON_TEXT_TAGS for anc in a.iterancestors()):
+            continue
+        url_counts[url] = url_counts.get(url, 0) + 1
+        ancestors = list(a.iterancestors())
+        if any(_is_chrome(anc) for anc in ancestors):
+            chrome_urls.add(url)
+        title = element_text(a)
+        if not title:
+            continue
+        links.append((a, url, title, ancestors))
+
+    out = []
+    for a, url, title, ancestors in links:
+        f = dict.fromkeys(FEATURES, 0.0)
+        words = len(title.split())
+        cjk = len(_CJK.findall(title))
+        f["title_words"] = min(words, 20) / 20
+        f["title_cjk"] = min(cjk, 30) / 30
+        f["title_like"] = float(words >= 4 or cjk >= 8)
+        f["short_text"] = float(words <= 2 and cjk < 4)
+        link_site = site_of(url)
+        f["same_site"] = float(bool(site) and link_site == site)
+        f["other_site"] = float(bool(site) and link_site != site)
+        path = urlsplit(url).path
+        f["url_article"] = float(_article_shaped(path))
+        f["url_section"] = float(path.count("/") <= 2 and not re.search(r"\d", path) and len(path) < 30)
+        f["url_tag"] = float(bool(_TAG_URL.search(url)))
+        tags = [anc.tag for anc in ancestors]
+        f["in_nav"] = float("nav" in tags or any(anc.get("role") == "navigation" for anc in ancestors))
+        f["in_header"] = float(any(anc.tag == "header" and _is_chrome(anc) for anc in ancestors))
+        f["in_footer"] = float(any(_is_chrome(anc) and anc.tag != "header" for anc in ancestors if anc.tag != "nav"))
+        f["in_aside"] = float("aside" in tags)
+        classes = " ".join(f"{anc.get('class') or ''} {anc.get('id') or ''}" for anc in ancestors[:8])
+        f["class_related"] = float(bool(_RELATED_CLASS.search(classes)))
+        f["class_chrome"] = float(bool(_CHROME_CLASS.search(classes)))
+        heading, depth = _heading_for(a)
+        if heading:
+            f["has_heading"] = 1.0
+            f["heading_related"] = float(bool(RELATED_WORDS.search(heading)))
+            f["heading_other"] = float(bool(OTHER_WORDS.search(heading)))
+            f["heading_near"] = 1.0 - depth / 8
+            f["heading_site"] = float(bool(site_word) and site_word in heading.casefold().replace(" ", ""))
+        label = _inline_label(a)
+        f["inline_label"] = float(bool(label and RELATED_WORDS.search(label)))
+        item = _item_of(a)
+        f["in_list"] = float(item is not None and item.tag in ("li", "dd", "dt"))
+        block = item if item is not None else a.getparent()
+        f["in_paragraph"] = float(block is not None and block.tag == "p")
+        block_text = element_text(block) if block is not None else title
+        f["standalone"] = float(len(title) >= 0.6 * max(1, len(block_text)))
+        f["running_text"] = float(block is not None and block.tag == "p" and len(block_text) > 2 * len(title) + 60)
+        f["link_share"] = min(1.0, len(title) / max(1, len(block_text)))
+        # A line of its own inside the story's text that is one link: an inline teaser.
+        f["teaser_line"] = float(bool(f["standalone"]) and f["title_like"] > 0 and block is not None
+                                 and block.tag in ("p", "li", "div", "h2", "h3", "h4", "strong"))
+        i = order.get(a, 0)
+        if text_box is not None:
+            f["inside_text"] = float(box_start <= i < box_end)
+            f["after_text"] = float(i >= box_end)
+            f["after_near"] = float(box_end <= i < box_end + 0.2 * n)
+            f["before_text"] = float(i < box_start)
+        f["in_article"] = float("article" in tags or any(anc.get("itemprop") == "articleBody" for anc in ancestors))
+        size = _group_size(a, ancestors)
+        f["group_size"] = math.log1p(size) / math.log(50)
+        f["group_big"] = float(size > 25)
+        f["date_near"] = float(bool(_DATE_TEXT.search(block_text.replace(title, " ")))) if block is not None else 0.0
+        f["repeated"] = float(url_counts.get(url, 0) > 2)
+        f["elsewhere_chrome"] = float(url in chrome_urls)
+        out.append(Candidate(url=url, title=title, node=a, heading=heading, features=f))
+    _group_features(out)
     return out
 
 
-def _inline(heading) -> bool:
-    """Whether a heading is a label run into a paragraph rather than a block of its own."""
-    if heading.tag not in ("strong", "b", "em", "span", "font"):
+def _group_features(found: list[Candidate]) -> None:
+    """What the links around each link are like: the box of teasers a link stands in (its
+    nearest container holding another candidate) is related or chrome as a whole."""
+    members: dict = {}
+    for c in found:
+        node = c.node.getparent()
+        for _ in range(5):
+            if node is None or node.tag in ("body", "html"):
+                break
+            members.setdefault(node, []).append(c)
+            node = node.getparent()
+    for c in found:
+        node, group = c.node.getparent(), [c]
+        for _ in range(5):
+            if node is None or node.tag in ("body", "html"):
+                break
+            if len({m.url for m in members.get(node, [])}) >= 2:
+                group = members[node]
+                break
+            node = node.getparent()
+        c.features["group_title_like"] = sum(m.features["title_like"] for m in group) / len(group)
+        c.features["group_same_site"] = sum(m.features["same_site"] for m in group) / len(group)
+        c.features["group_related"] = max(max(m.features["heading_related"], m.features["inline_label"]) for m in group)
+
+
+def _main_site(body) -> str:
+    """The site a page read without any URL belongs to: the one most of its absolute links
+    point to."""
+    counts: dict[str, int] = {}
+    for href in body.xpath(".//a/@href"):
+        url = _absolute_only(href)
+        if url:
+            counts[site_of(url)] = counts.get(site_of(url), 0) + 1
+    return max(counts, key=counts.get) if counts else ""
+
+
+def _absolute_only(href: str | None) -> str | None:
+    """Without a base URL only absolute links can be followed."""
+    href = (href or "").strip()
+    return absolute_url(href, href) if re.match(r"(?i)https?://", href) else None
+
+
+def _is_chrome(node) -> bool:
+    """The site's navigation, header or footer; an article's own <header>/<footer> is not."""
+    if node.tag == "nav" or node.get("role") in ("navigation", "contentinfo", "banner"):
+        return True
+    if node.tag in ("header", "footer"):
+        return not any(anc.tag in ("article", "main") for anc in node.iterancestors())
+    return False
+
+
+def _article_shaped(path: str) -> bool:
+    """A path that names one article: a long slug, an id, a dated folder, `.html` with digits."""
+    segments = [s for s in path.split("/") if s]
+    if not segments:
         return False
-    parent = heading.getparent()
-    return parent is not None and parent.tag == "p"
+    last = segments[-1]
+    return bool(
+        re.search(r"\d{4,}", path)
+        or last.count("-") >= 3
+        or re.search(r"(?:19|20)\d{2}/\d{1,2}", path)
+        or (re.search(r"\.s?html?$", last) and re.search(r"\d", last))
+    )
 
 
-def _block_after_heading(heading):
-    """The element holding the links a heading introduces: its next sibling, or the
-    heading's parent when the links are the heading's siblings."""
-    sibling = heading.getnext()
-    while sibling is not None and not isinstance(sibling.tag, str):
-        sibling = sibling.getnext()
-    if sibling is not None and sibling.tag in _LIST_TAGS and sibling.find(".//a") is not None:
-        return sibling
-    parent = heading.getparent()
-    return parent
-
-
-def find_related(page) -> tuple[str | None, list[dict]]:
-    """(heading, entries) of the page's related-articles block; (None, []) when it has none."""
-    tree, url = page.tree, page.url or ""
-    site = site_of(url) if url else None
-    body = tree.find("body")
-    if body is None:
-        return None, []
-    candidates = []
-    for node in body.iter(*_HEADING_TAGS, *_TEXT_HEADING_TAGS):
-        if node.tag in _TEXT_HEADING_TAGS:
-            text = collapse_whitespace(node.text)
-        else:
-            if len(node) > 3:
-                continue
-            text = element_text(node)
-        if not text or len(text) > 40 or not RELATED_HEADING.match(text):
+def _text_box(body):
+    """The element holding the story's paragraphs: the one with the most paragraph text of its
+    own (children `<p>`, or text broken by `<br>` in older pages)."""
+    best, best_len = None, 0
+    totals: dict = {}
+    for p in body.iter("p", "br"):
+        parent = p.getparent()
+        if parent is None:
             continue
-        if node.tag == "a" or node.getparent() is not None and node.getparent().tag == "a":
-            continue
-        block = _block_after_heading(node)
-        if block is None or block.tag in ("body", "html") or len(block.xpath(".//a")) > 80:
-            continue
-        entries = _entries(block, url, url)
-        if entries:
-            candidates.append((text, entries, _inline(node)))
-            if not candidates[-1][2]:
-                break
-    # A label inside a paragraph of the story (`<p><b>READ MORE:</b> <a>…</a></p>`) links one
-    # teaser; a block of its own with a heading below the story is the related list.
-    candidates.sort(key=lambda c: c[2])
-    candidates = [c[:2] for c in candidates]
-    if not candidates:
-        for node in body.iter(*_LIST_TAGS):
-            attrs = f"{node.get('class') or ''} {node.get('id') or ''}"
-            if not _RELATED_ATTR.search(attrs):
-                continue
-            entries = _entries(node, url, url)
-            if entries:
-                heading = None
-                for h in node.iter("h2", "h3", "h4", "h5", "strong"):
-                    text = element_text(h)
-                    if text and len(text) <= 40 and not h.xpath("ancestor::a"):
-                        heading = text
-                        break
-                candidates.append((heading, entries))
-                break
-    if not candidates:
-        return None, []
-    heading, entries = candidates[0]
-    if site:
-        same_site = [e for e in entries if site_of(e["url"]) == site]
-        entries = same_site or entries
-    return heading, entries
+        length = len(collapse_whitespace(p.text_content() if p.tag == "p" else (p.tail or "")))
+        if length >= 30:
+            totals[parent] = totals.get(parent, 0) + length
+    for parent, length in totals.items():
+        if length > best_len:
+            best, best_len = parent, length
+    return best
 
 
-# -- copyright footer -------------------------------------------------------------------------
-
-_COPYRIGHT_LINE = re.compile(r"(?i)copyright|©|\(c\)\s*\d{4}|版权所有|版權所有|all rights reserved")
-_FOOTER_XPATH = (
-    "//footer | //*[contains(translate(@class,'FOOTER','footer'),'footer') or contains(translate(@id,'FOOTER','footer'),'footer')"
-    " or contains(translate(@class,'COPYRIGHT','copyright'),'copyright') or contains(translate(@id,'COPYRIGHT','copyright'),'copyright')]"
-)
-
-
-def find_copyright(page) -> dict | None:
-    """{text, holder, years} of the last copyright line the page prints (its footer)."""
-    tree = page.tree
-    lines: list[str] = []
-    footers = tree.xpath(_FOOTER_XPATH)
-    for footer in footers[-4:]:
-        if footer.tag in NON_TEXT_TAGS or footer.getparent() is None:
-            continue
-        lines.extend(element_lines(footer))
-    if not any(_COPYRIGHT_LINE.search(line) for line in lines):
-        body = tree.find("body")
-        if body is None:
-            return None
-        # No footer element: the page's last lines.
-        tail = list(body.iter())[-200:]
-        lines = []
-        for node in tail:
-            for text in (node.text, node.tail):
-                text = collapse_whitespace(text)
-                if text:
-                    lines.append(text)
-    for line in reversed(lines):
-        if _COPYRIGHT_LINE.search(line) and len(line) <= 400:
-            found = parse_copyright(line)
-            if found:
-                found["holder"] = _clean_holder(found.get("holder"))
-                return found
+def _heading_text(el) -> str | None:
+    """The text of an element that reads as a heading: h1-h6, or a short line with no link;
+    never a date or a number."""
+    text = _heading_candidate(el)
+    if text and re.search(r"[^\W\d_]", _DATE_TEXT.sub("", text)):
+        return text
     return None
 
 
-def _clean_holder(holder: str | None) -> str | None:
-    """`Copyright Gannett 2018` -> `Gannett`: the marks and years are not the holder."""
-    if not holder:
+def _heading_candidate(el) -> str | None:
+    if not isinstance(el.tag, str) or el.tag in NON_TEXT_TAGS:
         return None
-    holder = re.sub(r"(?i)\bcopyright\b|©|\(c\)|\ball rights reserved\b", " ", holder)
-    holder = re.sub(r"(?<!\w)(?:19|20)\d{2}(?:\s*[-–—~]\s*(?:19|20)\d{2})?(?!\w)", " ", holder)
-    holder = collapse_whitespace(holder).strip(" ,.-–—:|")
-    return holder or None
+    if el.tag == "img":
+        alt = (el.get("alt") or "").strip()
+        return alt if 0 < len(alt) <= 40 else None
+    if el.tag in _HEADING_TAGS:
+        text = element_text(el)
+        return text if 0 < len(text) <= 80 else None
+    if el.find(".//a") is not None:
+        return None
+    text = element_text(el)
+    if 0 < len(text) <= 50:
+        return text
+    if not text:
+        img = el.find(".//img[@alt]")
+        if img is not None:
+            return _heading_candidate(img)
+    return None
+
+
+def _heading_for(link) -> tuple[str | None, int]:
+    """The heading over a link's group: the nearest heading-like element before the link or
+    before one of its containers, up to eight levels up. Earlier items of the same list (they
+    hold links of their own) are passed over, never read as the heading."""
+    node = link
+    for depth in range(8):
+        sibling = node.getprevious()
+        seen = 0
+        while sibling is not None and seen < 12:
+            if isinstance(sibling.tag, str) and sibling.tag not in NON_TEXT_TAGS:
+                text = _heading_text(sibling)
+                if text:
+                    return text, depth
+                seen += 1
+            sibling = sibling.getprevious()
+        parent = node.getparent()
+        if parent is None or parent.tag in ("body", "html"):
+            break
+        node = parent
+    return None, 0
+
+
+def _inline_label(link) -> str | None:
+    """A label printed before a link on its own line: `<p><b>READ MORE:</b> <a>…</a></p>`."""
+    parent = link.getparent()
+    if parent is None:
+        return None
+    parts = [parent.text or ""]
+    for child in parent:
+        if child is link:
+            break
+        parts.append(element_text(child) if isinstance(child.tag, str) else "")
+        parts.append(child.tail or "")
+    text = collapse_whitespace(" ".join(parts))
+    if not text and parent.tag in ("span", "strong", "b", "em"):
+        return _inline_label(parent)
+    return text if 0 < len(text) <= 40 else None
+
+
+def _item_of(link):
+    """The list item, row or paragraph a link stands in."""
+    node = link.getparent()
+    for _ in range(4):
+        if node is None or node.tag in ("body", "html"):
+            return None
+        if node.tag in ("li", "dd", "dt", "tr", "p"):
+            return node
+        node = node.getparent()
+    return None
+
+
+def _group_size(link, ancestors) -> int:
+    """How many links the smallest list or box around the link holds."""
+    for anc in ancestors[:6]:
+        if anc.tag in ("ul", "ol", "dl", "table", "section", "aside", "nav"):
+            return len(anc.findall(".//a"))
+    parent = ancestors[1] if len(ancestors) > 1 else None
+    return len(parent.findall(".//a")) if parent is not None else 1
+
+
+def _printed_date(candidate: Candidate) -> str | None:
+    item = _item_of(candidate.node)
+    if item is None:
+        return None
+    rest = element_text(item).replace(candidate.title, " ")
+    if not _DATE_TEXT.search(rest):
+        return None
+    # `30.04.2024`, as most of Europe prints a day.
+    rest = re.sub(r"\b(\d{1,2})\.(\d{1,2})\.((?:19|20)\d{2})\b", lambda m: f"{m[3]}-{int(m[2]):02d}-{int(m[1]):02d}", rest)
+    return parse_date(rest)

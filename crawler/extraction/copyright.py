@@ -88,6 +88,8 @@ def _candidates(body) -> list[dict]:
             continue
         # A mark in an element's own text belongs to its line; one in its tail to its parent's.
         for text, holder in ((node.text, node), (node.tail, node.getparent())):
+            if not text or text.isspace():  # most texts between tags: nothing to read
+                continue
             own = collapse_whitespace(text)
             if not own or holder is None or not (_MARK.search(own) or _NO_REPRINT.search(own)):
                 continue

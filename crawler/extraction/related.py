@@ -23,6 +23,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import islice
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -173,6 +174,120 @@ def page_base(page) -> str:
     return base
 
 
+@dataclass(frozen=True)
+class _Ancestry:
+    """What an element and its ancestors are, for the links below it."""
+
+    non_text: bool = False  # inside a script, style...
+    chrome: bool = False  # inside the site's nav, header or footer
+    nav: bool = False
+    header: bool = False  # the site's <header>
+    footer: bool = False  # the site's footer (or other chrome that is not a <header> or <nav>)
+    aside: bool = False
+    article: bool = False
+    classes: tuple = ()  # "class id" of the element and its nearest ancestors, nearest first
+
+    def below(self, node, chrome: bool) -> "_Ancestry":
+        tag = node.tag
+        return _Ancestry(
+            non_text=self.non_text or tag in NON_TEXT_TAGS,
+            chrome=self.chrome or chrome,
+            nav=self.nav or tag == "nav" or node.get("role") == "navigation",
+            header=self.header or (tag == "header" and chrome),
+            footer=self.footer or (chrome and tag not in ("header", "nav")),
+            aside=self.aside or tag == "aside",
+            article=self.article or tag == "article" or node.get("itemprop") == "articleBody",
+            classes=(f"{node.get('class') or ''} {node.get('id') or ''}", *self.classes[:7]),
+        )
+
+
+_Ancestry.ROOT = _Ancestry()
+
+
+class _Memo:
+    """What several links of one page ask about the same elements (their text, whether they
+    are the site's chrome, the heading before them, how many links they hold), computed once
+    per element: a page has hundreds of links sharing a few dozen containers."""
+
+    def __init__(self):
+        self.texts: dict = {}
+        self.chrome: dict = {}
+        self.headings: dict = {}
+        self.link_counts: dict = {}
+        self.labels: dict = {}
+        self.matches: dict = {}
+        self.ancestry: dict = {}
+        self.sites: dict = {}
+
+    def site(self, url: str) -> str:
+        host = url.split("/", 3)[2] if url.count("/") >= 2 else url
+        found = self.sites.get(host)
+        if found is None:
+            found = self.sites[host] = site_of(url)
+        return found
+
+    def above(self, el) -> "_Ancestry":
+        """What the element and everything above it are (chrome, nav, aside, article...),
+        built from its parent's answer: each element of the page is asked once."""
+        found = self.ancestry.get(el)
+        if found is not None:
+            return found
+        chain = []
+        node = el
+        while node is not None and node not in self.ancestry:
+            chain.append(node)
+            node = node.getparent()
+        known = self.ancestry.get(node) if node is not None else _Ancestry.ROOT
+        for node in reversed(chain):
+            known = self.ancestry[node] = known.below(node, self.is_chrome(node))
+        return self.ancestry[el]
+
+    def search(self, pattern: re.Pattern, text: str) -> bool:
+        """`pattern.search(text)`, once per distinct text (headings, class lists and labels
+        repeat over a page's links)."""
+        key = (pattern, text)
+        found = self.matches.get(key)
+        if found is None:
+            found = self.matches[key] = bool(pattern.search(text))
+        return found
+
+    def text_before(self, parent, child) -> str:
+        """The text of `parent` before its child `child` (its own text, earlier children and
+        their tails), for every child at once."""
+        before = self.labels.get(parent)
+        if before is None:
+            before = self.labels[parent] = {}
+            parts = [parent.text or ""]
+            for node in parent:
+                before[node] = " ".join(parts)
+                parts.append(self.text(node) if isinstance(node.tag, str) else "")
+                parts.append(node.tail or "")
+        return before.get(child, "")
+
+    def text(self, el) -> str:
+        found = self.texts.get(el)
+        if found is None:
+            found = self.texts[el] = element_text(el)
+        return found
+
+    def is_chrome(self, el) -> bool:
+        found = self.chrome.get(el)
+        if found is None:
+            found = self.chrome[el] = _is_chrome(el)
+        return found
+
+    def heading_text(self, el) -> str | None:
+        if el not in self.headings:
+            self.headings[el] = _heading_text(el, self)
+        return self.headings[el]
+
+    def links_in(self, el) -> int:
+        found = self.link_counts.get(el)
+        if found is None:
+            found = self.link_counts[el] = sum(1 for _ in el.iterdescendants("a"))
+        return found
+
+
 def candidates(page) -> list[Candidate]:
     body = page.tree.find("body")
     if body is None:
@@ -189,26 +304,32 @@ def candidates(page) -> list[Candidate]:
     box_start = order.get(text_box, 0)
     box_end = box_start + sum(1 for el in text_box.iter() if isinstance(el.tag, str)) if text_box is not None else 0
 
+    memo = _Memo()
     links = []
     url_counts: dict[str, int] = {}
     chrome_urls: set[str] = set()
+    urls: dict[str, str | None] = {}
     for a in body.iter("a"):
-        url = absolute_url(base, a.get("href")) if base else _absolute_only(a.get("href"))
+        href = a.get("href")
+        url = urls.get(href, "")
+        if url == "":
+            url = urls[href] = absolute_url(base, href) if base else _absolute_only(href)
         if not url or url.split("#")[0] == self_url:
             continue
-        if any(anc.tag in NON_TEXT_TAGS for anc in a.iterancestors()):
+        parent = a.getparent()
+        above = memo.above(parent) if parent is not None else _Ancestry.ROOT
+        if above.non_text:
             continue
         url_counts[url] = url_counts.get(url, 0) + 1
-        ancestors = list(a.iterancestors())
-        if any(_is_chrome(anc) for anc in ancestors):
+        if above.chrome:
             chrome_urls.add(url)
-        title = element_text(a)
+        title = memo.text(a)
         if not title:
             continue
-        links.append((a, url, title, ancestors))
+        links.append((a, url, title, above))
 
     out = []
-    for a, url, title, ancestors in links:
+    for a, url, title, above in links:
         f = dict.fromkeys(FEATURES, 0.0)
         words = len(title.split())
         cjk = len(_CJK.findall(title))
@@ -216,35 +337,34 @@ def candidates(page) -> list[Candidate]:
         f["title_cjk"] = min(cjk, 30) / 30
         f["title_like"] = float(words >= 4 or cjk >= 8)
         f["short_text"] = float(words <= 2 and cjk < 4)
-        link_site = site_of(url)
+        link_site = memo.site(url)
         f["same_site"] = float(bool(site) and link_site == site)
         f["other_site"] = float(bool(site) and link_site != site)
         path = urlsplit(url).path
         f["url_article"] = float(_article_shaped(path))
         f["url_section"] = float(path.count("/") <= 2 and not re.search(r"\d", path) and len(path) < 30)
-        f["url_tag"] = float(bool(_TAG_URL.search(url)))
-        tags = [anc.tag for anc in ancestors]
-        f["in_nav"] = float("nav" in tags or any(anc.get("role") == "navigation" for anc in ancestors))
-        f["in_header"] = float(any(anc.tag == "header" and _is_chrome(anc) for anc in ancestors))
-        f["in_footer"] = float(any(_is_chrome(anc) and anc.tag != "header" for anc in ancestors if anc.tag != "nav"))
-        f["in_aside"] = float("aside" in tags)
-        classes = " ".join(f"{anc.get('class') or ''} {anc.get('id') or ''}" for anc in ancestors[:8])
-        f["class_related"] = float(bool(_RELATED_CLASS.search(classes)))
-        f["class_chrome"] = float(bool(_CHROME_CLASS.search(classes)))
-        heading, depth = _heading_for(a)
+        f["url_tag"] = float(memo.search(_TAG_URL, url))
+        f["in_nav"] = float(above.nav)
+        f["in_header"] = float(above.header)
+        f["in_footer"] = float(above.footer)
+        f["in_aside"] = float(above.aside)
+        classes = " ".join(above.classes)
+        f["class_related"] = float(memo.search(_RELATED_CLASS, classes))
+        f["class_chrome"] = float(memo.search(_CHROME_CLASS, classes))
+        heading, depth = _heading_for(a, memo)
         if heading:
             f["has_heading"] = 1.0
-            f["heading_related"] = float(bool(RELATED_WORDS.search(heading)))
-            f["heading_other"] = float(bool(OTHER_WORDS.search(heading)))
+            f["heading_related"] = float(memo.search(RELATED_WORDS, heading))
+            f["heading_other"] = float(memo.search(OTHER_WORDS, heading))
             f["heading_near"] = 1.0 - depth / 8
             f["heading_site"] = float(bool(site_word) and site_word in heading.casefold().replace(" ", ""))
-        label = _inline_label(a)
-        f["inline_label"] = float(bool(label and RELATED_WORDS.search(label)))
+        label = _inline_label(a, memo)
+        f["inline_label"] = float(bool(label and memo.search(RELATED_WORDS, label)))
         item = _item_of(a)
         f["in_list"] = float(item is not None and item.tag in ("li", "dd", "dt"))
         block = item if item is not None else a.getparent()
         f["in_paragraph"] = float(block is not None and block.tag == "p")
-        block_text = element_text(block) if block is not None else title
+        block_text = memo.text(block) if block is not None else title
         f["standalone"] = float(len(title) >= 0.6 * max(1, len(block_text)))
         f["running_text"] = float(block is not None and block.tag == "p" and len(block_text) > 2 * len(title) + 60)
         f["link_share"] = min(1.0, len(title) / max(1, len(block_text)))
@@ -257,11 +377,11 @@ def candidates(page) -> list[Candidate]:
             f["after_text"] = float(i >= box_end)
             f["after_near"] = float(box_end <= i < box_end + 0.2 * n)
             f["before_text"] = float(i < box_start)
-        f["in_article"] = float("article" in tags or any(anc.get("itemprop") == "articleBody" for anc in ancestors))
-        size = _group_size(a, ancestors)
+        f["in_article"] = float(above.article)
+        size = _group_size(a, memo)
         f["group_size"] = math.log1p(size) / math.log(50)
         f["group_big"] = float(size > 25)
-        f["date_near"] = float(bool(_DATE_TEXT.search(block_text.replace(title, " ")))) if block is not None else 0.0
+        f["date_near"] = float(memo.search(_DATE_TEXT, block_text.replace(title, " "))) if block is not None else 0.0
         f["repeated"] = float(url_counts.get(url, 0) > 2)
         f["elsewhere_chrome"] = float(url in chrome_urls)
         out.append(Candidate(url=url, title=title, node=a, heading=heading, features=f))
@@ -352,37 +472,37 @@ def _text_box(body):
     return best
 
 
-def _heading_text(el) -> str | None:
+def _heading_text(el, memo: _Memo) -> str | None:
     """The text of an element that reads as a heading: h1-h6, or a short line with no link;
     never a date or a number."""
-    text = _heading_candidate(el)
+    text = _heading_candidate(el, memo)
     if text and re.search(r"[^\W\d_]", _DATE_TEXT.sub("", text)):
         return text
     return None
 
 
-def _heading_candidate(el) -> str | None:
+def _heading_candidate(el, memo: _Memo) -> str | None:
     if not isinstance(el.tag, str) or el.tag in NON_TEXT_TAGS:
         return None
     if el.tag == "img":
         alt = (el.get("alt") or "").strip()
         return alt if 0 < len(alt) <= 40 else None
     if el.tag in _HEADING_TAGS:
-        text = element_text(el)
+        text = memo.text(el)
         return text if 0 < len(text) <= 80 else None
-    if el.find(".//a") is not None:
+    if memo.links_in(el):
         return None
-    text = element_text(el)
+    text = memo.text(el)
     if 0 < len(text) <= 50:
         return text
     if not text:
         img = el.find(".//img[@alt]")
         if img is not None:
-            return _heading_candidate(img)
+            return _heading_candidate(img, memo)
     return None
 
 
-def _heading_for(link) -> tuple[str | None, int]:
+def _heading_for(link, memo: _Memo) -> tuple[str | None, int]:
     """The heading over a link's group: the nearest heading-like element before the link or
     before one of its containers, up to eight levels up. Earlier items of the same list (they
     hold links of their own) are passed over, never read as the heading."""
@@ -392,7 +512,7 @@ def _heading_for(link) -> tuple[str | None, int]:
         seen = 0
         while sibling is not None and seen < 12:
             if isinstance(sibling.tag, str) and sibling.tag not in NON_TEXT_TAGS:
-                text = _heading_text(sibling)
+                text = memo.heading_text(sibling)
                 if text:
                     return text, depth
                 seen += 1
@@ -404,20 +524,14 @@ def _heading_for(link) -> tuple[str | None, int]:
     return None, 0
 
 
-def _inline_label(link) -> str | None:
+def _inline_label(link, memo: _Memo) -> str | None:
     """A label printed before a link on its own line: `<p><b>READ MORE:</b> <a>…</a></p>`."""
     parent = link.getparent()
     if parent is None:
         return None
-    parts = [parent.text or ""]
-    for child in parent:
-        if child is link:
-            break
-        parts.append(element_text(child) if isinstance(child.tag, str) else "")
-        parts.append(child.tail or "")
-    text = collapse_whitespace(" ".join(parts))
+    text = collapse_whitespace(memo.text_before(parent, link))
     if not text and parent.tag in ("span", "strong", "b", "em"):
-        return _inline_label(parent)
+        return _inline_label(parent, memo)
     return text if 0 < len(text) <= 40 else None
 
 
@@ -433,13 +547,14 @@ def _item_of(link):
     return None
 
 
-def _group_size(link, ancestors) -> int:
+def _group_size(link, memo: _Memo) -> int:
     """How many links the smallest list or box around the link holds."""
-    for anc in ancestors[:6]:
+    ancestors = list(islice(link.iterancestors(), 6))
+    for anc in ancestors:
         if anc.tag in ("ul", "ol", "dl", "table", "section", "aside", "nav"):
-            return len(anc.findall(".//a"))
+            return memo.links_in(anc)
     parent = ancestors[1] if len(ancestors) > 1 else None
-    return len(parent.findall(".//a")) if parent is not None else 1
+    return memo.links_in(parent) if parent is not None else 1
 
 
 def _printed_date(candidate: Candidate) -> str | None:

@@ -242,12 +242,23 @@ def _wire_tag(page, body: str | None) -> list[str]:
     root = page.tree.find("body")
     if root is not None:
         for node in root.iter("p", "div", "span", "em", "i", "small", "strong", "b"):
-            text = node.text_content() if len(node) <= 3 else ""
-            text = collapse_whitespace(text)
+            text = collapse_whitespace(_short_text(node, 60)) if len(node) <= 3 else ""
             if not text or len(text) > 60 or _PHOTO.search(text) or not _in_story_area(node):
                 continue
             out.extend(_tag_of(text, whole=True))
     return out
+
+
+def _short_text(node, limit: int) -> str:
+    """The node's text, or "" when it has more than `limit` characters that are not
+    whitespace (so more than `limit` once collapsed): read no further than that."""
+    parts, solid = [], 0
+    for piece in node.itertext():
+        solid += len("".join(piece.split()))
+        if solid > limit:
+            return ""
+        parts.append(piece)
+    return "".join(parts)
 
 
 def _tag_of(text: str, whole: bool = False) -> list[str]:

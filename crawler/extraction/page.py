@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Mapping
 
 import lxml.html
@@ -80,12 +81,20 @@ _KEEP_WHEN_DEEP = frozenset({
 _KEEP_WHEN_DEEPER = frozenset({"p", "h1", "h2", "h3", "h4", "h5", "h6", "br", "script", "style", "template"})
 
 
+@lru_cache(maxsize=4)
+def _deeper_than(limit: int) -> etree.XPath:
+    """True for a tree with an element nested more than `limit` levels below the root."""
+    return etree.XPath("boolean(/" + "/*" * (limit + 1) + ")")
+
+
 def flatten_deep_nesting(tree, limit: int = MAX_DEPTH) -> int:
     """Remove the tags (keeping their text and children) of elements nested deeper than
     `limit`: wrappers first (div, span, font, tables...), then, past one and a half times
     the limit, any element but paragraphs, headings and line breaks (which cannot nest). Broken templates nest unclosed elements
     hundreds of levels deep; libxml2 would drop everything below 256 levels, and tree
     walkers (ours, trafilatura's) recurse. Returns how many tags were removed."""
+    if not _deeper_than(limit)(tree):
+        return 0  # nearly every page: one XPath step per level, in C
     removed = 0
     for limit_here, keep in ((limit, _KEEP_WHEN_DEEP), (limit * 3 // 2, _KEEP_WHEN_DEEPER)):
         deep = []

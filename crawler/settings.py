@@ -119,5 +119,8 @@ STATS_FILE = None
 # -- housekeeping ---------------------------------------------------------------------
 LOG_FORMATTER = "crawler.logformatter.ConciseLogFormatter"
 TELNETCONSOLE_ENABLED = False
+# Scrapy's remote control runs Python code sent to an HTTP port and writes a job file (port
+# and token) into the user's profile directory: a scheduled archiver wants neither.
+REMOTE_CONTROL_ENABLED = False
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"

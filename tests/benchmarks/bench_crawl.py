@@ -143,7 +143,7 @@ events {{ worker_connections 1024; }}
 http {{
     include {mime_types};
     default_type application/octet-stream;
-    charset utf-8;
+    {charset}
     access_log off;
     sendfile on;
     tcp_nodelay on;
@@ -158,16 +158,17 @@ http {{
         listen {address}:80 default_server;
         server_name _;
         root {root};
-        index index.shtml;
+        index index.shtml index.html;
     }}
 }}
 """
 
 
 @contextmanager
-def nginx(root: Path):
+def nginx(root: Path, charset: str | None = "utf-8"):
     """nginx in the foreground on port 80 of a free loopback address, serving `root`;
-    yields the address."""
+    yields the address. `charset`: added to every text response's Content-Type (None: the
+    header names none, and the pages say theirs, as many real sites serve them)."""
     binary = require_executable("nginx", "apt-get install nginx-light (Debian), or nginx")
     mime_types = Path("/etc/nginx/mime.types")
     if not mime_types.exists():
@@ -176,7 +177,8 @@ def nginx(root: Path):
         address = free_loopback_address()
         port = 80
         conf = Path(tmp) / "nginx.conf"
-        conf.write_text(NGINX_CONF.format(tmp=tmp, mime_types=mime_types, address=address, root=root))
+        conf.write_text(NGINX_CONF.format(tmp=tmp, mime_types=mime_types, address=address, root=root,
+                                          charset=f"charset {charset};" if charset else ""))
         proc = subprocess.Popen([binary, "-p", tmp, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         try:
             deadline = time.monotonic() + 10

@@ -91,6 +91,11 @@ def write_site(root: Path, eval_dir: Path) -> dict:
             target = root / "news" / f"section-{section}" / name
             target.write_text(html, encoding="utf-8")
             listings.append(f"http://{HOST}/news/section-{section}/" + ("" if page == 1 else name))
-    front = LISTING.format(title="Front page", sections=nav, items="", next="")
+    # The front page: the newest story of each section, then the sections.
+    latest = [items[-1] for items in by_section.values() if items]
+    front = LISTING.format(title="Front page", sections=nav, next="",
+                           items="\n".join(f'<li><a href="{url}">{title}</a></li>' for url, title in latest)
+                           + "\n" + "\n".join(f'<li><a href="/news/section-{s}/">More from section {s}</a></li>'
+                                               for s in range(SECTIONS)))
     (root / "index.html").write_text(front, encoding="utf-8")
     return {"host": HOST, "front": f"http://{HOST}/", "articles": articles, "listings": listings}

@@ -40,7 +40,7 @@ from sqlite_utils import Database
 from archive import dedupe
 from archive.identity import ArchiveError, connect_readonly
 from archive.schema import CJK_CLASS, pending_migrations
-from archive.store import row_to_record
+from archive.record import ARCHIVED_FIELDS, row_to_record
 
 MAX_QUERY_CHARS = 1000
 # Parentheses nest at most this deep (FTS5's parser overflows near 100; no one needs 20).
@@ -981,8 +981,8 @@ def stats(db, *, top: int = 50) -> dict[str, Any]:
     }
 
 
-EXPORT_FIELDS = ("id", "url", "canonical_url", "title", "published", "updated", "source", "authors", "editor",
-                 "language", "site", "related_heading", "related", "copyright", "first_seen", "last_seen", "body")
+# An archived record's fields (archive/record.py) in an export's order: the long body last.
+EXPORT_FIELDS = (*(f for f in ARCHIVED_FIELDS if f != "body"), "body")
 
 
 def export_records(db, query: str | None = None, *, filters: Filters | None = None,

@@ -18,7 +18,8 @@ from sqlite_utils import Database
 
 from archive import search as lib
 from archive.schema import migrations
-from archive.store import DUPLICATE, NEW, UNCHANGED, Archive, compact_extraction, extraction_methods
+from archive.record import extraction_methods
+from archive.store import DUPLICATE, NEW, UNCHANGED, Archive
 from tests.conftest import LOREM, make_record
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -209,19 +210,6 @@ def test_store_keeps_working_after_migration(migrated):
         assert archive.db.execute("select extraction from articles where id = ?", [new.article_id]).fetchone()[0] \
             == '{"*":"profile:ecns"}'
         assert archive.db.execute("select count(*) from minhash_bands where article_id = ?", [new.article_id]).fetchone()[0] == 8
-
-
-def test_extraction_round_trip():
-    from crawler.extraction.cascade import FIELDS
-
-    from archive.store import EXTRACTION_FIELDS
-
-    assert tuple(FIELDS) == EXTRACTION_FIELDS
-    for methods in (PROFILE, GENERIC, {"title": "h1"}, {}, {**PROFILE, "body": "trafilatura"}, {"title": "og", "x": "y"}):
-        stored = compact_extraction(methods)
-        assert extraction_methods(stored) == methods
-        assert len(stored) <= len(json.dumps(methods, separators=(",", ":")))
-    assert compact_extraction(None) is None and extraction_methods(None) is None
 
 
 def test_new_archive_has_the_compact_schema(archive_path):

@@ -257,7 +257,7 @@ def m201_trigram_search(db: Database) -> None:
 
     detail=none keeps only which articles hold each trigram, not where: a third of the
     size of detail=full. A term of four or more characters is searched as all of its
-    trigrams and then checked against the text (archive.search does both)."""
+    trigrams and then checked against the text (archive/read/planning.py does both)."""
     db.execute(f"CREATE VIEW articles_cjk AS SELECT id, title, body FROM articles WHERE {cjk_condition()}")
     db.execute(
         "CREATE VIRTUAL TABLE articles_trigram USING fts5("

@@ -13,12 +13,11 @@ import os
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any, Mapping
 
 from sqlite_utils import Database
 
-from archive import dedupe
+from archive import dedupe, read
 from archive.identity import (
     APPLICATION_ID,
     MISSING,
@@ -26,12 +25,11 @@ from archive.identity import (
     ArchiveMissingError,
     archive_kind,
     check_archive_path,
-    connect_readonly,
     create_archive,
 )
 from archive.lock import DEFAULT_LOCK_TIMEOUT, ArchiveLocked, locked_message, not_writable
 from archive.record import RECORD_COLUMNS, REVISION_COLUMNS, extraction_methods, record_to_row, row_to_record
-from archive.schema import apply_migrations, pending_migrations, release_free_pages, set_page_size
+from archive.schema import apply_migrations, release_free_pages, set_page_size
 
 NEW = "new"
 SAME_ARTICLE = "same_article"
@@ -118,12 +116,7 @@ class Archive:
         # run at a fixed "now" (CRAWL_NOW, for tests and replays) replaces it.
         self.clock = utc_now
         if readonly:
-            self.db = Database(connect_readonly(self.path))
-            if pending_migrations(self.db):
-                raise ArchiveError(
-                    f"archive {self.path} was written by an older version of newsarchive and needs "
-                    "migrating: the next crawl of it does that"
-                )
+            self.db = read.connect(self.path)
             return
         if archive_kind(self.path) == MISSING:
             if not create:

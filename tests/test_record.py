@@ -83,7 +83,8 @@ def test_the_archive_has_a_column_for_every_record_column(archive_path):
 
 
 def test_extraction_round_trip():
-    for methods in (PROFILE, GENERIC, {"title": "h1"}, {}, {**PROFILE, "body": "trafilatura"}, {"title": "og", "x": "y"}):
+    for methods in (PROFILE, GENERIC, {"title": "h1"}, {}, {**PROFILE, "body": "trafilatura"},
+                    {"title": "og", "x": "y"}):
         stored = rec.compact_extraction(methods)
         assert rec.extraction_methods(stored) == methods
         assert len(stored) <= len(json.dumps(methods, separators=(",", ":")))

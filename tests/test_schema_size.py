@@ -16,7 +16,7 @@ from unittest import mock
 import pytest
 from sqlite_utils import Database
 
-from archive import search as lib
+from archive import read as lib
 from archive.schema import migrations
 from archive.record import extraction_methods
 from archive.store import DUPLICATE, NEW, UNCHANGED, Archive

@@ -188,17 +188,17 @@ def schema_insert(directory: Path, records: list[dict]) -> float:
 
 def search_p95(archive_path: Path, rounds: int = 3) -> dict:
     """Milliseconds per search (top 20), p50 and p95 over SEARCH_QUERIES x rounds, with the
-    project's search function (archive/search.py) when it exists, else FTS5 bm25 top-20
+    project's search function (archive/read/) when it exists, else FTS5 bm25 top-20
     through sqlite-utils' table.search."""
     try:
-        from archive import search as search_mod
+        from archive import read
 
-        db = search_mod.connect(archive_path)
+        db = read.connect(archive_path)
 
         def one(q):
-            search_mod.search(db, q, limit=20)
+            read.search(db, q, limit=20)
 
-        how = "archive.search.search(limit=20)"
+        how = "archive.read.search(limit=20)"
     except ImportError:
         from sqlite_utils import Database
 

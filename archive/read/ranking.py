@@ -52,9 +52,6 @@ class Window:
     full: bool  # more matches than the window: the newest were ranked
 
 
-NO_MATCHES = Window([], 0, True, False)
-
-
 @dataclass
 class Walk:
     """The first rowids a query yields, and how many it yields in all."""
@@ -109,7 +106,7 @@ def ranked_window(conn: sqlite3.Connection, plan: Plan, where: str, params: list
         scope = indexed_scope(conn, filters) if filters else None
         if scope is not None:
             if scope.articles == 0:
-                return NO_MATCHES
+                return Window([], 0, True, False)
             if scope.articles <= SELECTIVE_FILTER_ROWS and is_common(conn, plan):
                 source, by_site = f"articles a cross join {t} f", True
             elif scope.low is not None:
@@ -136,7 +133,7 @@ def ranked_window(conn: sqlite3.Connection, plan: Plan, where: str, params: list
         ids, total, exact, last = walked.ids, walked.count, walked.complete, walked.last
         rows = None
     if not ids:
-        return NO_MATCHES
+        return Window([], 0, True, False)
     window_full = total > len(ids)
     if not exact:
         total = estimate(conn, total, last, *(bounds_ids or (None, None)))

@@ -3,7 +3,7 @@
 NormalizePipeline -> DedupePipeline -> StorePipeline, built by Scrapy's `from_crawler` on a
 crawler from `scrapy.utils.test.get_crawler`, with its real stats) into an archive already
 holding 10,000 articles and one holding 1,000,000, against the floor of sqlite-utils
-`insert_all` of the same rows (`archive.store.record_to_row`) into a bare table with an FTS5
+`insert_all` of the same rows (`archive.record.record_to_row`) into a bare table with an FTS5
 index (porter unicode61, kept by triggers, as `articles_fts`), in interleaved rounds.
 
 The records, per round: 85% new articles (synthetic, realistic lengths: English ~3 kB,

@@ -29,19 +29,16 @@ class Field:
     # The `articles` columns that hold it: its own name unless given; () when it has a table
     # of its own (`related`).
     columns: tuple[str, ...] | None = None
+    # Every record has it (the page's URL and site): an Article item cannot be made without it.
+    required: bool = False
 
     @property
     def stored_in(self) -> tuple[str, ...]:
         return (self.name,) if self.columns is None else self.columns
 
-    @property
-    def required(self) -> bool:
-        """Every record has it (the page's URL and site): an Article item cannot be made
-        without it."""
-        return not self.type.endswith("None") and not self.type.startswith(("list", "dict"))
-
     def empty(self) -> Any:
-        """The value of the field when nothing fills it."""
+        """The value of the field when nothing fills it: an empty list, an empty dict unless
+        the type allows None, else None."""
         if self.type.startswith("list"):
             return []
         if self.type.startswith("dict") and not self.type.endswith("None"):
@@ -51,7 +48,7 @@ class Field:
 
 # The record, in the order reading an article gives its fields.
 RECORD: tuple[Field, ...] = (
-    Field("url", "str"),  # the URL the page was fetched from
+    Field("url", "str", required=True),  # the URL the page was fetched from
     Field("canonical_url", "str | None", extracted=True),  # the page's own rel=canonical, same site only
     Field("title", "str | None", extracted=True, revised=True),
     Field("body", "str | None", extracted=True, revised=True),  # paragraphs separated by a blank line
@@ -61,7 +58,7 @@ RECORD: tuple[Field, ...] = (
     Field("authors", "list[str]", extracted=True, revised=True),  # stored as a JSON list
     Field("editor", "str | None", extracted=True, revised=True),
     Field("language", "str | None", extracted=True),  # BCP 47
-    Field("site", "str"),  # the site's domain, without www.
+    Field("site", "str", required=True),  # the registered domain ("ecns.cn")
     Field("related_heading", "str | None", extracted=True),
     # [{"title", "url", "published"}]: rows of the `related` table.
     Field("related", "list[dict[str, Any]]", extracted=True, columns=()),
@@ -70,8 +67,8 @@ RECORD: tuple[Field, ...] = (
           columns=("copyright_text", "copyright_holder", "copyright_years")),
 )
 
-# How the crawl got the record; stored beside it (and with each revision, but `extraction`),
-# not part of what reading an article gives back.
+# How the crawl got the record: stored beside it in `articles` (a revision keeps its
+# `fetched_at` and `warc` too), not part of what reading an article gives back.
 CAPTURE: tuple[Field, ...] = (
     # {field: method}: how each field was filled ({"title": "profile:ecns", "body": "trafilatura"}),
     # stored compactly (`compact_extraction`).
@@ -92,8 +89,10 @@ RECORD_COLUMNS = tuple(c for f in RECORD for c in f.stored_in)
 # The columns whose change makes a new revision; `revisions` keeps them. Bookkeeping
 # (last_seen, the URL it was seen under) and derived fields do not.
 REVISION_COLUMNS = tuple(c for f in RECORD if f.revised for c in f.stored_in)
-# What an archived record holds besides the record's fields.
+# An archived record: the record's fields with the article's id and when it was first and
+# last seen (`row_to_record`).
 ARCHIVED_FIELDS = ("id", *RECORD_FIELDS, "first_seen", "last_seen")
+
 
 def _json(value: Any) -> str | None:
     if value is None:

@@ -5,6 +5,7 @@ dedupe decision the pipelines pass along. Typed fields, no logic."""
 from __future__ import annotations
 
 from dataclasses import Field, field, make_dataclass
+from typing import Any  # noqa: F401 (named in the fields' types, for typing.get_type_hints)
 
 from archive import record
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import typing
 
 import pytest
 from itemadapter import ItemAdapter
@@ -59,6 +60,7 @@ def test_the_article_item_has_the_record_fields_and_the_capture():
     other = Article(url="https://example.com/b", site="example.com")
     other.authors.append("Li Yan")
     assert item.authors == []  # each item its own list
+    assert typing.get_type_hints(Article)["authors"] == list[str]
     adapter = ItemAdapter(Article(**make_record()))
     assert adapter["title"] == "Council approves transport plan" and set(adapter.field_names()) == set(names)
 

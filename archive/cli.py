@@ -16,7 +16,7 @@ from typing import Any, Iterable
 
 import click
 
-from archive import search as lib
+from archive import read
 from archive.identity import ArchiveError, writable_location
 from archive.lock import DEFAULT_LOCK_TIMEOUT
 
@@ -50,7 +50,7 @@ def options(*decorators):
 def open_archive(path: str):
     """The archive opened read-only (works on read-only files and mounts), closed on exit."""
     try:
-        return closing(lib.connect(path))
+        return closing(read.connect(path))
     except ArchiveError as exc:
         raise click.ClickException(str(exc)) from exc
 
@@ -81,7 +81,7 @@ def cli() -> None:
 @ARCHIVE_OPTION
 @click.argument("query")
 @options(*FILTER_OPTIONS, *FORMAT_OPTIONS)
-@click.option("--limit", default=lib.DEFAULT_LIMIT, show_default=True, type=click.IntRange(1, lib.MAX_LIMIT),
+@click.option("--limit", default=read.DEFAULT_LIMIT, show_default=True, type=click.IntRange(1, read.MAX_LIMIT),
               help="Results per page.")
 @click.option("--page", default=1, show_default=True, type=click.IntRange(1), help="Page of results.")
 def search(archive_path, query, site, source, author, since, until, language, as_json, as_csv, limit, page) -> None:
@@ -90,14 +90,14 @@ def search(archive_path, query, site, source, author, since, until, language, as
     QUERY is words (all must match; "reported" also finds "reports"), "a phrase", prefix*,
     OR / NOT / ( ), NEAR(a b, 5), title:word. Chinese, Japanese or Korean text is searched
     by substring (trigram index)."""
-    filters = lib.Filters(site=site, source=source, author=author, since=since, until=until, language=language)
+    filters = read.Filters(site=site, source=source, author=author, since=since, until=until, language=language)
     color = not (as_json or as_csv) and sys.stdout.isatty()
     marks = ("\x1b[1;33m", "\x1b[0m") if color else ("[", "]")
     with open_archive(archive_path) as db:
         try:
-            result = lib.search(db, query, filters=filters, limit=limit, offset=(page - 1) * limit,
+            result = read.search(db, query, filters=filters, limit=limit, offset=(page - 1) * limit,
                                 highlight=marks)
-        except lib.SearchError as exc:
+        except read.SearchError as exc:
             raise fail(exc) from None
     if as_json:
         emit_json(result.as_dict())
@@ -115,7 +115,7 @@ def search(archive_path, query, site, source, author, since, until, language, as
     click.echo(describe(result))
 
 
-def describe(result: lib.SearchResult) -> str:
+def describe(result: read.SearchResult) -> str:
     total = f"{result.total:,}" if result.total_exact else f"about {result.total:,}"
     if not result.hits:
         line = f"no matches for {result.query!r}" if not result.total else f"no results on this page ({total} matches)"
@@ -140,12 +140,12 @@ def show(archive_path, article, diff_range, as_json) -> None:
     """An article by id or URL: its record, related list, versions; or a diff of two versions."""
     with open_archive(archive_path) as db:
         try:
-            record = lib.get_article(db, article)
+            record = read.get_article(db, article)
             if diff_range:
                 count = len(record["versions"])
-                a, b = lib.parse_version_range(diff_range, count)
-                diff = lib.diff_versions(db, record["id"], a, b)
-        except lib.SearchError as exc:
+                a, b = read.parse_version_range(diff_range, count)
+                diff = read.diff_versions(db, record["id"], a, b)
+        except read.SearchError as exc:
             raise fail(exc) from None
     if diff_range:
         if as_json:
@@ -194,7 +194,7 @@ def render_record(record: dict[str, Any]) -> str:
 def stats(archive_path, as_json, top) -> None:
     """Articles per site and source, per month; field fill rates per site; duplicates, revisions."""
     with open_archive(archive_path) as db:
-        data = lib.stats(db, top=top)
+        data = read.stats(db, top=top)
     if as_json:
         emit_json(data)
         return
@@ -232,14 +232,14 @@ def export(archive_path, query, site, source, author, since, until, language, fm
     """Every article matching QUERY (all, without one) and the filters, as JSON Lines or CSV.
 
     For pandas: pd.read_json("out.jsonl", lines=True) or pd.read_csv("out.csv")."""
-    filters = lib.Filters(site=site, source=source, author=author, since=since, until=until, language=language)
+    filters = read.Filters(site=site, source=source, author=author, since=since, until=until, language=language)
     if output:
         check_output_file(output)
     with open_archive(archive_path) as db:
         try:
-            records = lib.export_records(db, query, filters=filters, limit=limit)
+            records = read.export_records(db, query, filters=filters, limit=limit)
             first = next(records, None)
-        except lib.SearchError as exc:
+        except read.SearchError as exc:
             raise fail(exc) from None
         try:
             stream = open(output, "w", encoding="utf-8", newline="") if output else sys.stdout
@@ -248,7 +248,7 @@ def export(archive_path, query, site, source, author, since, until, language, fm
         count = 0
         try:
             if fmt == "csv":
-                writer = csv.DictWriter(stream, fieldnames=list(lib.EXPORT_FIELDS))
+                writer = csv.DictWriter(stream, fieldnames=list(read.EXPORT_FIELDS))
                 writer.writeheader()
             for record in _chain(first, records):
                 count += 1
@@ -257,7 +257,7 @@ def export(archive_path, query, site, source, author, since, until, language, fm
                                      for k, v in record.items()})
                 else:
                     stream.write(json.dumps(record, ensure_ascii=False) + "\n")
-        except lib.SearchError as exc:
+        except read.SearchError as exc:
             raise fail(exc) from None
         finally:
             if output:
@@ -290,7 +290,7 @@ def _chain(first, rest):
 @click.option("--open", "open_browser", is_flag=True, help="Open a browser on it.")
 def serve(archive_path, host, port, open_browser) -> None:
     """Browse and search the archive in Datasette (with the project's metadata and templates)."""
-    with open_archive(archive_path) as db:
+    with open_archive(archive_path):
         # Datasette opens the file itself: where SQLite cannot make the WAL's shared-memory
         # file (a read-only file, directory or mount) it must open it as immutable.
         immutable = not writable_location(archive_path)

@@ -25,7 +25,6 @@ COUNT_COLUMNS = (
     "skipped",
     "revisited",
 )
-JSON_COLUMNS = ("arguments", "dropped", "errors", "stats")
 
 
 def _json(value: Any) -> str | None:
@@ -87,11 +86,6 @@ def list_crawls(db: Database, *, limit: int | None = 20, spider: str | None = No
             row[column] = json.loads(row[column]) if row.get(column) else {}
         rows.append(row)
     return rows
-
-
-def crawl_stats(db: Database, crawl_id: int) -> dict:
-    row = db.execute("select stats from crawls where id = ?", [crawl_id]).fetchone()
-    return json.loads(row[0]) if row and row[0] else {}
 
 
 TABLE_COLUMNS = (

@@ -30,7 +30,6 @@ from sqlite_utils import Database
 from archive.dedupe import url_key
 
 DEFAULT_REVISIT = "2d:6h"
-DEFAULT_RETRY_FAILED = "6h"
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.IGNORECASE)
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}

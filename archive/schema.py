@@ -14,30 +14,6 @@ from sqlite_utils.migrations import Migrations
 MIGRATION_SET = "newsarchive"
 migrations = Migrations(MIGRATION_SET)
 
-# Columns of `articles` that hold the extracted record (the rest is bookkeeping).
-RECORD_COLUMNS = (
-    "url",
-    "canonical_url",
-    "title",
-    "body",
-    "published",
-    "updated",
-    "source",
-    "authors",
-    "editor",
-    "language",
-    "related_heading",
-    "copyright_text",
-    "copyright_holder",
-    "copyright_years",
-    "site",
-)
-
-# The columns whose change makes a new revision. Bookkeeping (last_seen, the URL it was
-# seen under) and derived fields do not.
-REVISION_COLUMNS = ("title", "body", "published", "updated", "source", "authors", "editor")
-
-
 @migrations()
 def m001_initial(db: Database) -> None:
     db["articles"].create(
@@ -281,7 +257,7 @@ def m201_trigram_search(db: Database) -> None:
 
     detail=none keeps only which articles hold each trigram, not where: a third of the
     size of detail=full. A term of four or more characters is searched as all of its
-    trigrams and then checked against the text (archive.search does both)."""
+    trigrams and then checked against the text (archive/read/planning.py does both)."""
     db.execute(f"CREATE VIEW articles_cjk AS SELECT id, title, body FROM articles WHERE {cjk_condition()}")
     db.execute(
         "CREATE VIRTUAL TABLE articles_trigram USING fts5("
@@ -462,6 +438,31 @@ def _replace_table(db: Database, name: str, create_sql: str, columns: str, index
         db.execute(sql)
 
 
+# What m203 compacts `articles.extraction` with, frozen as it was when m203 was written: the
+# way new records are stored (archive.record.compact_extraction) may change, what this
+# migration does to an archive written before it must not. Archives read either form back.
+_M203_EXTRACTION_FIELDS = (
+    "title", "body", "published", "updated", "source", "authors", "editor", "language",
+    "canonical_url", "related_heading", "related", "copyright",
+)
+
+
+def _m203_compact_extraction(methods: dict[str, str]) -> str:
+    counts: dict[str, int] = {}
+    for field, method in methods.items():
+        if field in _M203_EXTRACTION_FIELDS:
+            counts[method] = counts.get(method, 0) + 1
+    plain = json.dumps(dict(methods), ensure_ascii=False, separators=(",", ":"))
+    if not counts or "*" in methods:
+        return plain
+    common = max(counts, key=counts.get)
+    out: dict[str, str | None] = {"*": common}
+    out.update((f, m) for f, m in methods.items() if m != common or f not in _M203_EXTRACTION_FIELDS)
+    out.update((f, None) for f in _M203_EXTRACTION_FIELDS if f not in methods)
+    compact = json.dumps(out, ensure_ascii=False, separators=(",", ":"))
+    return compact if len(compact) < len(plain) else plain
+
+
 @migrations()
 def m203_compact_storage(db: Database) -> None:
     """Smaller archives, same data and searches.
@@ -471,14 +472,12 @@ def m203_compact_storage(db: Database) -> None:
     - `minhash_bands` and `article_urls` are WITHOUT ROWID tables: their primary key is the
       table, where a rowid table keeps the rows and, beside them, an index holding the key
       again.
-    - `articles.extraction` is stored compactly (archive.store.compact_extraction: the
-      method that filled most fields once, as "*", then the fields filled otherwise).
+    - `articles.extraction` is stored compactly (`_m203_compact_extraction`: the method that
+      filled most fields once, as "*", then the fields filled otherwise).
     - The unique index on `articles.url_key` goes: `article_urls` (url_key its primary key)
       holds every key an article was met under, its first one included, and every lookup
       by URL goes through it; the index held each key a second time.
     """
-    from archive.store import compact_extraction  # noqa: PLC0415 (store imports this module)
-
     # The word index.
     drop_search_triggers(db)
     db.execute("DROP TABLE articles_fts")
@@ -511,7 +510,7 @@ def m203_compact_storage(db: Database) -> None:
     db.execute("DROP INDEX IF EXISTS idx_articles_url_key")
 
     def compact(text: str | None) -> str | None:
-        return compact_extraction(json.loads(text)) if text else text
+        return _m203_compact_extraction(json.loads(text)) if text else text
 
     db.conn.create_function("newsarchive_compact_extraction", 1, compact, deterministic=True)
     db.execute(

@@ -9,17 +9,15 @@ in flight, never a half-written article.
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Mapping
 
 from sqlite_utils import Database
 
-from archive import dedupe
+from archive import dedupe, read
 from archive.identity import (
     APPLICATION_ID,
     MISSING,
@@ -27,11 +25,11 @@ from archive.identity import (
     ArchiveMissingError,
     archive_kind,
     check_archive_path,
-    connect_readonly,
     create_archive,
 )
 from archive.lock import DEFAULT_LOCK_TIMEOUT, ArchiveLocked, locked_message, not_writable
-from archive.schema import RECORD_COLUMNS, REVISION_COLUMNS, apply_migrations, pending_migrations, release_free_pages, set_page_size
+from archive.record import RECORD_COLUMNS, REVISION_COLUMNS, extraction_methods, record_to_row, row_to_record
+from archive.schema import apply_migrations, release_free_pages, set_page_size
 
 NEW = "new"
 SAME_ARTICLE = "same_article"
@@ -91,121 +89,6 @@ def utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def _json(value: Any) -> str | None:
-    if value is None:
-        return None
-    return json.dumps(value, ensure_ascii=False)
-
-
-def record_to_row(record: Mapping[str, Any]) -> dict[str, Any]:
-    """The `articles` columns for an extracted record (lists and objects as JSON)."""
-    copyright_ = record.get("copyright") or {}
-    return {
-        "url": record["url"],
-        "canonical_url": record.get("canonical_url"),
-        "title": record.get("title"),
-        "body": record.get("body"),
-        "published": record.get("published"),
-        "updated": record.get("updated"),
-        "source": record.get("source"),
-        "authors": _json(list(record.get("authors") or [])),
-        "editor": record.get("editor"),
-        "language": record.get("language"),
-        "related_heading": record.get("related_heading"),
-        "copyright_text": copyright_.get("text"),
-        "copyright_holder": copyright_.get("holder"),
-        "copyright_years": _json(copyright_.get("years")),
-        "site": record.get("site"),
-        "extraction": compact_extraction(record.get("extraction")),
-        "fetched_at": record.get("fetched_at"),
-        # The raw capture the record was parsed from (archive/warc.py), when kept.
-        **warc_columns(record.get("warc")),
-    }
-
-
-# The record fields the extractor says the method of (crawler/extraction/cascade.FIELDS): the
-# fields "*" stands for in a stored `extraction`.
-EXTRACTION_FIELDS = (
-    "title", "body", "published", "updated", "source", "authors", "editor", "language",
-    "canonical_url", "related_heading", "related", "copyright",
-)
-
-
-def compact_extraction(methods: Mapping[str, str] | None) -> str | None:
-    """`record["extraction"]` ({field: method}) as stored in `articles.extraction`: JSON
-    where "*" names the method that filled most fields, followed by the fields filled
-    otherwise and, as null, the fields no method filled (a page of a site profile:
-    `{"*":"profile:ecns"}`), or the plain object when that is shorter. `extraction_methods`
-    reads either back."""
-    if methods is None:
-        return None
-    counts: dict[str, int] = {}
-    for field, method in methods.items():
-        if field in EXTRACTION_FIELDS:
-            counts[method] = counts.get(method, 0) + 1
-    plain = json.dumps(dict(methods), ensure_ascii=False, separators=(",", ":"))
-    if not counts or "*" in methods:
-        return plain
-    common = max(counts, key=counts.get)
-    out: dict[str, str | None] = {"*": common}
-    out.update((f, m) for f, m in methods.items() if m != common or f not in EXTRACTION_FIELDS)
-    out.update((f, None) for f in EXTRACTION_FIELDS if f not in methods)
-    compact = json.dumps(out, ensure_ascii=False, separators=(",", ":"))
-    return compact if len(compact) < len(plain) else plain
-
-
-def extraction_methods(stored: str | None) -> dict[str, str] | None:
-    """{field: method} from `articles.extraction` (either form: compact, or a plain object as
-    archives before migration m203 held)."""
-    if not stored:
-        return None
-    data = json.loads(stored)
-    if "*" not in data:
-        return data
-    methods = {f: data["*"] for f in EXTRACTION_FIELDS if f not in data}
-    methods.update((f, m) for f, m in data.items() if f != "*" and m is not None)
-    return methods
-
-
-def warc_columns(pointer: Mapping[str, Any] | None) -> dict[str, Any]:
-    """The WARC pointer columns for a {file, offset, record_id} pointer (all null if none)."""
-    pointer = pointer or {}
-    return {
-        "warc_file": pointer.get("file"),
-        "warc_offset": pointer.get("offset"),
-        "warc_record_id": pointer.get("record_id"),
-    }
-
-
-def row_to_record(row: Mapping[str, Any], related: Iterable[Mapping[str, Any]] = ()) -> dict[str, Any]:
-    """The inverse of `record_to_row`: an archived article as the record the extractor made."""
-    years = json.loads(row["copyright_years"]) if row.get("copyright_years") else None
-    has_copyright = row.get("copyright_text") or row.get("copyright_holder") or years
-    return {
-        "id": row["id"],
-        "url": row["url"],
-        "canonical_url": row.get("canonical_url"),
-        "title": row.get("title"),
-        "body": row.get("body"),
-        "published": row.get("published"),
-        "updated": row.get("updated"),
-        "source": row.get("source"),
-        "authors": json.loads(row["authors"]) if row.get("authors") else [],
-        "editor": row.get("editor"),
-        "language": row.get("language"),
-        "related_heading": row.get("related_heading"),
-        "related": [{"title": r["title"], "url": r["url"], "published": r["published"]} for r in related],
-        "copyright": (
-            {"text": row.get("copyright_text"), "holder": row.get("copyright_holder"), "years": years}
-            if has_copyright
-            else None
-        ),
-        "site": row.get("site"),
-        "first_seen": row.get("first_seen"),
-        "last_seen": row.get("last_seen"),
-    }
-
-
 class Archive:
     """An open archive. Use as a context manager, or call `close()`: both commit the batch
     in flight."""
@@ -233,12 +116,7 @@ class Archive:
         # run at a fixed "now" (CRAWL_NOW, for tests and replays) replaces it.
         self.clock = utc_now
         if readonly:
-            self.db = Database(connect_readonly(self.path))
-            if pending_migrations(self.db):
-                raise ArchiveError(
-                    f"archive {self.path} was written by an older version of newsarchive and needs "
-                    "migrating: the next crawl of it does that"
-                )
+            self.db = read.connect(self.path)
             return
         if archive_kind(self.path) == MISSING:
             if not create:

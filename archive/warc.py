@@ -179,10 +179,6 @@ class WarcWriter:
 
     # -- files -------------------------------------------------------------------
 
-    @property
-    def current_file(self) -> Path | None:
-        return self._path
-
     def _open_next(self) -> None:
         self._close_file()
         self.serial += 1

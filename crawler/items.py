@@ -1,32 +1,25 @@
-"""The Article record every spider yields: typed fields, no logic (see DESIGN.md)."""
+"""The Article item every spider yields: the record's fields (archive/record.py: `RECORD`,
+then how the crawl got it, `CAPTURE`) as a dataclass Scrapy's ItemAdapter reads, with the
+dedupe decision the pipelines pass along. Typed fields, no logic."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import Field, field, make_dataclass
+from typing import Any  # noqa: F401 (named in the fields' types, for typing.get_type_hints)
+
+from archive import record
 
 
-@dataclass
-class Article:
-    url: str
-    site: str
-    title: str | None = None
-    body: str | None = None
-    canonical_url: str | None = None
-    published: str | None = None
-    updated: str | None = None
-    source: str | None = None
-    authors: list[str] = field(default_factory=list)
-    editor: str | None = None
-    language: str | None = None
-    related_heading: str | None = None
-    related: list[dict[str, Any]] = field(default_factory=list)
-    copyright: dict[str, Any] | None = None
-    # How each field was filled ({"title": "profile:ecns", "body": "trafilatura", ...}).
-    extraction: dict[str, str] = field(default_factory=dict)
-    fetched_at: str | None = None
-    # The raw capture the record was parsed from: {"file", "offset", "record_id"} of its
-    # WARC response record (crawler.middlewares.CaptureMiddleware), or None.
-    warc: dict[str, Any] | None = None
+def _default(spec: record.Field) -> Field:
+    """An empty list or dict for each item of its own; None otherwise."""
+    return field(default=None) if spec.empty() is None else field(default_factory=spec.empty)
+
+
+Article = make_dataclass(
+    "Article",
+    [(f.name, f.type) for f in record.RECORD if f.required]
+    + [(f.name, f.type, _default(f)) for f in record.RECORD + record.CAPTURE if not f.required]
     # Set by the dedupe pipeline for the store pipeline (an archive.store.Decision).
-    dedupe: Any = None
+    + [("dedupe", "Any", field(default=None))],
+)
+Article.__module__ = __name__  # make_dataclass names no module before Python 3.12

@@ -40,10 +40,6 @@ def normalize_body(text: str | None) -> str:
     return "\n\n".join(p for p in paragraphs if p)
 
 
-def paragraphs_to_body(paragraphs) -> str:
-    return "\n\n".join(p for p in (collapse_whitespace(p) for p in paragraphs) if p)
-
-
 def absolute_url(base: str, href: str | None) -> str | None:
     """`href` resolved against `base`, without fragment; None for non-web links."""
     if not href:

@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from archive.record import RECORD_FIELDS
 from crawler.extraction import ExtractionError, Page, ecns, extract_article
 from crawler.spiders.base import response_problem
 from tests.conftest import load_recording, recordings
-
-RECORD_FIELDS = (
-    "url", "canonical_url", "title", "body", "published", "updated", "source", "authors",
-    "editor", "language", "related_heading", "related", "copyright", "site",
-)
 
 
 def _cases(kind: str, site: str | None = None):

@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from archive import search as lib
+from archive import read as lib
 from crawler.extraction import ExtractionError, extract_article
 from tests.conftest import FIXTURES
 from tests.test_search_fixtures import build_query_archive

@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 from sqlite_utils import Database
 
+from archive.record import RECORD_FIELDS
 from archive.store import Archive
 from archive.warc import locate, read_capture
 from crawler.cli import cli
@@ -20,8 +21,6 @@ from crawler.spiders import base
 from tests.conftest import FIXTURES, ROOT
 
 SCRAPY = [sys.executable, "-m", "scrapy"]
-RECORD_FIELDS = ("url", "canonical_url", "title", "body", "published", "updated", "source", "authors",
-                 "editor", "language", "related_heading", "related", "copyright", "site")
 BORSE = "http://www.ecns.cn/business/2014/05-16/115221.shtml"
 
 

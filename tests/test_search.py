@@ -1,4 +1,4 @@
-"""The search library (archive/search.py) over a small archive written by the real write
+"""The read library (archive/read/) over a small archive written by the real write
 path: ranking, FTS5 syntax, Chinese search, filters, bad input, the trigram index kept in
 sync, older and read-only archives."""
 
@@ -13,7 +13,8 @@ import sys
 import pytest
 from sqlite_utils import Database
 
-from archive import search as lib
+from archive import read as lib
+from archive.read import planning
 from archive.schema import migrations
 from archive.store import Archive, ArchiveError, ArchiveReadOnlyError
 from tests.conftest import ROOT, SEED_URL, make_record
@@ -125,7 +126,7 @@ def test_chinese_single_character(db):
 
 
 def test_common_short_chinese_terms_are_read_in_the_text_not_silently_empty(db, monkeypatch):
-    monkeypatch.setattr(lib, "MAX_EXPANSIONS", 0)  # every short term counts as common
+    monkeypatch.setattr(planning, "MAX_EXPANSIONS", 0)  # every short term counts as common
     result = lib.search(db, "钢")
     assert result.index == "scan"
     assert {h.title for h in result.hits} == {"中关村与首钢携手打造产业平台", "村科学普及活动"}

@@ -11,15 +11,11 @@ from typing import Any, Callable
 
 import htmldate
 
+from archive.record import EXTRACTION_FIELDS as FIELDS
 from crawler.extraction import body as body_mod
 from crawler.extraction import chinese, copyright, generic, related, source, structured
 from crawler.extraction.page import Page
 from crawler.normalize import parse_date
-
-FIELDS = (
-    "title", "body", "published", "updated", "source", "authors", "editor", "language",
-    "canonical_url", "related_heading", "related", "copyright",
-)
 
 
 def _empty(value: Any) -> bool:

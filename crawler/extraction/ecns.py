@@ -15,6 +15,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from lxml import etree
 
+from archive.record import EXTRACTION_FIELDS as AUTHORITATIVE_FIELDS
 from crawler.extraction import common
 from crawler.extraction.copyright import parse_copyright
 from crawler.extraction.page import Page
@@ -121,12 +122,6 @@ def _anchors(tree) -> dict[str, Any]:
             if " related " in spaced:
                 found.setdefault("related_new", el)
     return found
-
-
-AUTHORITATIVE_FIELDS = (
-    "title", "body", "published", "updated", "source", "authors", "editor", "language",
-    "canonical_url", "related_heading", "related", "copyright",
-)
 
 
 def matches(page: Page) -> bool:

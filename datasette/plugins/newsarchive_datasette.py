@@ -1,7 +1,7 @@
 """Datasette plugin for newsarchive archives: each article's page shows the article as a
 reader sees it (paragraphs, related links) above its columns, and /-/search is a ranked
 search over the archive with snippets, Chinese search and filters -- the same library
-function `newsarchive search` calls (archive.search.search).
+function `newsarchive search` calls (archive.read.search).
 
 Everything scraped is escaped by the templates' autoescaping; links are only made of
 http(s) URLs."""
@@ -15,7 +15,7 @@ from datasette import hookimpl
 from datasette.utils.asgi import Response
 from markupsafe import Markup, escape
 
-from archive import search as lib
+from archive import read
 
 MARK_OPEN, MARK_CLOSE = "\x02", "\x03"
 
@@ -105,18 +105,18 @@ async def search_page(datasette, request):
     args = request.args
     query = args.get("q", "").strip()
     page = max(1, int(args.get("page", "1")) if args.get("page", "1").isdigit() else 1)
-    filters = lib.Filters(site=args.get("site") or None, source=args.get("source") or None,
+    filters = read.Filters(site=args.get("site") or None, source=args.get("source") or None,
                           author=args.get("author") or None, since=args.get("since") or None,
                           until=args.get("until") or None, language=args.get("lang") or None)
     db = article_database(datasette)
     result, error = None, None
     if query and db is not None:
         def run(conn):
-            return lib.search(conn, query, filters=filters, limit=20, offset=(page - 1) * 20,
+            return read.search(conn, query, filters=filters, limit=20, offset=(page - 1) * 20,
                               highlight=(MARK_OPEN, MARK_CLOSE))
         try:
             result = await db.execute_fn(run)
-        except lib.SearchError as exc:
+        except read.SearchError as exc:
             error = str(exc)
     if args.get("_format") == "json":
         if error:

@@ -3,7 +3,7 @@
 NormalizePipeline -> DedupePipeline -> StorePipeline, built by Scrapy's `from_crawler` on a
 crawler from `scrapy.utils.test.get_crawler`, with its real stats) into an archive already
 holding 10,000 articles and one holding 1,000,000, against the floor of sqlite-utils
-`insert_all` of the same rows (`archive.store.record_to_row`) into a bare table with an FTS5
+`insert_all` of the same rows (`archive.record.record_to_row`) into a bare table with an FTS5
 index (porter unicode61, kept by triggers, as `articles_fts`), in interleaved rounds.
 
 The records, per round: 85% new articles (synthetic, realistic lengths: English ~3 kB,
@@ -57,7 +57,7 @@ SEARCH_QUERIES = (
 
 def stream(archive_path: Path, n_archived: int, count: int, round_number: int, *, seed: int = 7) -> list[dict]:
     """`count` records to ingest into an archive of `n_archived` articles (see module doc)."""
-    from archive.store import row_to_record
+    from archive.record import RECORD_FIELDS, row_to_record
     from tests.benchmarks.synth import Synth
 
     rnd = random.Random(seed * 1000 + round_number)
@@ -83,9 +83,7 @@ def stream(archive_path: Path, n_archived: int, count: int, round_number: int, *
         conn.close()
     out = []
     for k, record in enumerate(archived):
-        record = {key: record.get(key) for key in (
-            "url", "canonical_url", "title", "body", "published", "updated", "source", "authors", "editor",
-            "language", "related_heading", "related", "copyright", "site")}
+        record = {key: record.get(key) for key in RECORD_FIELDS}
         if k < n_dup:  # seen again, unchanged
             out.append(record)
         elif k < 2 * n_dup:  # syndicated copy
@@ -162,7 +160,7 @@ def _timed_insert_all(path: Path, rows: list[dict], prepare) -> float:
 
 def bare_insert(directory: Path, records: list[dict]) -> float:
     """Seconds for sqlite-utils insert_all of the same rows into a new table with FTS."""
-    from archive.store import record_to_row
+    from archive.record import record_to_row
 
     rows = [record_to_row(r) for r in records]
 
@@ -177,8 +175,8 @@ def schema_insert(directory: Path, records: list[dict]) -> float:
     """Seconds for the same insert_all into the `articles` table of a new, empty archive
     (the project's schema: its FTS and trigram indexes and their triggers), nothing else:
     how much of the floor gap is the schema's own indexing."""
+    from archive.record import record_to_row
     from archive.schema import apply_migrations
-    from archive.store import record_to_row
 
     rows = []
     for k, record in enumerate(records):
@@ -190,17 +188,17 @@ def schema_insert(directory: Path, records: list[dict]) -> float:
 
 def search_p95(archive_path: Path, rounds: int = 3) -> dict:
     """Milliseconds per search (top 20), p50 and p95 over SEARCH_QUERIES x rounds, with the
-    project's search function (archive/search.py) when it exists, else FTS5 bm25 top-20
+    project's search function (archive/read/) when it exists, else FTS5 bm25 top-20
     through sqlite-utils' table.search."""
     try:
-        from archive import search as search_mod
+        from archive import read
 
-        db = search_mod.connect(archive_path)
+        db = read.connect(archive_path)
 
         def one(q):
-            search_mod.search(db, q, limit=20)
+            read.search(db, q, limit=20)
 
-        how = "archive.search.search(limit=20)"
+        how = "archive.read.search(limit=20)"
     except ImportError:
         from sqlite_utils import Database
 

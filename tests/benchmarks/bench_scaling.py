@@ -3,7 +3,7 @@
 bare-insert floor) and search p95 at archives of 10,000, 100,000 and 1,000,000 articles,
 printed as a table and drawn as a PNG (docs/scaling.png).
 
-Search uses the project's search function (archive/search.py `search`, top 20) when it
+Search uses the project's search function (archive/read/ `search`, top 20) when it
 exists, else FTS5 bm25 top-20 through sqlite-utils' table.search, over a fixed list of
 queries of known selectivity (words planted by synth.py at known rates, common news words,
 two Chinese terms), each run three times after a warm-up pass.

@@ -1,5 +1,5 @@
 """Synthetic news records for benchmarks: deterministic, seeded, in the record shape of
-DESIGN.md (`url`, `canonical_url`, `title`, `body`, `published`, ..., `related`,
+archive/record.py (`url`, `canonical_url`, `title`, `body`, `published`, ..., `related`,
 `copyright`, `site`), English and Chinese, from 1,000 sites of skewed sizes.
 
     from tests.benchmarks.synth import Synth, build_archive
@@ -388,7 +388,8 @@ def _chunk_rows(bounds: tuple[int, int]):
     articles (with the dedupe content hash), article_urls (the URL and its canonical form),
     related entries, MinHash bands; and the raw text bytes (title + body, UTF-8)."""
     from archive import dedupe
-    from archive.store import record_to_row, record_url_keys
+    from archive.record import record_to_row
+    from archive.store import record_url_keys
 
     start, end = bounds
     seen_at = "2026-01-01T00:00:00+00:00"

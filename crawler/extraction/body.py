@@ -519,6 +519,18 @@ def _html_paragraphs(value: str) -> list[str]:
     return [t for t in (element_text(el) for el in blocks) if t]
 
 
+_CODE_CHARS = re.compile(r"[{}\[\];=<>|&$]")
+_CODE_WORDS = re.compile(r"\bfunction\s*\(|\breturn\b|\bvar\s|\bthis\.|=>|\btypeof\b|\bnull\b|\bdocument\.")
+
+
+def looks_like_code(text: str) -> bool:
+    """Script source rather than prose: many brackets, semicolons and operators, or the
+    keywords of JavaScript (a minified script's string literals hold both)."""
+    if not text:
+        return False
+    return len(_CODE_CHARS.findall(text)) > 0.02 * len(text) or len(_CODE_WORDS.findall(text)) >= 3
+
+
 def embedded_text(page: Page, sd: Structured) -> str:
     """The article's text from the data the page embeds for its scripts to render, when the
     visible page has none: the JSON-LD articleBody, else the string of embedded JSON
@@ -541,6 +553,8 @@ def embedded_text(page: Page, sd: Structured) -> str:
                 candidate = "\n\n".join(_html_paragraphs(value))
             else:
                 candidate = normalize_body(value.replace("\n", "\n\n"))
+            if looks_like_code(candidate):
+                continue
             prose = prose_chars(candidate)
             if prose > best_prose:
                 best, best_prose = candidate, prose

@@ -14,6 +14,7 @@ import unicodedata
 from typing import Any
 
 from crawler.extraction import structured as sd_mod
+from crawler.extraction import titles
 from crawler.extraction.common import OUTLET_WORDS, element_text, split_names
 from crawler.extraction.page import Page
 from crawler.extraction.structured import Structured
@@ -157,6 +158,11 @@ def find_title(page: Page, sd: Structured) -> tuple[str | None, str | None]:
     for method in TITLE_ORDER:
         value = cleaned.get(method)
         if value and not _is_site_name(value, names[:3]):
+            if method == "title":  # `Headline - Site` whose site name the page never declares
+                value = titles.printed_segment(page.tree.find("body"), value, _TITLE_SEP) or value
+            elif method == "h1" and raw.get("title"):  # a blog's name as its <h1>
+                value = titles.printed_segment(page.tree.find("body"), raw["title"], _TITLE_SEP,
+                                               other_than=value) or value
             return value, method
     return None, None
 

@@ -28,7 +28,8 @@ from scrapy.utils.gz import gunzip
 from archive.incremental import iso, parse_time
 from archive.store import SAME_ARTICLE, Archive, Decision, record_url_keys
 from archive.warc import Capture, WarcError, locate, read_capture
-from crawler.pipelines import NormalizePipeline, ValidatePipeline
+from crawler.pipelines.normalization import NormalizePipeline
+from crawler.pipelines.validation import ValidatePipeline
 from crawler.spiders.base import ArticleSpider
 
 

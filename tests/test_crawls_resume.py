@@ -197,7 +197,7 @@ def test_links_of_an_article_stored_just_before_a_kill_are_not_lost(tmp_path):
             # Same length: the recordings' Content-Length still holds.
             page.write_bytes(page.read_bytes().replace(link, b'href="/business/"'.ljust(len(link))))
     archive = tmp_path / "archive.db"
-    extensions = {"crawler.extensions.CrawlRun": 100, "crawler.extensions.StatsFile": 500,
+    extensions = {"crawler.extensions.crawl_run.CrawlRun": 100, "crawler.extensions.stats_file.StatsFile": 500,
                   "tests.test_crawls_resume.KillAfterItem": 900}
     start = ("-a", "start_urls=http://www.ecns.cn/business/")
     killed = subprocess.run(

@@ -20,7 +20,7 @@ from archive.store import build_new_archive
 from archive.warc import WarcError
 from crawler import scheduling
 from crawler.crawl_archive import FAILED_REASONS
-from crawler.extensions import SPIDER_ARGUMENTS_SETTING
+from crawler.extensions.crawl_run import SPIDER_ARGUMENTS_SETTING
 
 
 class Command(ScrapyCrawl):

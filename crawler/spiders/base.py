@@ -4,7 +4,7 @@ counting the pages that cannot be one.
 The request meta convention every spider follows (crawler/spiders/*.py):
 
 - `meta={"article": True}` on every request for a page the spider will parse as an
-  article. Incremental crawling (crawler.middlewares.IncrementalMiddleware) checks these,
+  article. Incremental crawling (crawler.middlewares.incremental.IncrementalMiddleware) checks these,
   and only these, against the archive before they are sent: an article already archived
   is not fetched again unless the revisit policy says it is due. Listing pages, section
   pages, sitemaps, feeds and robots.txt carry no mark and are always fetched.

@@ -1,5 +1,5 @@
-"""Extensions: the crawl's stats written to a JSON file when it ends; the crawl run's
-bookkeeping (lock, `crawls` row, CRAWL_NOW, JOBDIR after a kill)."""
+"""The crawl run's bookkeeping: the archive's lock, the `crawls` row, CRAWL_NOW, JOBDIR
+after a kill."""
 
 from __future__ import annotations
 
@@ -26,31 +26,6 @@ from crawler.crawl_archive import STORAGE_ERRORS, archive_failed, archive_for, f
 
 logger = logging.getLogger(__name__)
 
-
-class StatsFile:
-    """Writes the final crawl stats to STATS_FILE (JSON), for scripts and tests that run a
-    crawl and check what it did."""
-
-    def __init__(self, path: Path, stats):
-        self.path = path
-        self.stats = stats
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        path = crawler.settings.get("STATS_FILE")
-        if not path:
-            raise NotConfigured  # off by default: no message (Scrapy would log it as a warning)
-        ext = cls(Path(path), crawler.stats)
-        crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
-        return ext
-
-    def spider_closed(self, spider, reason):
-        stats = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in self.stats.get_stats().items()}
-        stats["finish_reason"] = reason
-        self.path.write_text(json.dumps(stats, indent=2, sort_keys=True, default=str), encoding="utf-8")
-
-
-# -- crawl runs --------------------------------------------------------------------------------
 
 # Stats that are counted as dropped (by the reason after the prefix) and as errors.
 DROPPED_PATTERN = re.compile(r"^(?!incremental/)[\w-]+/(?:dropped|skipped)/(?P<reason>[\w.-]+)$")

@@ -45,6 +45,19 @@ def load_recording(directory: Path) -> tuple[dict, bytes, dict]:
     return info, body, expected
 
 
+def recorded_response(directory: Path) -> "CapturedResponse":
+    """A recording as the response the replay layer serves: cut short ("dataloss") when
+    its Content-Length says more than the body holds."""
+    from crawler.parsing import CapturedResponse
+
+    info = json.loads((directory / "info.json").read_text(encoding="utf-8"))
+    body = (directory / info.get("body", "body.html")).read_bytes()
+    headers = CapturedResponse.header_pairs(info.get("headers"))
+    declared = [value for name, value in headers if name.lower() == "content-length"]
+    return CapturedResponse(url=info["url"], body=body, status=int(info.get("status", 200)), headers=headers,
+                            truncated=bool(declared) and int(declared[-1]) > len(body))
+
+
 LOREM = (
     "The city council approved a new plan for public transport on Tuesday, after months of "
     "debate among residents, business owners and transport experts about the future of the "

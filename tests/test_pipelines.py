@@ -8,7 +8,8 @@ from scrapy.utils.test import get_crawler
 
 from crawler.items import Article
 from crawler.pipelines.dedupe import DedupePipeline
-from crawler.pipelines.normalization import NormalizePipeline, normalize_language
+from crawler.normalize import normalize_language
+from crawler.pipelines.normalization import NormalizePipeline
 from crawler.pipelines.storage import StorePipeline
 from crawler.pipelines.validation import ValidatePipeline
 from tests.conftest import make_record

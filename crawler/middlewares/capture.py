@@ -6,20 +6,12 @@ import logging
 
 from scrapy import Request, signals
 from scrapy.exceptions import NotConfigured
-from scrapy.http import Headers
 
 from archive.warc import WarcError, WarcWriter, pointer_path
 from crawler import scheduling
+from crawler.responses import header_pairs
 
 logger = logging.getLogger(__name__)
-
-
-def header_pairs(headers: Headers) -> list[tuple[str, str]]:
-    return [
-        (name.decode("latin-1"), value.decode("latin-1"))
-        for name, values in headers.items()
-        for value in values
-    ]
 
 
 class CaptureMiddleware:

@@ -11,6 +11,7 @@ from scrapy.exceptions import DownloadCancelledError, IgnoreRequest, NotConfigur
 from archive import incremental
 from crawler import scheduling
 from crawler.crawl_archive import STORAGE_ERRORS, NotStored, archive_failed, archive_for, failure
+from crawler.pipelines import Dropped
 
 logger = logging.getLogger(__name__)
 
@@ -143,8 +144,8 @@ class IncrementalMiddleware:
             if url is not None:
                 self.pending.pop(url, None)
         elif url is not None:
-            reason = str(exception).split(":", 1)[0].strip().replace(" ", "_")[:60] or "dropped"
-            self.pending[url] = reason
+            # Why, as the pipeline that dropped it says (crawler.pipelines.Dropped).
+            self.pending[url] = exception.reason if isinstance(exception, Dropped) else "dropped"
 
     def item_error(self, item, response, failure):
         # Our own failure to store it, not the page's: fetch it again next run.

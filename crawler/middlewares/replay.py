@@ -13,6 +13,7 @@ from scrapy.responsetypes import responsetypes
 from scrapy.utils.asyncio import sleep
 
 from archive.warc import read_capture, scan, warc_files
+from crawler.responses import headers_from_pairs
 
 logger = logging.getLogger(__name__)
 
@@ -24,13 +25,6 @@ def load_recordings(root: str | Path) -> dict[str, Path]:
         info = json.loads(info_path.read_text(encoding="utf-8"))
         recordings[info["url"]] = info_path.parent
     return recordings
-
-
-def headers_from_pairs(pairs) -> Headers:
-    grouped: dict[str, list[str]] = {}
-    for name, value in pairs:
-        grouped.setdefault(name, []).append(value)
-    return Headers(grouped)
 
 
 class RecordedPages:

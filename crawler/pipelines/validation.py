@@ -1,29 +1,22 @@
-"""Validation: records that are not articles are dropped."""
+"""Validation: records that are not articles (no title, no body) are dropped."""
 
 from __future__ import annotations
 
 from itemadapter import ItemAdapter
-from scrapy.exceptions import DropItem
 
-from crawler.normalize import collapse_whitespace
-from crawler.pipelines import CountingPipeline
-
-# A page needs at least this much text to be an article rather than a stub or an index.
-MIN_BODY_CHARS = 20
+from crawler.parsing import validate_record
+from crawler.pipelines import CountingPipeline, Dropped
 
 
 class ValidatePipeline(CountingPipeline):
-    """Drops records that are not articles: no title, no body. Counted by reason."""
+    """Drops records that are not articles (crawler.parsing.validate_record). Counted by
+    reason: `validate/dropped/missing_title`, `validate/dropped/missing_body`."""
 
     def process_item(self, item):
         adapter = ItemAdapter(item)
-        reason = None
-        if not collapse_whitespace(adapter.get("title")):
-            reason = "missing_title"
-        elif len(collapse_whitespace(adapter.get("body"))) < MIN_BODY_CHARS:
-            reason = "missing_body"
-        if reason:
-            self.stats.inc_value(f"validate/dropped/{reason}")
-            raise DropItem(f"{reason}: {adapter.get('url')}")
+        problem = validate_record(adapter)
+        if problem:
+            self.stats.inc_value(f"validate/dropped/{problem.reason}")
+            raise Dropped(problem.reason, adapter.get("url"))
         self.stats.inc_value("validate/passed")
         return item

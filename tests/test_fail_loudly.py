@@ -452,15 +452,15 @@ def test_tests_read_nothing_outside_the_repository():
 def test_the_user_agent_names_the_crawls_contact_not_scrapys():
     from scrapy.settings import Settings
 
-    from crawler import scheduling, settings as project
+    from crawler import checked_settings, settings as project
 
     assert "scrapy" not in project.USER_AGENT.lower()
     settings = Settings()
     settings.setmodule(project, priority="project")
-    assert scheduling.missing_contact(settings)
+    assert checked_settings.missing_contact(settings)
     settings.set("CONTACT", "mailto:archive@example.org", priority="cmdline")
-    scheduling.apply_contact(settings)
+    checked_settings.apply_contact(settings)
     assert settings["USER_AGENT"] == "newsarchive/0.1 (news archiving for research; +mailto:archive@example.org)"
-    assert not scheduling.missing_contact(settings)
+    assert not checked_settings.missing_contact(settings)
     settings.set("REPLAY_DIR", "fixtures/ecns", priority="cmdline")
-    assert not scheduling.missing_contact(settings)
+    assert not checked_settings.missing_contact(settings)

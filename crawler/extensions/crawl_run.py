@@ -21,7 +21,8 @@ from scrapy.settings import SETTINGS_PRIORITIES
 from archive import crawls
 from archive.lock import lock_archive
 from archive.store import ArchiveError
-from crawler import scheduling
+from crawler import checked_settings
+from crawler import signals as project_signals
 from crawler.crawl_archive import STORAGE_ERRORS, archive_failed, archive_for, failure
 
 logger = logging.getLogger(__name__)
@@ -122,7 +123,7 @@ class CrawlRun:
             logger.error("%s", exc)
             raise
         ext = cls(crawler, lock)
-        if scheduling.missing_contact(settings):
+        if checked_settings.missing_contact(settings):
             logger.warning("The User-Agent names no contact: set -s CONTACT=https://your.site/about-this-crawler "
                            "(or mailto:you@example.org) so the sites you crawl can reach you")
         ext.reset_killed_jobdir()
@@ -173,7 +174,7 @@ class CrawlRun:
 
     def spider_opened(self, spider):
         archive = self.archive
-        scheduling.apply_crawl_now(self.settings, archive)
+        checked_settings.apply_crawl_now(self.settings, archive)
         try:
             killed = crawls.mark_killed(archive.db, self._now())
             self.crawl_id = crawls.start_crawl(
@@ -211,7 +212,7 @@ class CrawlRun:
 
     def spider_closed(self, spider, reason):
         try:
-            self.crawler.signals.send_catch_log(signal=scheduling.run_closing, reason=reason)
+            self.crawler.signals.send_catch_log(signal=project_signals.run_closing, reason=reason)
             if self.crawl_id is not None:
                 try:
                     if failure(self.crawler):

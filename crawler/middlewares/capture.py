@@ -8,7 +8,7 @@ from scrapy import Request, signals
 from scrapy.exceptions import NotConfigured
 
 from archive.warc import WarcError, WarcWriter, pointer_path
-from crawler import scheduling
+from crawler import checked_settings
 from crawler.responses import header_pairs
 
 logger = logging.getLogger(__name__)
@@ -31,7 +31,7 @@ class CaptureMiddleware:
         settings = crawler.settings
         if not settings.getbool("CAPTURE_ENABLED"):
             raise NotConfigured("CAPTURE_ENABLED is off")
-        directory = scheduling.capture_dir(settings)
+        directory = checked_settings.capture_dir(settings)
         spider = crawler.spider.name if crawler.spider else "crawl"
         try:
             writer = WarcWriter(

@@ -9,7 +9,8 @@ from scrapy import Request, signals
 from scrapy.exceptions import DownloadCancelledError, IgnoreRequest, NotConfigured
 
 from archive import incremental
-from crawler import scheduling
+from crawler import checked_settings
+from crawler import signals as project_signals
 from crawler.crawl_archive import STORAGE_ERRORS, NotStored, archive_failed, archive_for, failure
 from crawler.pipelines import Dropped
 
@@ -47,13 +48,13 @@ class IncrementalMiddleware:
         settings = crawler.settings
         if not settings.getbool("INCREMENTAL_ENABLED"):
             raise NotConfigured("INCREMENTAL_ENABLED is off")
-        mw = cls(crawler, None, scheduling.revisit_policy(settings), scheduling.retry_policy(settings))
+        mw = cls(crawler, None, checked_settings.revisit_policy(settings), checked_settings.retry_policy(settings))
         # Connected before the archive is opened: the archive closes on spider_closed, after
         # the handlers connected before it, and the failures are written to it.
-        crawler.signals.connect(mw.record_failures, signal=scheduling.run_closing)
+        crawler.signals.connect(mw.record_failures, signal=project_signals.run_closing)
         crawler.signals.connect(mw.record_failures, signal=signals.spider_closed)
         mw.archive = archive_for(crawler)
-        scheduling.apply_crawl_now(settings, mw.archive)
+        checked_settings.apply_crawl_now(settings, mw.archive)
         crawler.signals.connect(mw.item_scraped, signal=signals.item_scraped)
         crawler.signals.connect(mw.item_dropped, signal=signals.item_dropped)
         crawler.signals.connect(mw.item_error, signal=signals.item_error)
@@ -72,7 +73,7 @@ class IncrementalMiddleware:
         except STORAGE_ERRORS as exc:
             archive_failed(self.crawler, exc)
             raise IgnoreRequest(f"the archive failed: {request.url}") from None
-        verdict = incremental.decide(state, now=scheduling.now(self.settings), revisit=self.revisit, retry=self.retry)
+        verdict = incremental.decide(state, now=checked_settings.now(self.settings), revisit=self.revisit, retry=self.retry)
         if verdict in (incremental.NEW, incremental.REVISIT, incremental.RETRY):
             self.stats.inc_value(f"incremental/{verdict}")
             if verdict == incremental.RETRY:

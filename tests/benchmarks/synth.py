@@ -1,6 +1,6 @@
 """Synthetic news records for benchmarks: deterministic, seeded, in the record shape of
-DESIGN.md (`url`, `canonical_url`, `title`, `body`, `published`, ..., `related`,
-`copyright`, `site`), English and Chinese, from 1,000 sites of skewed sizes.
+README.md's "The record" (`url`, `canonical_url`, `title`, `body`, `published`, ...,
+`related`, `copyright`, `site`), English and Chinese, from 1,000 sites of skewed sizes.
 
     from tests.benchmarks.synth import Synth, build_archive
     for record in Synth(seed=1).records(10_000):      # the same 10,000 records every time

@@ -103,6 +103,7 @@ def test_arguments_and_results_are_plain_picklable_data():
     assert pickle.loads(pickle.dumps(skip)) == skip
 
 
+@pytest.mark.subprocess
 def test_importing_it_imports_no_scrapy():
     code = "import sys, crawler.parsing, crawler.reparse; print(sorted(m for m in sys.modules if m.split('.')[0] in ('scrapy', 'twisted')))"
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)

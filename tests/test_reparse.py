@@ -17,9 +17,10 @@ from archive.warc import locate, read_capture
 from crawler.cli import cli
 from crawler import parsing
 from crawler.parsing import CapturedResponse, parse_response
-from tests.conftest import FIXTURES, ROOT
+from tests.conftest import ROOT, scrapy_crawl
 
-SCRAPY = [sys.executable, "-m", "scrapy"]
+pytestmark = pytest.mark.subprocess
+
 RECORD_FIELDS = ("url", "canonical_url", "title", "body", "published", "updated", "source", "authors",
                  "editor", "language", "related_heading", "related", "copyright", "site")
 BORSE = "http://www.ecns.cn/business/2014/05-16/115221.shtml"
@@ -29,12 +30,7 @@ BORSE = "http://www.ecns.cn/business/2014/05-16/115221.shtml"
 def crawled(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("reparse")
     archive = tmp / "archive.db"
-    proc = subprocess.run(
-        [*SCRAPY, "crawl", "ecns", "-s", f"REPLAY_DIR={FIXTURES / 'ecns'}", "-s", f"ARCHIVE_PATH={archive}",
-         "-s", "LOG_LEVEL=WARNING"],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    scrapy_crawl(archive)
     return tmp
 
 
@@ -210,14 +206,8 @@ def test_every_response_is_captured_with_its_request(crawled):
 
 def test_a_crawl_replayed_from_the_captures_builds_the_same_archive(crawled, tmp_path):
     replayed = tmp_path / "replayed.db"
-    stats_file = tmp_path / "stats.json"
-    proc = subprocess.run(
-        [*SCRAPY, "crawl", "ecns", "-s", f"REPLAY_WARC={crawled / 'archive.db-warc'}", "-s", f"ARCHIVE_PATH={replayed}",
-         "-s", f"STATS_FILE={stats_file}", "-s", "CAPTURE_ENABLED=False"],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    stats = __import__("json").loads(stats_file.read_text())
+    stats = scrapy_crawl(replayed, f"REPLAY_WARC={crawled / 'archive.db-warc'}", "CAPTURE_ENABLED=False", replay=None,
+                         log_level="INFO", stats=True).stats
     assert "replay/miss" not in stats and stats["replay/dataloss"] == 1
     assert not (tmp_path / "replayed.db-warc").exists()  # captures off
 

@@ -34,6 +34,7 @@ import gzip
 import importlib.util
 import io
 import mimetypes
+import re
 import struct
 import zlib
 from dataclasses import dataclass, field
@@ -222,8 +223,9 @@ TEXT_MEDIA_TYPES = frozenset({
     "application/x-json", "application/json-amazonui-streaming", "application/javascript",
     "application/x-javascript", "text/xml",
 })
-# Control characters that make bytes binary to Scrapy (scrapy.utils.python.binary_is_text).
-_BINARY_CHARS = bytes(i for i in range(32) if i not in (0, 9, 10, 13))
+# Control characters that make bytes binary to Scrapy (scrapy.utils.python.binary_is_text:
+# all below 32 but NUL, tab, line feed and carriage return).
+_BINARY_CHAR = re.compile(rb"[\x01-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def _media_types() -> mimetypes.MimeTypes:
@@ -270,7 +272,7 @@ def is_text(url: str, headers: tuple[tuple[str, str], ...], body: bytes) -> bool
             return True
     if _text_file_name(url):
         return True
-    return not any(c in _BINARY_CHARS for c in body[:5000])
+    return not _BINARY_CHAR.search(body, 0, 5000)
 
 
 # -- the steps -------------------------------------------------------------------------------

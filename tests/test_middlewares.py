@@ -272,3 +272,20 @@ def test_frontier_hands_kept_links_back_at_the_start_old_rows_included(archive_p
     assert resumed_old.callback == spider.parse_article and resumed_old.meta == {"article": True}
     assert crawler.stats.get_value("frontier/resumed") == 2
     assert request_from_json(gone, spider) is None
+
+
+def test_incremental_forgets_refused_links_and_records_pages_over_the_size_cap(archive_path):
+    crawler = make_crawler(archive_path)
+    middleware = IncrementalMiddleware.from_crawler(crawler)
+    db = archive_for(crawler).db
+    refused, big = "https://www.example.com/news/private.html", "https://www.example.com/news/huge.html"
+    for url in (refused, big):
+        incremental.remember_link(db, url, {"url": url}, SEED_URL, "2024-11-18T00:00:00+00:00")
+    # robots.txt or the offsite filter said no: it never will be fetched, so not kept.
+    middleware.process_exception(Request(refused, meta={"article": True}), IgnoreRequest("Forbidden by robots.txt"))
+    # Over DOWNLOAD_MAXSIZE: recorded as failed, retried as failures are.
+    cancelled = DownloadCancelledError(
+        f"Received 30000 bytes which is larger than download max size (20000) in request <GET {big}>.")
+    middleware.process_exception(Request(big, meta={"article": True}), cancelled)
+    assert [row["url"] for row in incremental.frontier(db)] == [big]
+    assert middleware.pending == {big: "too_big"}

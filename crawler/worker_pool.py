@@ -16,9 +16,9 @@ task at a time over its own pipe, so:
 - a task running past `timeout` seconds gets its worker killed (`TaskTimeout`), replaced;
 - workers ignore SIGINT (Ctrl-C in a terminal reaches the whole process group): the crawl
   decides when they stop, and `close()` lets them finish what they hold;
-- workers die with the process that started them, however it dies: they leave when their
-  pipe to it closes, and the kernel kills them when their parent (the forkserver, which
-  itself exits when this process is gone) dies (PR_SET_PDEATHSIG);
+- workers die with the process that started them, however it dies: an idle worker leaves
+  when its pipe to it closes, a busy one when a watchdog thread sees it gone (within half a
+  second), and the kernel kills one whose parent dies (PR_SET_PDEATHSIG);
 - workers are started from a forkserver that has imported the modules named in `preload`,
   so a replacement costs a fork, not an import of lxml and trafilatura; each worker is
   replaced after `max_tasks` tasks, so memory a library leaks stays bounded.
@@ -42,6 +42,8 @@ import time
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, Callable
+
+from archive.child_processes import exit_with, without_main_module
 
 logger = logging.getLogger(__name__)
 
@@ -103,6 +105,9 @@ def _worker_main(conn, parent_pid: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _die_with_parent()
+    # The forkserver a worker is forked from stays up while workers hold their end of its
+    # pipe: a worker busy on a page when its crawl is killed learns it from this thread.
+    exit_with(parent_pid)
     functions: dict[str, Callable] = {}
     while True:
         if os.getppid() == 1 and parent_pid != 1:
@@ -204,6 +209,23 @@ class WorkerPool:
         self._wake()
         return future
 
+    def map_in_order(self, function: Callable, items, window: int | None = None):
+        """(item, future) for each item of `items` (an iterable of argument tuples), in their
+        order, with `function(*item)` done or failed: up to `window` (default four per
+        worker) submitted ahead, so memory stays bounded whatever the input's length."""
+        window = window or max(1, 4 * self.processes)
+        ahead: collections.deque = collections.deque()
+        for item in items:
+            ahead.append((item, self.submit(function, *item)))
+            while len(ahead) > window:
+                item_done, future = ahead.popleft()
+                future.exception()  # waits
+                yield item_done, future
+        while ahead:
+            item_done, future = ahead.popleft()
+            future.exception()
+            yield item_done, future
+
     def close(self, timeout: float | None = None) -> None:
         """Finish every task submitted (up to `timeout` seconds, then kill), stop the
         workers and the dispatcher."""
@@ -249,7 +271,8 @@ class WorkerPool:
         parent, child = self._context.Pipe()
         process = self._context.Process(target=_worker_main, args=(child, os.getpid()), daemon=True,
                                         name="newsarchive-worker")
-        process.start()
+        with without_main_module():
+            process.start()
         child.close()
         self.stats.started += 1
         return _Worker(process, parent)
@@ -354,13 +377,16 @@ class WorkerPool:
                     code = worker.process.exitcode
                     had_task = worker.task is not None
                     if had_task:
-                        self._fail(worker, WorkerDied(f"the worker process died (exit status {code})"), "worker_died")
                         worker.done += 1  # it did start the task: not a worker dying at start
                     logger.warning("Extraction worker %s died (exit status %s): replaced", worker.process.pid, code)
+                    # Replaced before the task's owner hears of it, so whoever reacts to the
+                    # failure finds the pool whole again.
                     self._replace(worker, kill=False)
+                    if had_task:
+                        self._fail(worker, WorkerDied(f"the worker process died (exit status {code})"), "worker_died")
                 elif worker.task is not None and now - worker.started >= self.timeout:
                     logger.warning("Extraction worker %s ran past %g s on one page: killed and replaced",
                                    worker.process.pid, self.timeout)
-                    self._fail(worker, TaskTimeout(f"no result within {self.timeout:g} s"), "timeout")
                     worker.done += 1
                     self._replace(worker, kill=True)
+                    self._fail(worker, TaskTimeout(f"no result within {self.timeout:g} s"), "timeout")

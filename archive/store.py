@@ -33,6 +33,9 @@ from archive.schema import apply_migrations, release_free_pages, set_page_size
 
 NEW = "new"
 SAME_ARTICLE = "same_article"
+# A duplicate's reasons.
+SAME_TEXT = "same_text"
+NEAR_DUPLICATE = "near_duplicate"
 UNCHANGED = "unchanged"
 REVISED = "revised"
 DUPLICATE = "duplicate"
@@ -249,8 +252,11 @@ class Archive:
 
     # -- the write path ----------------------------------------------------------------
 
-    def classify(self, record: Mapping[str, Any]) -> Decision:
-        """What storing `record` would do: the dedupe decision, without writing."""
+    def classify(self, record: Mapping[str, Any],
+                 fingerprint: tuple[str, list[tuple[int, int]] | None] | None = None) -> Decision:
+        """What storing `record` would do: the dedupe decision, without writing.
+        `fingerprint`: `dedupe.fingerprint(record["body"])` when the caller has it (a crawl
+        computes it in its extraction workers, off the writer)."""
         keys = record_url_keys(record)
         body = record.get("body") or ""
         article_id = self._article_for_keys(keys)
@@ -261,16 +267,16 @@ class Archive:
         ).fetchone()
         if known:
             return Decision(DUPLICATE, keys, known[0], known[1], known[2])
-        chash, bands = dedupe.fingerprint(body)
+        chash, bands = fingerprint or dedupe.fingerprint(body)
         same_text = self.db.execute(
             "select id from articles where content_hash = ? order by id limit 1", [chash]
         ).fetchone()
         if same_text:
-            return Decision(DUPLICATE, keys, same_text[0], "same_text", 1.0)
+            return Decision(DUPLICATE, keys, same_text[0], SAME_TEXT, 1.0)
         if bands:
             near = self._near_duplicate(body, bands)
             if near:
-                return Decision(DUPLICATE, keys, near[0], "near_duplicate", near[1])
+                return Decision(DUPLICATE, keys, near[0], NEAR_DUPLICATE, near[1])
         return Decision(NEW, keys, bands=bands, content_hash=chash)
 
     def store(
@@ -306,7 +312,13 @@ class Archive:
         if decision.kind == SAME_ARTICLE:
             return self._seen_again(decision.article_id, record, keys, seen_at)
         if decision.kind == DUPLICATE:
+            if decision.reason in (SAME_TEXT, NEAR_DUPLICATE) and self._comes_first(record, decision.article_id):
+                return self._promote(record, decision, seen_at)
             return self._record_duplicate(decision, record, seen_at)
+        return self._insert_article(record, decision, seen_at)
+
+    def _insert_article(self, record: Mapping[str, Any], decision: Decision, seen_at: str) -> StoreResult:
+        keys = decision.keys
         row = record_to_row(record)
         row.update(
             url_key=keys[0],
@@ -441,6 +453,57 @@ class Archive:
             if score >= dedupe.NEAR_DUPLICATE_MIN_SIMILARITY and (best is None or score > best[1]):
                 best = (candidate, score)
         return best
+
+    # -- which of two copies of one text is the original ----------------------------------------------
+
+    def _comes_first(self, record: Mapping[str, Any], article_id: int) -> bool:
+        """Whether `record` is the original rather than archived article `article_id`, whose
+        text it repeats: it was published earlier (both dates known). The same whichever of
+        the two a crawl meets first (crawls meet pages in an order no one chooses: concurrent
+        downloads, worker processes, a resumed run), so that which is the original is a fact
+        of the pages, not of the order they came in. Copies of one moment, or undated, stay
+        as met: the first is the original. An article with revisions stays the original:
+        its history is its own."""
+        from archive.incremental import parse_time
+
+        mine = parse_time(record.get("published"))
+        if mine is None:
+            return False
+        row = self.db.execute(
+            "select published, exists(select 1 from revisions where article_id = a.id) from articles a where id = ?",
+            [article_id],
+        ).fetchone()
+        if row is None or row[1]:
+            return False
+        theirs = parse_time(row[0])
+        if theirs is None or not mine < theirs:
+            return False
+        # Met before and found a copy then: decided.
+        return not self.db.execute("select 1 from duplicates where url_key = ?", [dedupe.url_key(record["url"])]).fetchone()
+
+    def _promote(self, record: Mapping[str, Any], decision: Decision, seen_at: str) -> StoreResult:
+        """`record` becomes the article; the archived one it copies (`decision.article_id`)
+        becomes its duplicate, under every URL form it was met under, and so do the copies
+        recorded of it. Returns NEW, for the record."""
+        old = next(self.db.query("select * from articles where id = ?", [decision.article_id]))
+        fingerprint = dedupe.fingerprint(record.get("body") or "")
+        result = self._insert_article(record, Decision(NEW, decision.keys, bands=fingerprint[1],
+                                                       content_hash=fingerprint[0]), seen_at)
+        new_id = result.article_id
+        forms = self.db.execute("select url_key, url from article_urls where article_id = ?", [old["id"]]).fetchall()
+        for key, url in forms:
+            self.db.execute(
+                "insert into duplicates (article_id, url, url_key, title, reason, similarity, first_seen, last_seen)"
+                " values (?, ?, ?, ?, ?, ?, ?, ?) on conflict(url_key) do update set article_id = excluded.article_id",
+                [new_id, url, key, old["title"], decision.reason, round(decision.similarity or 0.0, 4),
+                 old["first_seen"], old["last_seen"]],
+            )
+        self.db.execute("update duplicates set article_id = ? where article_id = ?", [new_id, old["id"]])
+        self.db.execute("delete from article_urls where article_id = ?", [old["id"]])
+        self.db.execute("delete from related where article_id = ?", [old["id"]])
+        self.db.execute("delete from minhash_bands where article_id = ?", [old["id"]])
+        self.db.execute("delete from articles where id = ?", [old["id"]])
+        return result
 
     def _record_duplicate(self, decision: Decision, record, seen_at) -> StoreResult:
         self.db.execute(

@@ -88,7 +88,8 @@ def test_failed_urls_are_retried_with_a_doubling_delay():
 def test_url_state_finds_any_url_form_duplicates_and_failures(archive_path):
     with Archive(archive_path, create=True) as archive:
         stored = archive.store(make_record(published=hours_ago(3)), seen_at=hours_ago(2))
-        copy = make_record(url="https://www.example.com/news/2024/copy.html", title="A copy")
+        # Published after the stored one: a copy of it (an earlier one would be the original).
+        copy = make_record(url="https://www.example.com/news/2024/copy.html", title="A copy", published=hours_ago(1))
         assert archive.store(copy).outcome == "duplicate"
         db = archive.db
         state = inc.url_state(db, "http://example.com/news/2024/a.html?utm_source=x")

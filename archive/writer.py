@@ -39,6 +39,7 @@ from concurrent.futures import Future
 from typing import Any, Callable
 
 from archive import crawls, incremental
+from archive.child_processes import exit_with, without_main_module
 from archive.identity import ArchiveError
 from archive.lock import DEFAULT_LOCK_TIMEOUT
 
@@ -51,13 +52,20 @@ MAX_BATCH_SECONDS = 5.0
 # -- the operations, run in the writer -------------------------------------------------------------
 
 
-def _store(archive, record: dict, seen_at: str | None = None, reparsed: bool = False, article_id: int | None = None):
+def _store(archive, record: dict, seen_at: str | None = None, fingerprint=None, reparsed: bool = False,
+           article_id: int | None = None):
+    """Dedupe and store one record: the decision (what the archive holds of it) and what
+    became of it. `fingerprint`: the body's (content hash, MinHash bands), when the caller
+    computed it; `reparsed`: a new extraction of article `article_id`'s own capture."""
     from archive.store import SAME_ARTICLE, Decision, record_url_keys
 
-    decision = Decision(SAME_ARTICLE, record_url_keys(record), article_id) if reparsed else None
+    if reparsed:
+        decision = Decision(SAME_ARTICLE, record_url_keys(record), article_id)
+    else:
+        decision = archive.classify(record, tuple(fingerprint) if fingerprint else None)
     result = archive.store(record, decision, seen_at=seen_at, reparsed=reparsed)
-    return {"outcome": result.outcome, "article_id": result.article_id, "reason": result.reason,
-            "similarity": result.similarity, "changed": list(result.changed)}
+    return {"decision": decision.reason or decision.kind, "outcome": result.outcome, "article_id": result.article_id,
+            "reason": result.reason, "similarity": result.similarity, "changed": list(result.changed)}
 
 
 def _start_crawl(archive, spider: str, arguments: dict, started: str, pid: int, host: str):
@@ -111,8 +119,9 @@ def apply(archive, name: str, args: tuple) -> Any:
         raise archive.error(exc) from None
 
 
-def _writer_main(conn, path: str, batch_size: int, lock_timeout: float, clock: str | None) -> None:
+def _writer_main(conn, path: str, batch_size: int, lock_timeout: float, clock: str | None, owner: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the crawl decides when the writer stops
+    exit_with(owner)  # a crawl killed outright: the open batch is rolled back, the file intact
     try:
         archive = _open(path, batch_size, lock_timeout, clock)
     except ArchiveError as exc:
@@ -187,9 +196,11 @@ class ArchiveWriter:
         ArchiveError if it cannot open it."""
         context = multiprocessing.get_context(start_method)
         parent, child = context.Pipe()
-        process = context.Process(target=_writer_main, args=(child, str(path), batch_size, lock_timeout, clock),
+        process = context.Process(target=_writer_main,
+                                  args=(child, str(path), batch_size, lock_timeout, clock, os.getpid()),
                                   daemon=True, name="newsarchive-writer")
-        process.start()
+        with without_main_module():
+            process.start()
         child.close()
         if not parent.poll(max(60.0, lock_timeout * 3)):
             process.kill()

@@ -30,15 +30,6 @@ def crawl_now(settings) -> datetime | None:
     return moment
 
 
-def apply_crawl_now(settings, archive) -> None:
-    """With CRAWL_NOW set, the archive stamps first_seen/last_seen with it, not the clock.
-    (Called by each component that may be the first to write; it is idempotent.)"""
-    fixed = crawl_now(settings)
-    if fixed is not None:
-        stamp = fixed.astimezone(timezone.utc).isoformat(timespec="seconds")
-        archive.clock = lambda: stamp
-
-
 def now(settings) -> datetime:
     return crawl_now(settings) or datetime.now(timezone.utc)
 
@@ -74,6 +65,8 @@ NUMERIC_SETTINGS = (
     ("CAPTURE_MAX_FILE_SIZE", int, 1),
     ("CRAWLS_UPDATE_INTERVAL", float, 0),
     ("REPLAY_DELAY", float, 0),
+    ("EXTRACTION_PROCESSES", int, 0),
+    ("EXTRACTION_TIMEOUT", float, 0.1),
 )
 
 

@@ -13,45 +13,20 @@ import click
 
 from archive.cli import cli
 from archive.lock import DEFAULT_LOCK_TIMEOUT
+from crawler.page_work import MAX_PAGE_BYTES, saved_page
 from crawler.parsing import Skip, extract_page
-
-# One page's bytes at most; bigger inputs are refused rather than read into memory.
-MAX_PAGE_BYTES = 50 * 1024 * 1024
-
-
-def read_page(path: str) -> bytes:
-    p = Path(path)
-    size = p.stat().st_size
-    if size > MAX_PAGE_BYTES:
-        raise ValueError(f"{path} is {size} bytes, over the {MAX_PAGE_BYTES} byte limit")
-    data = p.read_bytes()
-    if p.suffix == ".gz" or data[:2] == b"\x1f\x8b":
-        with gzip.open(p, "rb") as fh:
-            data = fh.read(MAX_PAGE_BYTES + 1)
-        if len(data) > MAX_PAGE_BYTES:
-            raise ValueError(f"{path} unpacks to over {MAX_PAGE_BYTES} bytes")
-    return data
-
-
-def extract_one(path: str, url: str | None, case_id=None) -> dict:
-    out: dict = {"id": case_id} if case_id is not None else {}
-    try:
-        body = read_page(path)
-    except (OSError, ValueError) as exc:
-        return {**out, "path": path, "url": url, "error": f"{type(exc).__name__}: {exc}"}
-    record = extract_page(url or Path(path).resolve().as_uri(), body)
-    if isinstance(record, Skip):
-        return {**out, "path": path, "url": url, "error": f"{record.reason}: {record.message}"}
-    return {**out, **record}
-
+from crawler.worker_pool import TaskError, TaskTimeout, WorkerDied, WorkerPool, usable_cores
 
 @cli.command()
 @click.argument("pages", nargs=-1, type=click.Path())
 @click.option("--url", help="The URL the page was fetched from (one page).")
 @click.option("--from-jsonl", "from_jsonl", type=click.File("r", encoding="utf-8"),
               help='Pages to extract, one JSON a line: {"id", "path", "url"}.')
-def extract(pages, url, from_jsonl) -> None:
-    """Extract records from saved pages (.gz read transparently), one JSON line each.
+@click.option("--processes", type=click.IntRange(0), default=None,
+              help="Extraction processes (default: one per core; 0: in this process).")
+def extract(pages, url, from_jsonl, processes) -> None:
+    """Extract records from saved pages (.gz read transparently), one JSON line each, in
+    the order given; the pages are read and extracted in worker processes.
 
     Exits 1 if any page could not be read or parsed; its line carries an "error" field."""
     jobs = [(p, url, None) for p in pages]
@@ -67,14 +42,19 @@ def extract(pages, url, from_jsonl) -> None:
                 click.echo(json.dumps({"id": f"line {n}", "error": f"bad job line: {exc}"}))
     if not jobs:
         raise click.UsageError("give PAGE paths or --from-jsonl FILE")
-    failed = 0
-    for path, page_url, case_id in jobs:
-        if path is None:
-            failed += 1
-            continue
-        result = extract_one(path, page_url, case_id)
-        failed += "error" in result
-        click.echo(json.dumps(result, ensure_ascii=False))
+    failed = sum(1 for path, _, _ in jobs if path is None)
+    work = [job for job in jobs if job[0] is not None]
+    processes = usable_cores() if processes is None else processes
+    # One page is quicker read here than a worker started for it.
+    with WorkerPool(min(processes, len(work)) if len(work) > 1 else 0, preload=("crawler.page_work",)) as pool:
+        for (path, page_url, case_id), future in pool.map_in_order(saved_page, work):
+            try:
+                result = future.result()
+            except (WorkerDied, TaskTimeout, TaskError) as exc:
+                result = {**({"id": case_id} if case_id is not None else {}), "path": path, "url": page_url,
+                          "error": f"{type(exc).__name__}: {exc}"}
+            failed += "error" in result
+            click.echo(json.dumps(result, ensure_ascii=False))
     sys.exit(1 if failed else 0)
 
 
@@ -142,7 +122,9 @@ def record(url, name, fixtures, force) -> None:
               help="Directory to look for WARC files in when they are not where the archive says (moved captures). Repeatable.")
 @click.option("--lock-timeout", default=DEFAULT_LOCK_TIMEOUT, show_default=True, type=click.FloatRange(0),
               help="Seconds to wait while another program holds the archive's SQLite write lock.")
-def reparse(archive_path, site, since, search, lock_timeout) -> None:
+@click.option("--processes", type=click.IntRange(0), default=None,
+              help="Extraction processes (default: one per core; 0: in this process).")
+def reparse(archive_path, site, since, search, lock_timeout, processes) -> None:
     """Re-extract archived articles from their raw captures (WARC), offline, and update them.
 
     A changed text field (title, body, dates, source, authors, editor) keeps the old text as
@@ -166,7 +148,8 @@ def reparse(archive_path, site, since, search, lock_timeout) -> None:
                 except ValueError as exc:
                     raise click.BadParameter(str(exc), param_hint="--since") from None
                 with click.progressbar(rows, label="re-parsing", file=sys.stderr, show_pos=True) as bar:
-                    summary = run_reparse(archive, bar, search=search)
+                    summary = run_reparse(archive, bar, search=search,
+                                          processes=usable_cores() if processes is None else processes)
     except sqlite3.Error as exc:
         raise click.ClickException(str(archive.error(exc) if archive else exc)) from None
     except ArchiveError as exc:

@@ -1,26 +1,41 @@
-"""The crawl's one open archive, shared by the components that use it (the dedupe and store
-pipelines, the incremental and frontier middlewares, the crawl-run extension), and what
-happens when it cannot be written.
+"""The crawl's archive, shared by the components that use it (the store pipeline, the
+incremental and frontier middlewares, the crawl-run extension): written by the archive's
+writer process (archive/writer.py), off the crawl's thread, and read through a read-only
+connection of the crawl's own; and what happens when it cannot be written.
+
+Writes are operations sent to the writer in the order the crawl makes them (`send`), in
+batched transactions; the store pipeline awaits its record's (`await call("store", ...)`),
+which is the crawl's backpressure: when the writer falls behind, items wait, Scrapy's
+scraper holds back new responses, and the downloads slow down. Reads (is this URL
+archived?) see what the writer has committed.
 
 A storage error (the disk full, the file turned read-only, another program holding SQLite's
-lock past ARCHIVE_LOCK_TIMEOUT) is not a bad page: going on would fetch pages that cannot be
-kept. The first one is logged in one line, counted (`archive/error`), and closes the spider
-with the reason `archive_error`, which the crawl records in `crawls` where it still can and
-which makes `scrapy crawl` exit non-zero. Whatever was not committed is fetched again by
-the next run: nothing is marked archived or failed that was not stored.
+lock past ARCHIVE_LOCK_TIMEOUT, the writer gone) is not a bad page: going on would fetch
+pages that cannot be kept. The first one is logged in one line, counted (`archive/error`),
+and closes the spider with the reason `archive_error`, which the crawl records in `crawls`
+where it still can and which makes `scrapy crawl` exit non-zero. Whatever was not committed
+is fetched again by the next run: nothing is marked archived or failed that was not stored.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sqlite3
+from concurrent.futures import Future
+from datetime import datetime, timezone
+from typing import Any
 
 from scrapy import signals
 from scrapy.exceptions import DropItem
 from scrapy.utils.defer import deferred_from_coro
+from sqlite_utils import Database
 
+from archive.identity import connect_readonly
 from archive.lock import DEFAULT_LOCK_TIMEOUT
-from archive.store import Archive, ArchiveError
+from archive.store import ArchiveError
+from archive.writer import ArchiveWriter
+from crawler import checked_settings
 
 logger = logging.getLogger(__name__)
 
@@ -40,29 +55,87 @@ class NotStored(DropItem):
         super().__init__(message, log_level="DEBUG")
 
 
-def archive_for(crawler) -> Archive:
-    """The crawl's open archive (opened on first use; created when no file is at
-    ARCHIVE_PATH), closed, its last batch committed, when the spider closes."""
+class CrawlArchive:
+    """The archive as a crawl uses it: `read` (a read-only connection, for lookups),
+    `send`/`call` (operations for the writer, archive/writer.py's OPERATIONS), `clock()`
+    (the crawl's time, CRAWL_NOW or now)."""
+
+    def __init__(self, crawler, writer: ArchiveWriter, read: Database, fixed_now: str | None):
+        self.crawler = crawler
+        self.writer = writer
+        self.read = read
+        self.fixed_now = fixed_now
+        self.lock_timeout = writer_lock_timeout(crawler.settings)
+
+    def clock(self) -> str:
+        return self.fixed_now or datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+    def send(self, name: str, *args) -> Future:
+        """An operation for the writer, in order after those sent before; a storage error in
+        it stops the crawl (from the crawl's thread)."""
+        future = self.writer.call(name, *args)
+        future.add_done_callback(self._check)
+        return future
+
+    async def call(self, name: str, *args) -> Any:
+        """The same, awaited: its result, or ArchiveError."""
+        return await asyncio.wrap_future(self.writer.call(name, *args))
+
+    def call_now(self, name: str, *args, timeout: float | None = None) -> Any:
+        """The same, waited for on the crawl's thread: only when the crawl opens and closes."""
+        return self.writer.call(name, *args).result(timeout)
+
+    def _check(self, future: Future) -> None:
+        exc = future.exception()
+        if exc is not None:
+            from twisted.internet import reactor  # the crawl's, installed by now
+
+            reactor.callFromThread(archive_failed, self.crawler, exc)
+
+    def close(self) -> None:
+        # The reader first: the writer then is the archive's last connection, and at close
+        # it checkpoints and leaves WAL mode (archive/store.py).
+        self.read.close()
+        self.writer.close()
+
+
+def writer_lock_timeout(settings) -> float:
+    return settings.getfloat("ARCHIVE_LOCK_TIMEOUT", DEFAULT_LOCK_TIMEOUT)
+
+
+def archive_for(crawler) -> CrawlArchive:
+    """The crawl's archive (its writer started on first use; the archive created when no
+    file is at ARCHIVE_PATH), closed, its last batch committed, when the spider closes."""
     archive = getattr(crawler, "newsarchive_archive", None)
     if archive is None:
         settings = crawler.settings
+        fixed = checked_settings.crawl_now(settings)
+        fixed_now = fixed.astimezone(timezone.utc).isoformat(timespec="seconds") if fixed else None
+        path = settings.get("ARCHIVE_PATH")
         try:
-            archive = Archive(
-                settings.get("ARCHIVE_PATH"),
-                batch_size=settings.getint("ARCHIVE_BATCH_SIZE", 50),
-                lock_timeout=settings.getfloat("ARCHIVE_LOCK_TIMEOUT", DEFAULT_LOCK_TIMEOUT),
-                create=True,
-            )
+            from archive.identity import MISSING, archive_kind, create_archive
+            from archive.store import build_new_archive
+
+            if archive_kind(path) == MISSING:  # a crawl started without the crawl command
+                create_archive(path, build_new_archive)
+            writer = ArchiveWriter.start(path, batch_size=settings.getint("ARCHIVE_BATCH_SIZE", 50),
+                                         lock_timeout=writer_lock_timeout(settings), clock=fixed_now)
+            read = Database(connect_readonly(path))
         except ArchiveError as exc:
             logger.error("%s", exc)
             raise
-        crawler.newsarchive_archive = archive
+        archive = crawler.newsarchive_archive = CrawlArchive(crawler, writer, read, fixed_now)
+        crawler.stats.set_value("archive/writer_pid", writer.pid)
 
         def close(spider):
             try:
                 archive.close()
             except STORAGE_ERRORS as exc:
-                logger.error("The archive's last batch could not be committed: %s", archive.error(exc))
+                logger.error("The archive's last batch could not be committed: %s", exc)
+                if failure(crawler) is None:
+                    crawler.newsarchive_failure = str(exc)
+                    crawler.stats.set_value("archive/error", str(exc))
+                    crawler.stats.set_value("finish_reason", ARCHIVE_ERROR)
             crawler.newsarchive_archive = None
 
         crawler.signals.connect(close, signal=signals.spider_closed, weak=False)
@@ -77,8 +150,7 @@ def failure(crawler) -> str | None:
 def archive_failed(crawler, exc: BaseException) -> ArchiveError:
     """Stop the crawl for a storage error (once; later errors are only counted). Returns the
     error as the user should read it."""
-    archive = getattr(crawler, "newsarchive_archive", None)
-    error = archive.error(exc) if archive is not None else (exc if isinstance(exc, ArchiveError) else ArchiveError(str(exc)))
+    error = exc if isinstance(exc, ArchiveError) else ArchiveError(str(exc))
     crawler.stats.inc_value("archive/errors")
     if failure(crawler) is None:
         crawler.newsarchive_failure = str(error)

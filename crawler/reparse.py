@@ -19,6 +19,7 @@ from archive.incremental import iso, parse_time
 from archive.store import SAME_ARTICLE, Archive, Decision, record_url_keys
 from archive.warc import WarcError, locate, read_capture
 from crawler.parsing import CapturedResponse, Skip, parse_response
+from crawler.worker_pool import DEFAULT_TIMEOUT, TaskError, TaskTimeout, WorkerDied, WorkerPool
 
 
 @dataclass
@@ -91,31 +92,52 @@ def reparse(
     search: Iterable[str | Path] = (),
     seen_at: str | None = None,
     on_article: Callable[[dict], None] | None = None,
+    processes: int = 0,
+    timeout: float = DEFAULT_TIMEOUT,
 ) -> ReparseSummary:
     """Re-extract each article of `rows` (from `select_articles`) from its capture and store
-    the result over it. `search`: directories to look for moved WARC files in."""
+    the result over it. `search`: directories to look for moved WARC files in. `processes`:
+    extraction in that many worker processes (crawler/worker_pool.py), the captures read and
+    the results stored here, in the rows' order; 0: all in this process."""
     summary = ReparseSummary()
     search = list(search)
-    for row in rows:
-        summary.articles += 1
-        if on_article:
-            on_article(row)
-        if not row["warc_file"]:
-            summary.no_capture += 1
-            continue
-        pointer = {"file": row["warc_file"], "offset": row["warc_offset"], "record_id": row["warc_record_id"]}
-        try:
-            capture = read_capture(locate(row["warc_file"], archive.path, search), row["warc_offset"], row["warc_record_id"])
-        except WarcError as exc:
-            summary.unreadable.append((row["id"], str(exc)))
-            continue
-        record = parse_response(CapturedResponse.from_warc(capture, meta={"warc": pointer}))
-        if isinstance(record, Skip):
-            summary.not_articles[record.reason] += 1
-            continue
-        decision = Decision(SAME_ARTICLE, record_url_keys(record), row["id"])
-        result = archive.store(record, decision, seen_at=seen_at, reparsed=True)
-        summary.outcomes[result.outcome] += 1
-        summary.fields.update(result.changed)
+
+    def captures():
+        for row in rows:
+            summary.articles += 1
+            if on_article:
+                on_article(row)
+            if not row["warc_file"]:
+                summary.no_capture += 1
+                continue
+            pointer = {"file": row["warc_file"], "offset": row["warc_offset"], "record_id": row["warc_record_id"]}
+            try:
+                capture = read_capture(locate(row["warc_file"], archive.path, search), row["warc_offset"],
+                                       row["warc_record_id"])
+            except WarcError as exc:
+                summary.unreadable.append((row["id"], str(exc)))
+                continue
+            yield row, CapturedResponse.from_warc(capture, meta={"warc": pointer})
+
+    with WorkerPool(processes, timeout=timeout, preload=("crawler.parsing",)) as pool:
+        for (row, _), future in pool.map_in_order(parse_one, captures()):
+            try:
+                record = future.result()
+            except (WorkerDied, TaskTimeout, TaskError) as exc:
+                summary.not_articles[type(exc).__name__] += 1
+                continue
+            if isinstance(record, Skip):
+                summary.not_articles[record.reason] += 1
+                continue
+            decision = Decision(SAME_ARTICLE, record_url_keys(record), row["id"])
+            result = archive.store(record, decision, seen_at=seen_at, reparsed=True)
+            summary.outcomes[result.outcome] += 1
+            summary.fields.update(result.changed)
     archive.flush()
     return summary
+
+
+def parse_one(row: dict, response: CapturedResponse):
+    """What a worker does for one article: the capture through the pure function (the row
+    comes along so that results come back with their article)."""
+    return parse_response(response)

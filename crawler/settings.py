@@ -16,6 +16,14 @@ ARCHIVE_BATCH_SIZE = 50
 # says who, and exits non-zero (before it starts: exit status 2).
 ARCHIVE_LOCK_TIMEOUT = 30
 
+# -- every core -----------------------------------------------------------------------------
+# Processes that extract pages (crawler/page_workers.py) while the crawl downloads. Unset:
+# one per core this process may use; 0: in the crawl's own process.
+EXTRACTION_PROCESSES = None
+# Seconds one page may take in a worker; past it the worker is killed and replaced, and the
+# page recorded as failed (`timeout`), retried as failed pages are.
+EXTRACTION_TIMEOUT = 60
+
 # -- incremental crawling ----------------------------------------------------------------
 # Article requests (meta["article"], see crawler/spiders/base.py) for pages the archive
 # already holds are not sent, unless a revisit is due. Off: every page is fetched again.
@@ -82,10 +90,12 @@ DOWNLOAD_WARNSIZE = 5 * 1024 * 1024
 # so the spider can count and skip it like any other bad page.
 DOWNLOAD_FAIL_ON_DATALOSS = False
 RETRY_TIMES = 2
-# Scrapy starts this many tasks for every callback's output, whatever it holds (its default,
-# 100, costs ~100 asyncio tasks per page: 7% of an ECNS crawl's time). A page yields one
-# item and a few requests, and the pipelines do not wait on each other, so a few are enough.
-CONCURRENT_ITEMS = 8
+# One callback's output is handled in order: an article page's record is stored (the store
+# pipeline awaits the archive's writer) before the links it yields are scheduled, so a crawl
+# stopped at any point has fetched nothing a stored page led to that it did not keep
+# (crawler/middlewares/frontier.py). Pages are still handled many at once. (Scrapy's default,
+# 100, also cost ~100 asyncio tasks per page: 7% of an ECNS crawl's time.)
+CONCURRENT_ITEMS = 1
 
 # -- components, in flow order -------------------------------------------------------------
 DOWNLOADER_MIDDLEWARES = {
@@ -104,7 +114,6 @@ SPIDER_MIDDLEWARES = {
 ITEM_PIPELINES = {
     "crawler.pipelines.validation.ValidatePipeline": 100,
     "crawler.pipelines.normalization.NormalizePipeline": 200,
-    "crawler.pipelines.dedupe.DedupePipeline": 300,
     "crawler.pipelines.storage.StorePipeline": 400,
 }
 

@@ -37,12 +37,33 @@ PROJECT_SETTINGS = {
 }
 
 
+CRAWLERS = []
+
+
 def make_crawler(archive_path, **settings):
     crawler = get_crawler(EcnsSpider, {**PROJECT_SETTINGS, "ARCHIVE_PATH": str(archive_path), "ARCHIVE_BATCH_SIZE": 1,
                                        "CRAWL_NOW": NOW, **settings})
     crawler.stats.open_spider()
     crawler.spider = EcnsSpider.from_crawler(crawler)
+    CRAWLERS.append(crawler)
     return crawler
+
+
+@pytest.fixture(autouse=True)
+def close_archives():
+    """The archive writer each test's crawler started, stopped with the test."""
+    yield
+    while CRAWLERS:
+        archive = getattr(CRAWLERS.pop(), "newsarchive_archive", None)
+        if archive is not None:
+            archive.close()
+
+
+def committed(crawler):
+    """The crawl's archive as a reader sees it once the writer has committed what was sent."""
+    archive = archive_for(crawler)
+    archive.call_now("flush")
+    return archive.read
 
 
 def run(coroutine):
@@ -138,9 +159,8 @@ def test_capture_writes_each_response_and_points_the_request_at_it(archive_path)
 
 
 def store_article(archive, url):
-    record = make_record(url=url)
-    archive.store(record, archive.classify(record))
-    archive.flush()
+    archive.call_now("store", make_record(url=url))
+    archive.call_now("flush")
 
 
 def test_incremental_is_off_with_its_setting(archive_path):
@@ -183,7 +203,7 @@ def test_incremental_records_why_article_pages_gave_no_article(archive_path):
     middleware.item_dropped({}, responses[urls[3]], NotStored("not stored"))
     middleware.item_scraped({}, responses[urls[4]])
     middleware.record_failures()
-    db = archive_for(crawler).db
+    db = committed(crawler)
     failed = {row["url"].rsplit("/", 1)[-1]: row["reason"] for row in db.query("select url, reason from failed_urls")}
     assert failed == {"gone.html": "http_404", "pdf.html": "no_article", "empty.html": "missing_body"}
     stats = crawler.stats.get_stats()
@@ -197,12 +217,13 @@ def test_incremental_retries_a_failed_page_when_due_and_clears_it_once_stored(ar
     crawler = make_crawler(archive_path, INCREMENTAL_RETRY_FAILED="1h")
     middleware = IncrementalMiddleware.from_crawler(crawler)
     archive = archive_for(crawler)
-    incremental.record_failure(archive.db, SEED_URL, "http_500", "2024-11-18T00:00:00+00:00")
+    archive.call_now("record_failure", SEED_URL, "http_500", "2024-11-18T00:00:00+00:00")
+    archive.call_now("flush")
     request = Request(SEED_URL, meta={"article": True})
     assert middleware.process_request(request) is None
     assert crawler.stats.get_value("incremental/retry") == 1
     middleware.item_scraped({}, Response(SEED_URL, request=request))
-    assert incremental.url_state(archive.db, SEED_URL) is None
+    assert incremental.url_state(committed(crawler), SEED_URL) is None
 
 
 def test_incremental_remembers_redirects_to_an_archived_article(archive_path):
@@ -214,6 +235,7 @@ def test_incremental_remembers_redirects_to_an_archived_article(archive_path):
     old = "https://www.example.com/?p=42"
     request = Request(target, meta={"article": True, "redirect_urls": [old]})
     middleware.item_scraped({}, Response(target, request=request))
+    committed(crawler)
     assert crawler.stats.get_value("incremental/aliases") == 1
     with pytest.raises(ArchiveSkip):
         middleware.process_request(Request(old, meta={"article": True}))
@@ -237,9 +259,23 @@ def test_frontier_keeps_an_article_pages_article_links_before_its_record(archive
                    meta={"article": True, "depth": 2, "download_slot": "www.ecns.cn"}, priority=3)
     listing = Request("http://www.ecns.cn/business/", callback=spider.parse_listing)
     item = {"url": SEED_URL}
-    out = run(collect(frontier.process_spider_output(response, as_async([item, link, listing]))))
-    assert out == [link, listing, item]  # the item held back until the links are written
-    rows = list(archive_for(crawler).db.query("select url, request, found_on from frontier"))
+    sent = []
+    archive = archive_for(crawler)
+    real_send = archive.send
+    archive.send = lambda name, *args: sent.append((name, args[0])) or real_send(name, *args)
+
+    async def watched():  # what was sent to the writer when the item came out
+        out = []
+        async for obj in frontier.process_spider_output(response, as_async([item, link, listing])):
+            out.append((obj, list(sent)))
+        return out
+
+    out = run(watched())
+    # The links kept (sent to the writer) before the item goes on to be stored; the item
+    # before the links, so that it is stored before they are scheduled.
+    assert [obj for obj, _ in out] == [item, link, listing]
+    assert out[0][1] == [("remember_link", link.url)]
+    rows = list(committed(crawler).query("select url, request, found_on from frontier"))
     assert [(r["url"], r["found_on"]) for r in rows] == [(link.url, SEED_URL)]
     state = json.loads(rows[0]["request"])
     assert state["callback"] == "parse_article" and state["meta"] == {"article": True} and state["priority"] == 3
@@ -253,16 +289,17 @@ def test_frontier_hands_kept_links_back_at_the_start_old_rows_included(archive_p
     crawler = make_crawler(archive_path)
     frontier = FrontierMiddleware.from_crawler(crawler)
     spider = crawler.spider
-    db = archive_for(crawler).db
+    archive = archive_for(crawler)
     new = Request("http://www.ecns.cn/a.shtml", callback=spider.parse_article, meta={"article": True},
                   headers={"Referer": "http://www.ecns.cn/é"}, cb_kwargs={"n": 1})
-    incremental.remember_link(db, new.url, request_to_json(new, spider), SEED_URL, "2024-11-18T00:00:00+00:00")
+    archive.call_now("remember_link", new.url, request_to_json(new, spider), SEED_URL, "2024-11-18T00:00:00+00:00")
     # Written by the frontier's earlier format: read as it is, no migration.
     old = {"url": "http://www.ecns.cn/b.shtml", "callback": "parse_article", "errback": None,
            "meta": {"article": True}, "priority": 0, "cb_kwargs": {}}
-    incremental.remember_link(db, old["url"], old, SEED_URL, "2024-11-18T00:00:01+00:00")
+    archive.call_now("remember_link", old["url"], old, SEED_URL, "2024-11-18T00:00:01+00:00")
     gone = {**old, "url": "http://www.ecns.cn/c.shtml", "callback": "parse_removed_long_ago"}
-    incremental.remember_link(db, gone["url"], gone, SEED_URL, "2024-11-18T00:00:02+00:00")
+    archive.call_now("remember_link", gone["url"], gone, SEED_URL, "2024-11-18T00:00:02+00:00")
+    committed(crawler)
     start = Request("http://www.ecns.cn/business/", callback=spider.parse_listing)
     out = run(collect(frontier.process_start(as_async([start]))))
     assert [r.url for r in out] == [start.url, new.url, old["url"]]
@@ -277,15 +314,15 @@ def test_frontier_hands_kept_links_back_at_the_start_old_rows_included(archive_p
 def test_incremental_forgets_refused_links_and_records_pages_over_the_size_cap(archive_path):
     crawler = make_crawler(archive_path)
     middleware = IncrementalMiddleware.from_crawler(crawler)
-    db = archive_for(crawler).db
+    archive = archive_for(crawler)
     refused, big = "https://www.example.com/news/private.html", "https://www.example.com/news/huge.html"
     for url in (refused, big):
-        incremental.remember_link(db, url, {"url": url}, SEED_URL, "2024-11-18T00:00:00+00:00")
+        archive.call_now("remember_link", url, {"url": url}, SEED_URL, "2024-11-18T00:00:00+00:00")
     # robots.txt or the offsite filter said no: it never will be fetched, so not kept.
     middleware.process_exception(Request(refused, meta={"article": True}), IgnoreRequest("Forbidden by robots.txt"))
     # Over DOWNLOAD_MAXSIZE: recorded as failed, retried as failures are.
     cancelled = DownloadCancelledError(
         f"Received 30000 bytes which is larger than download max size (20000) in request <GET {big}>.")
     middleware.process_exception(Request(big, meta={"article": True}), cancelled)
-    assert [row["url"] for row in incremental.frontier(db)] == [big]
+    assert [row["url"] for row in incremental.frontier(committed(crawler))] == [big]
     assert middleware.pending == {big: "too_big"}

@@ -4,6 +4,8 @@ recorded Chinese site fixtures/huaxia-ribao for each entry mode and limit."""
 
 from __future__ import annotations
 
+import asyncio
+
 import gzip
 
 import pytest
@@ -227,8 +229,17 @@ def test_next_page_and_page_numbers():
 # -- navigation: the spider's callbacks, called directly ---------------------------------------
 
 
+def parsed(callback) -> list:
+    """What an async callback yields, collected."""
+
+    async def collect():
+        return [obj async for obj in callback]
+
+    return asyncio.run(collect())
+
+
 def make_spider(**args) -> NewsSpider:
-    crawler = get_crawler(NewsSpider, {"ROBOTSTXT_OBEY": False})
+    crawler = get_crawler(NewsSpider, {"ROBOTSTXT_OBEY": False, "EXTRACTION_PROCESSES": 0})
     spider = NewsSpider.from_crawler(crawler, **args)
     crawler.spider = spider
     return spider
@@ -242,7 +253,7 @@ def recorded_response(slug: str, cls=HtmlResponse, **meta):
 
 def test_listing_requests_mark_articles_only():
     spider = make_spider(start_urls=f"{WWW}/")
-    requests = list(spider.parse_page(recorded_response("home")))
+    requests = parsed(spider.parse_page(recorded_response("home")))
     flagged = [r.url for r in requests if r.meta.get("article")]
     unflagged = [r.url for r in requests if "article" not in r.meta]
     assert sorted(flagged) == sorted(u for u in ARTICLES if u not in OLD)  # the home page lists six
@@ -257,7 +268,7 @@ def test_listing_requests_mark_articles_only():
 
 def test_article_page_yields_its_item_then_its_links():
     spider = make_spider(start_urls=f"{WWW}/")
-    out = list(spider.parse_page(recorded_response("article-jingji-cold-chain-jsonld", article=True)))
+    out = parsed(spider.parse_page(recorded_response("article-jingji-cold-chain-jsonld", article=True)))
     items = [o for o in out if not isinstance(o, Request)]
     assert len(items) == 1 and items[0].url == f"{WWW}/jingji/2024-11/18/content_5123401.html"
     requests = [o for o in out if isinstance(o, Request)]
@@ -282,11 +293,11 @@ def test_sitemap_and_feed_entries_are_article_requests():
 
 def test_a_feed_or_sitemap_given_as_a_start_url_is_read_as_one():
     spider = make_spider(start_urls=f"{WWW}/rss.xml")
-    feed = list(spider.parse_page(recorded_response("feed-rss", XmlResponse)))
+    feed = parsed(spider.parse_page(recorded_response("feed-rss", XmlResponse)))
     assert len(feed) == 6 and all(r.meta["article"] for r in feed)
     assert spider.crawler.stats.get_value("news/feeds/entries") == 6
     spider = make_spider(start_urls=f"{WWW}/sitemap_news.xml.gz")
-    sitemap = list(spider.parse_page(recorded_response("sitemap-news-gz", XmlResponse)))
+    sitemap = parsed(spider.parse_page(recorded_response("sitemap-news-gz", XmlResponse)))
     assert len(sitemap) == 3 and all(r.meta["article"] for r in sitemap)
 
 
@@ -299,17 +310,17 @@ def test_since_never_skips_list_pages_by_their_sitemap_date():
 
 def test_pagination_is_capped():
     spider = make_spider(start_urls=f"{WWW}/jingji/", max_pagination="2")
-    first = list(spider.parse_page(recorded_response("listing-jingji")))
+    first = parsed(spider.parse_page(recorded_response("listing-jingji")))
     page2 = [r for r in first if r.url.endswith("index_2.html")]
     assert len(page2) == 1 and page2[0].meta["news_page_depth"] == 2
     # The same next link reached as the second page of a chain would be a third page.
     spider = make_spider(start_urls=f"{WWW}/jingji/", max_pagination="2")
-    again = list(spider.parse_page(recorded_response("listing-jingji", news_page_depth=2)))
+    again = parsed(spider.parse_page(recorded_response("listing-jingji", news_page_depth=2)))
     assert not [r for r in again if r.url.endswith("index_2.html")]
     assert spider.crawler.stats.get_value("news/links/skipped/pagination_cap") == 1
     # And a page number beyond the cap is never fetched, however it was reached.
     spider = make_spider(start_urls=f"{WWW}/jingji/", max_pagination="1")
-    capped = list(spider.parse_page(recorded_response("listing-jingji")))
+    capped = parsed(spider.parse_page(recorded_response("listing-jingji")))
     assert not [r for r in capped if r.url.endswith("index_2.html")]
 
 

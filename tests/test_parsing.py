@@ -4,6 +4,8 @@ the same records as a crawl's spider and pipelines make."""
 
 from __future__ import annotations
 
+import asyncio
+
 import gzip
 import json
 import pickle
@@ -191,7 +193,7 @@ def test_a_crawls_spider_and_pipelines_make_the_same_record(directory):
     """The crawl runs the steps where Scrapy puts them (spider: extraction; pipelines:
     validation and normalisation): same record, same reason, whichever way."""
     response = recorded_response(directory)
-    crawler = get_crawler(EcnsSpider, {"ARCHIVE_PATH": str(directory / "unused.db")})
+    crawler = get_crawler(EcnsSpider, {"ARCHIVE_PATH": str(directory / "unused.db"), "EXTRACTION_PROCESSES": 0})
     crawler.stats.open_spider()
     spider = EcnsSpider.from_crawler(crawler)
     cls = responsetypes.from_args(headers=headers_from_pairs(response.headers), url=response.url, body=response.body)
@@ -202,7 +204,7 @@ def test_a_crawls_spider_and_pipelines_make_the_same_record(directory):
     if response.status >= 400:
         assert result.reason == f"http_{response.status}"  # Scrapy's HttpErrorMiddleware keeps these from spiders
         return
-    item = spider.article_item(scrapy_response)
+    item = asyncio.run(spider.article_item(scrapy_response))
     if isinstance(result, Skip) and result.step != VALIDATION:
         assert item is None and crawler.stats.get_value(f"pages/skipped/{result.reason}") == 1
         return

@@ -7,7 +7,6 @@ from scrapy.exceptions import DropItem
 from scrapy.utils.test import get_crawler
 
 from crawler.items import Article
-from crawler.pipelines.dedupe import DedupePipeline
 from crawler.normalize import normalize_language
 from crawler.pipelines.normalization import NormalizePipeline
 from crawler.pipelines.storage import StorePipeline
@@ -83,9 +82,19 @@ def test_language_codes():
 
 
 def test_dedupe_then_store_counts_each_outcome(crawler):
-    dedupe, store = DedupePipeline.from_crawler(crawler), StorePipeline.from_crawler(crawler)
-    for item in (article(), article(url="https://example.com/news/2024/a.html?utm_source=x"), article(url="https://elsewhere.example.org/copy")):
-        store.process_item(dedupe.process_item(item))
+    import asyncio
+
+    store = StorePipeline.from_crawler(crawler)  # the archive's writer process, started
+
+    async def store_all():
+        for item in (article(), article(url="https://example.com/news/2024/a.html?utm_source=x"),
+                     article(url="https://elsewhere.example.org/copy")):
+            await store.process_item(item)
+
+    try:
+        asyncio.run(store_all())
+    finally:
+        crawler.newsarchive_archive.close()
     stats = crawler.stats
     assert stats.get_value("dedupe/new") == 1
     assert stats.get_value("dedupe/same_article") == 1

@@ -89,7 +89,8 @@ def test_reparse_after_an_extractor_change_updates_exactly_that_field(archive_co
         return record
 
     monkeypatch.setattr(parsing, "extract_article", improved)
-    output = reparse(archive_copy)
+    # In this process: worker processes would not see the patched extractor.
+    output = reparse(archive_copy, "--processes", "0")
     assert "re-parsed 16 articles: 1 changed (1 with a new revision, 0 updated in place), 15 unchanged" in output
     assert "fields changed: editor 1" in output
     after = snapshot(archive_copy)
@@ -104,7 +105,7 @@ def test_reparse_after_an_extractor_change_updates_exactly_that_field(archive_co
     assert revision["editor"] == "Mo Hong'e" and revision["article_id"] == changed
     assert revision["warc_record_id"] == before["articles"][changed]["warc_record_id"]
     # Run again with the same extractor: nothing left to change.
-    assert "0 changed" in reparse(archive_copy)
+    assert "0 changed" in reparse(archive_copy, "--processes", "0")
 
 
 def test_a_field_that_makes_no_revision_is_updated_in_place(archive_copy, monkeypatch):
@@ -118,7 +119,7 @@ def test_a_field_that_makes_no_revision_is_updated_in_place(archive_copy, monkey
 
     monkeypatch.setattr(parsing, "extract_article", improved)
     before = snapshot(archive_copy)
-    output = reparse(archive_copy, "--site", "ecns.cn", "--since", "2000-01-01")
+    output = reparse(archive_copy, "--site", "ecns.cn", "--since", "2000-01-01", "--processes", "0")
     with_copyright = sum(1 for r in before["articles"].values() if r["copyright_holder"])
     assert f"{with_copyright} changed (0 with a new revision, {with_copyright} updated in place)" in output
     assert f"fields changed: copyright {with_copyright}" in output

@@ -19,7 +19,7 @@ from archive.lock import check_writable, lock_archive
 from archive.store import build_new_archive
 from archive.warc import WarcError
 from crawler import checked_settings
-from crawler.crawl_archive import FAILED_REASONS
+from crawler.crawl_archive import FAILED_REASONS, failure
 from crawler.extensions.crawl_run import SPIDER_ARGUMENTS_SETTING
 
 
@@ -73,5 +73,5 @@ class Command(ScrapyCrawl):
             if self.lock is not None:
                 self.lock.release()
         reason = self.crawler.stats.get_value("finish_reason") if self.crawler is not None else None
-        if reason in FAILED_REASONS:
+        if reason in FAILED_REASONS or (self.crawler is not None and failure(self.crawler)):
             self.exitcode = 1

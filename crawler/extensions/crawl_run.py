@@ -173,54 +173,40 @@ class CrawlRun:
         return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
     def spider_opened(self, spider):
-        archive = self.archive
-        checked_settings.apply_crawl_now(self.settings, archive)
         try:
-            killed = crawls.mark_killed(archive.db, self._now())
-            self.crawl_id = crawls.start_crawl(
-                archive.db,
-                spider=spider.name,
-                arguments={"args": self.settings.getdict(SPIDER_ARGUMENTS_SETTING),
-                           "settings": cmdline_settings(self.settings)},
-                started=self._now(),
-                pid=os.getpid(),
-                host=socket.gethostname(),
+            started = self.archive.call_now(
+                "start_crawl", spider.name,
+                {"args": self.settings.getdict(SPIDER_ARGUMENTS_SETTING), "settings": cmdline_settings(self.settings)},
+                self._now(), os.getpid(), socket.gethostname(),
             )
-            archive.flush()  # the row is visible (as running) at once
         except STORAGE_ERRORS as exc:
             archive_failed(self.crawler, exc)
             return
-        if killed:
+        self.crawl_id = started["crawl_id"]
+        if started["killed"]:
             logger.warning("Crawl run(s) %s never finished (killed): marked so in the crawls table",
-                           ", ".join(map(str, killed)))
+                           ", ".join(map(str, started["killed"])))
         self.stats.set_value("crawls/id", self.crawl_id)
         self.last_update = time.monotonic()
 
     def response_received(self):
         if (self.crawl_id is not None and not failure(self.crawler)
                 and time.monotonic() - self.last_update >= self.interval):
-            try:
-                self.update()
-            except STORAGE_ERRORS as exc:
-                archive_failed(self.crawler, exc)
-
-    def update(self, **end) -> None:
-        archive = self.archive
-        crawls.update_crawl(archive.db, self.crawl_id, run_counts(self.stats.get_stats()), at=self._now(), **end)
-        archive.flush()
-        self.last_update = time.monotonic()
+            # After what was sent before it, committed at once (a killed run keeps these counts).
+            self.archive.send("update_crawl", self.crawl_id, run_counts(self.stats.get_stats()), self._now())
+            self.last_update = time.monotonic()
 
     def spider_closed(self, spider, reason):
         try:
             self.crawler.signals.send_catch_log(signal=project_signals.run_closing, reason=reason)
             if self.crawl_id is not None:
+                # The run's end is worth a longer wait than one more article.
+                wait = max(self.archive.lock_timeout, FINAL_UPDATE_WAIT) if failure(self.crawler) else None
                 try:
-                    if failure(self.crawler):
-                        # The run's end is worth a longer wait than one more article.
-                        self.archive.wait_for_locks(max(self.archive.lock_timeout, FINAL_UPDATE_WAIT))
-                    self.update(outcome=reason, finished=self._now())
+                    self.archive.call_now("update_crawl", self.crawl_id, run_counts(self.stats.get_stats()),
+                                          self._now(), reason, self._now(), wait)
                 except STORAGE_ERRORS as exc:
-                    logger.error("The run's end could not be recorded in the crawls table: %s", self.archive.error(exc))
+                    logger.error("The run's end could not be recorded in the crawls table: %s", exc)
             if self.marker is not None and self.marker.exists():
                 self.marker.unlink()  # the scheduler has saved the job's queue by now
         finally:

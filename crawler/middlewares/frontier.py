@@ -9,7 +9,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.utils.request import request_from_dict
 
 from archive import incremental
-from crawler.crawl_archive import STORAGE_ERRORS, archive_failed, archive_for, failure
+from crawler.crawl_archive import archive_for, failure
 
 logger = logging.getLogger(__name__)
 
@@ -76,7 +76,7 @@ class FrontierMiddleware:
         async for obj in start:
             yield obj
         spider = self.crawler.spider
-        for entry in incremental.frontier(self.archive.db):
+        for entry in incremental.frontier(self.archive.read):
             request = request_from_json(entry["request"], spider)
             if request is not None:
                 self.stats.inc_value("frontier/resumed")
@@ -88,15 +88,19 @@ class FrontierMiddleware:
             async for obj in result:
                 yield obj
             return
-        held = []
+        # The page's links are kept first (sent to the writer before its record), then its
+        # record goes on, then its links: with CONCURRENT_ITEMS = 1 the record is stored before
+        # the links are scheduled, as the page printed them, and a committed article never has
+        # links that were not kept.
+        items, requests = [], []
         async for obj in result:
             if isinstance(obj, Request):
                 if obj.meta.get("article") and not failure(self.crawler):
                     self.remember(obj, response.url)
-                yield obj
+                requests.append(obj)
             else:
-                held.append(obj)
-        for obj in held:
+                items.append(obj)
+        for obj in items + requests:
             yield obj
 
     def remember(self, request: Request, found_on: str) -> None:
@@ -105,9 +109,7 @@ class FrontierMiddleware:
         except ValueError as exc:  # a callback that is not a method of the spider: it could not be resumed
             logger.warning("Not kept in the frontier: %s (%s)", request.url, exc)
             return
-        try:
-            incremental.remember_link(self.archive.db, request.url, state, found_on, self.archive.clock())
-        except STORAGE_ERRORS as exc:
-            archive_failed(self.crawler, exc)
-        else:
-            self.stats.inc_value("frontier/remembered")
+        # Sent to the writer before the page's record (held back until here), so a committed
+        # article never has links that were not kept.
+        self.archive.send("remember_link", request.url, state, found_on, self.archive.clock())
+        self.stats.inc_value("frontier/remembered")

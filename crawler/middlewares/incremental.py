@@ -12,6 +12,7 @@ from archive import incremental
 from crawler import checked_settings
 from crawler import signals as project_signals
 from crawler.crawl_archive import STORAGE_ERRORS, NotStored, archive_failed, archive_for, failure
+from crawler.page_workers import WORKER_FAULT
 from crawler.pipelines import Dropped
 
 logger = logging.getLogger(__name__)
@@ -54,8 +55,8 @@ class IncrementalMiddleware:
         crawler.signals.connect(mw.record_failures, signal=project_signals.run_closing)
         crawler.signals.connect(mw.record_failures, signal=signals.spider_closed)
         mw.archive = archive_for(crawler)
-        checked_settings.apply_crawl_now(settings, mw.archive)
         crawler.signals.connect(mw.item_scraped, signal=signals.item_scraped)
+        crawler.signals.connect(mw.page_skipped, signal=project_signals.page_skipped)
         crawler.signals.connect(mw.item_dropped, signal=signals.item_dropped)
         crawler.signals.connect(mw.item_error, signal=signals.item_error)
         logger.info("Incremental crawl: %s; failed article pages retried after %s, doubling",
@@ -69,7 +70,7 @@ class IncrementalMiddleware:
         if failure(self.crawler):
             raise IgnoreRequest(f"the archive failed: {request.url}")
         try:
-            state = incremental.url_state(self.archive.db, request.url)
+            state = incremental.url_state(self.archive.read, request.url)
         except STORAGE_ERRORS as exc:
             archive_failed(self.crawler, exc)
             raise IgnoreRequest(f"the archive failed: {request.url}") from None
@@ -81,7 +82,7 @@ class IncrementalMiddleware:
             return None
         self.stats.inc_value(f"incremental/skipped/{verdict}")
         if verdict in (incremental.ARCHIVED, incremental.DUPLICATE):
-            self._write(incremental.forget_link, request.url)  # a failed link stays, for its retry
+            self._write("forget_link", request.url)  # a failed link stays, for its retry
         logger.debug("Not fetching %s: %s", request.url, verdict)
         raise ArchiveSkip(f"{verdict}: {request.url}")
 
@@ -95,7 +96,7 @@ class IncrementalMiddleware:
             return None
         if isinstance(exception, IgnoreRequest) and not isinstance(exception, ArchiveSkip):
             # Refused by robots.txt or the offsite filter: it never will be fetched.
-            self._write(incremental.forget_link, request.url)
+            self._write("forget_link", request.url)
         elif isinstance(exception, DownloadCancelledError) and "max size" in str(exception):
             # Over DOWNLOAD_MAXSIZE: it would be cut again on every run; retried as failures are.
             self.pending[request.url] = "too_big"
@@ -105,17 +106,13 @@ class IncrementalMiddleware:
         request = getattr(response, "request", None)
         return request.url if request is not None else None
 
-    def _write(self, change, *args) -> bool:
-        """Apply an incremental-state change to the archive; a storage error stops the crawl
-        (crawler.crawl_archive) and the change is left for the next run."""
+    def _write(self, operation: str, *args):
+        """Send an incremental-state change to the archive's writer (archive/incremental.py);
+        a storage error stops the crawl (crawler/crawl_archive.py) and the change is left
+        for the next run. None once the archive has failed."""
         if failure(self.crawler):
-            return False
-        try:
-            change(self.archive.db, *args)
-        except STORAGE_ERRORS as exc:
-            archive_failed(self.crawler, exc)
-            return False
-        return True
+            return None
+        return self.archive.send(operation, *args)
 
     def item_scraped(self, item, response):
         url = self._url(response)
@@ -123,20 +120,28 @@ class IncrementalMiddleware:
             return
         self.pending.pop(url, None)
         at = self.archive.clock()
-        self._write(incremental.forget_link, url)
+        self._write("forget_link", url)
         if url in self.recovered:
-            self._write(incremental.clear_failure, url)
+            self._write("clear_failure", url)
         redirects = response.meta.get("redirect_urls") or []
-        if redirects and not failure(self.crawler):
+        if redirects:
             # The URLs that redirected here are this article too: skip them next time.
-            try:
-                added = incremental.add_url_aliases(self.archive.db, response.url, redirects, at)
-            except STORAGE_ERRORS as exc:
-                archive_failed(self.crawler, exc)
-                return
-            self.stats.inc_value("incremental/aliases", added)
+            added = self._write("add_url_aliases", response.url, redirects, at)
+            if added is not None:
+                added.add_done_callback(self._count_aliases)
             for alias in redirects:
-                self._write(incremental.forget_link, alias)
+                self._write("forget_link", alias)
+
+    def _count_aliases(self, future) -> None:
+        if future.exception() is None:
+            self.stats.inc_value("incremental/aliases", future.result())
+
+    def page_skipped(self, response, skip):
+        """An extraction worker that died or ran out of time on an article page: its reason
+        is the page's failure (`worker_died`, `timeout`), retried as failures are."""
+        url = self._url(response)
+        if url is not None and url in self.pending and skip.step == WORKER_FAULT:
+            self.pending[url] = skip.reason
 
     def item_dropped(self, item, response, exception):
         url = self._url(response)
@@ -169,7 +174,7 @@ class IncrementalMiddleware:
         at = self.archive.clock()
         counts = Counter(self.pending.values())
         for url, why in self.pending.items():
-            if not self._write(incremental.record_failure, url, why, at):
+            if self._write("record_failure", url, why, at) is None:
                 break
         for why, n in counts.items():
             self.stats.inc_value(f"incremental/failed/{why}", n)

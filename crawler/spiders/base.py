@@ -1,5 +1,6 @@
 """What every article spider shares: turning an article response into an Article item
-(crawler/parsing.py's extraction step), and counting the pages that cannot be one.
+(crawler/page_work.py's extraction, in the crawl's extraction workers), and counting the
+pages that cannot be one.
 
 The request meta convention every spider follows (crawler/spiders/*.py):
 
@@ -20,8 +21,11 @@ import scrapy
 from scrapy.http import Response
 
 from crawler.items import Article
-from crawler.parsing import Skip, extract_response
+from crawler.page_work import article_page
+from crawler.page_workers import page_workers
+from crawler.parsing import Skip
 from crawler.responses import captured_response
+from crawler.signals import page_skipped
 
 
 def split_arg(value) -> list[str]:
@@ -34,15 +38,22 @@ def split_arg(value) -> list[str]:
 
 
 class ArticleSpider(scrapy.Spider):
-    def article_item(self, response: Response) -> Article | None:
-        """The response's record as extracted (the pipelines validate and normalise it),
-        or None: the page cannot be an article, counted as `pages/skipped/<reason>`."""
+    async def article_item(self, response: Response) -> Article | None:
+        """The response's record as extracted, in an extraction worker (crawler/
+        page_workers.py; the pipelines validate and normalise it), or None: the page cannot
+        be an article, counted as `pages/skipped/<reason>`."""
+        self.crawler.stats.inc_value("pages/article_candidates")
+        record = await page_workers(self.crawler).run(article_page, captured_response(response))
+        return self.item_from(response, record)
+
+    def item_from(self, response: Response, record: dict | Skip) -> Article | None:
+        """The item of an extraction's answer, or None for a Skip (counted, logged, and
+        told to the crawl's other components: `signals.page_skipped`)."""
         stats = self.crawler.stats
-        stats.inc_value("pages/article_candidates")
-        record = extract_response(captured_response(response))
         if isinstance(record, Skip):
             stats.inc_value(f"pages/skipped/{record.reason}")
             self.logger.warning("Skipped %s: %s", response.url, record.message)
+            self.crawler.signals.send_catch_log(signal=page_skipped, response=response, skip=record)
             return None
         stats.inc_value("pages/extracted")
         return Article(**record)

@@ -52,8 +52,8 @@ class EcnsSpider(ArticleSpider):
             for url in ecns.section_links(page):
                 yield scrapy.Request(url, callback=self.parse_listing)
 
-    def parse_article(self, response):
-        item = self.article_item(response)
+    async def parse_article(self, response):
+        item = await self.article_item(response)
         if item is None:
             return
         yield item

@@ -24,9 +24,12 @@ from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from w3lib.url import canonicalize_url
 
-from crawler.extraction import ExtractionError, Page
 from crawler.extraction import discovery, pagetype
 from crawler.normalize import parse_date, site_of
+from crawler.page_work import NewsPage, news_page
+from crawler.page_workers import page_workers
+from crawler.parsing import Skip
+from crawler.responses import captured_response
 from crawler.spiders.base import ArticleSpider, split_arg
 
 # The last page of a paginated list that is fetched (by its number in the URL, and by the
@@ -282,38 +285,43 @@ class NewsSpider(ArticleSpider):
             self._answered(request, fetched=False)
             self._inc(f"pages/failed/{failure.type.__name__}")
 
-    def parse_page(self, response: Response):
+    async def parse_page(self, response: Response):
         self._answered(response.request, fetched=True)
         xml = discovery.xml_kind(response.body) if _looks_xml(response) else None
         if xml in ("rss", "rdf", "atom"):
-            yield from self.parse_feed(response)  # a feed given as a start URL
+            for obj in self.parse_feed(response):  # a feed given as a start URL
+                yield obj
             return
         if xml in ("sitemapindex", "urlset"):
-            yield from self.parse_sitemap(response)
+            for obj in self.parse_sitemap(response):
+                yield obj
             return
         if not isinstance(response, TextResponse):
             self._inc("pages/not_html")
             self.logger.warning("Not an HTML page: %s", response.url)
             return
-        headers = {"content-type": response.headers.get("Content-Type", b"").decode("latin-1")}
-        try:
-            page = Page.from_bytes(response.url, response.body, headers)
-        except ExtractionError as exc:
-            self._inc(f"pages/unreadable/{exc.reason}")
-            self.logger.warning("Unreadable page %s: %s", response.url, exc)
+        # Classified, its links found and, for an article, extracted, in an extraction worker.
+        listed = response.meta.get("news_origin") in ("feed", "news_sitemap")  # listed as an article
+        found = await page_workers(self.crawler).run(news_page, captured_response(response), listed)
+        if isinstance(found, Skip):  # the worker died or ran out of time on this page
+            self._inc(f"pages/unreadable/{found.reason}")
+            self.item_from(response, found)
             return
-        kind = pagetype.page_kind(response.url, page)
-        if kind == "other" and response.meta.get("news_origin") in ("feed", "news_sitemap"):
-            kind = "article"  # a feed or news sitemap lists it as an article
-        self._inc(f"pages/{kind}")
-        if kind == "article":
-            item = self.article_item(response)
+        if found.kind == "unreadable":
+            self._inc(f"pages/unreadable/{found.problem.reason}")
+            self.logger.warning("Unreadable page %s: %s", response.url, found.problem.message)
+            return
+        self._inc(f"pages/{found.kind}")
+        if found.kind == "article":
+            self.crawler.stats.inc_value("pages/article_candidates")
+            item = self.item_from(response, found.record)
             if item is not None and self._recent_enough(item):
                 self._inc("articles")
                 yield item
-        if kind == "other" or (kind == "article" and not self.follow):
+        if found.kind == "other" or (found.kind == "article" and not self.follow):
             return
-        yield from self._follow(response, page, kind)
+        for request in self._follow(response, found):
+            yield request
 
     def _recent_enough(self, item) -> bool:
         if not self.since:
@@ -332,14 +340,13 @@ class NewsSpider(ArticleSpider):
     def _in_site(self, url: str) -> bool:
         return discovery.same_site(url, self.allowed_domains)
 
-    def _follow(self, response: Response, page: Page, kind: str):
+    def _follow(self, response: Response, found: NewsPage):
         """The page's links worth fetching: on the site, not obvious non-pages, pagination
         no deeper than max_pagination. With follow=0 only a listing's articles and next page."""
-        links = discovery.page_links(page)
-        next_url = discovery.next_page_url(page, links)
+        next_url = found.next_url
         # The place of this page in a chain of list pages (a section's first page is 1).
         depth = response.meta.get("news_page_depth", 1)
-        kinds = {link.url: pagetype.url_kind(link.url) for link in links if link.url != response.url}
+        kinds = dict(found.links)
         # Articles first, then the next page, then the rest: under max_pages the budget goes
         # to articles rather than to the navigation bar at the top of the page.
         order = sorted(kinds, key=lambda u: 0 if kinds[u] == "article" else 1 if u == next_url else 2)

@@ -78,12 +78,6 @@ def descriptions(sd: Structured) -> list[str]:
     return [d for d in dict.fromkeys(out) if len(d) >= 20]
 
 
-def find_body(page: Page, sd: Structured, **options) -> tuple[str | None, str | None]:
-    """(text, method) of the article's body."""
-    found = extract_body(page, sd, **options)
-    return found.text, found.method
-
-
 @dataclass
 class BodyResult:
     text: str | None = None

@@ -30,10 +30,6 @@ from crawler.normalize import absolute_url, collapse_whitespace, parse_date, sit
 # gzip bomb stops here instead of filling memory.
 MAX_XML_BYTES = 50 * 1024 * 1024
 
-NS_SITEMAP = "http://www.sitemaps.org/schemas/sitemap/0.9"
-NS_NEWS = "http://www.google.com/schemas/sitemap-news/0.9"
-NS_ATOM = "http://www.w3.org/2005/Atom"
-
 
 class DiscoveryError(ValueError):
     """A sitemap or feed that cannot be read; `reason` is a short stats key."""

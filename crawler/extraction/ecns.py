@@ -60,24 +60,13 @@ CANONICAL = "//link[@rel='canonical']/@href"
 
 # The same queries compiled once (a query string given to .xpath() is compiled on every
 # call), in forms that walk the page once and test the cheap condition first.
-_TITLE = etree.XPath("//h1[contains(concat(' ', @class, ' '), ' title ') or ancestor::div[@class='left' or @class='content']]")
-_TITLE_TAG = etree.XPath("//title")
-_BODY = etree.XPath("//div[@id='yanse' or contains(@class, 'left_zw') or contains(@class, 'article')]")
 _TIME = etree.XPath(TIME)
 _SOURCE = etree.XPath(SOURCE)
-_EDITOR = etree.XPath(
-    "//*[contains(@class, 'editor')][(self::span and @class='l_editor') or contains(concat(' ', @class, ' '), ' editor ')]"
-)
 _AUTHOR = etree.XPath(AUTHOR)
-_INFO = etree.XPath(INFO)
 _NOT_BODY = etree.XPath(NOT_BODY)
 _PARAGRAPHS = etree.XPath(".//p")
-_RELATED_OLD = etree.XPath(RELATED_OLD)
-_RELATED_NEW = etree.XPath("//div[contains(@class, 'related')][contains(concat(' ', @class, ' '), ' related ')]")
 _RELATED_TITLE_OLD = etree.XPath(".//div[@class='zt_title']")
 _RELATED_TITLE_NEW = etree.XPath(".//h2 | .//h3 | .//h4")
-_FOOTER = etree.XPath(FOOTER)
-_CANONICAL = etree.XPath(CANONICAL)
 # The first match of each page-wide query above (TITLE, //title, INFO, BODY, EDITOR,
 # CANONICAL, RELATED_OLD, RELATED_NEW, FOOTER), found in one walk over the elements of the
 # tags they name (lxml filters the tags in C) and one query for EDITOR, which names any tag.
@@ -174,10 +163,6 @@ def _body_paragraphs_copy(container) -> list[str]:
     return [p for p in paragraphs if p]
 
 
-def related_block(page: Page) -> tuple[str | None, list[dict[str, Any]]]:
-    return _related(page.url, _first(_RELATED_OLD(page.tree)), lambda: _first(_RELATED_NEW(page.tree)))
-
-
 def _related(page_url: str, old, find_new) -> tuple[str | None, list[dict[str, Any]]]:
     if old is not None:
         heading = common.element_text(_first(_RELATED_TITLE_OLD(old)))
@@ -247,10 +232,6 @@ def _absolute_url(base: str, href: str | None) -> str | None:
 
 
 _FOOTERS: dict[bytes, dict | None] = {}
-
-
-def copyright_footer(page: Page) -> dict | None:
-    return _copyright(_first(_FOOTER(page.tree)))
 
 
 def _copyright(footer) -> dict | None:

@@ -321,36 +321,7 @@ def _is_org(name: str, names: list[str]) -> bool:
     return _is_site_name(name, names) or bool(OUTLET_WORDS.search(name)) or bool(_ZH_ORG.fullmatch(name))
 
 
-_BYLINE_XPATH = (
-    "//*[@rel='author' or @itemprop='author' or "
-    "contains(translate(@class,'ABCDEFGHIJKLMNOPQRSTUVWXYZ','abcdefghijklmnopqrstuvwxyz'),'byline') or "
-    "contains(translate(@class,'ABCDEFGHIJKLMNOPQRSTUVWXYZ','abcdefghijklmnopqrstuvwxyz'),'author') or "
-    "contains(translate(@class,'ABCDEFGHIJKLMNOPQRSTUVWXYZ','abcdefghijklmnopqrstuvwxyz'),'autor') or "
-    "contains(translate(@id,'ABCDEFGHIJKLMNOPQRSTUVWXYZ','abcdefghijklmnopqrstuvwxyz'),'byline')]"
-)
 _NAME_SHAPE = re.compile(r"^(?:[A-ZÀ-ÖØ-ÞĀ-ž][\w'’.-]*|[a-z]{1,3}|[\u3040-\u9fff\uac00-\ud7af]{2,8})(?:\s+(?:[A-ZÀ-ÖØ-ÞĀ-ž][\w'’.-]*|van|von|de|der|den|da|di|du|la|le|bin|al|el|[\u3040-\u9fff\uac00-\ud7af]+)){0,4}$")
-
-
-def byline_authors(page: Page, names: list[str]) -> list[str]:
-    """People named in the page's byline elements (rel=author, itemprop=author, class
-    `byline`/`author`), outside related lists and comments."""
-    found: list[str] = []
-    for node in page.tree.xpath(_BYLINE_XPATH)[:30]:
-        if _ancestor_hint(node.getparent(), _NOT_ARTICLE_HINT, 5):
-            continue
-        if node.tag in ("meta", "link", "script", "body", "html", "article", "section", "main"):
-            continue
-        inner = node.xpath(".//*[@itemprop='name']")
-        texts = [element_text(n) for n in inner] if inner else [element_text(node)]
-        for text in texts:
-            if not text or len(text) > 120:
-                continue
-            for name in _split_people(text):
-                if _NAME_SHAPE.match(name) and not _is_org(name, names) and name not in found:
-                    found.append(name)
-        if len(found) >= 6:
-            break
-    return found
 
 
 def dom_byline(page: Page, names: list[str]) -> list[str]:

@@ -24,8 +24,6 @@ from crawler.extraction.discovery import Link, _in_chrome, next_page_url, page_l
 from crawler.extraction.page import Page
 from crawler.normalize import absolute_url, collapse_whitespace, site_of
 
-KINDS = ("article", "listing", "other")
-
 # -- the URL alone ---------------------------------------------------------------------------
 
 _EXTENSIONS = {

@@ -65,7 +65,6 @@ OTHER_WORDS = re.compile(
     r"最新|热门|熱門|排行|点击排行|图片|視頻|视频|专题|專題|ランキング|最新記事|많이\s*본|최신"
 )
 _HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
-_SHORT_TEXT_TAGS = frozenset({"strong", "b", "span", "div", "p", "em", "header", "dt", "th", "label", "font", "td"})
 _RELATED_CLASS = re.compile(
     r"(?i)relat|similar|also|read-?more|readmore|more-?(?:stories|news|articles|on)|recommend|weitere|"
     r"mehr|zum-?thema|teaser|inline|xgxw|xiangguan|linked|topic-?box|see-?also|further"

@@ -15,10 +15,10 @@ from crawler.extraction import boilerplate
 from crawler.extraction.common import element_text
 from crawler.extraction.page import Page
 from crawler.extraction.structured import Structured, body_value
+from crawler.extraction.vocabulary import HAN, HAN_CHAR, OUTSIDE_TEXT_TAGS
 from crawler.normalize import normalize_body
 
 MAX_ELEMENTS_FULL = 30_000
-_CJK = re.compile(r"[\u3400-\u9fff]")
 
 
 def trafilatura_body(page: Page, **options) -> str:
@@ -38,7 +38,7 @@ def prose_chars(body: str) -> int:
     """Characters in paragraphs that read as sentences, not as menu items or link lists."""
     total = 0
     for paragraph in body.split("\n\n"):
-        cjk = len(_CJK.findall(paragraph))
+        cjk = len(HAN_CHAR.findall(paragraph))
         if len(paragraph) >= 150 or (cjk >= 15 and re.search(r"[，。！？；]", paragraph)) or \
                 (len(paragraph.split()) >= 6 and _SENTENCE_END.search(paragraph)):
             total += len(paragraph)
@@ -179,7 +179,7 @@ def restore_repeats(text: str, page: Page) -> str:
     return "\n\n".join(out)
 
 
-_WORDS = re.compile(r"[\u3400-\u9fff]|[^\W\u3400-\u9fff]+")
+_WORDS = re.compile(rf"[{HAN}]|[^\W{HAN}]+")
 _MARKUP_TOKEN = re.compile(r"^[\W_]*[A-Za-z_-]+[\W_]*$")  # `+++dropcap`: a CMS template token
 
 
@@ -258,7 +258,6 @@ def drop_other_stories(paragraphs: list[str], page: Page, index: boilerplate.Tex
 # -- the rest of a text split over several boxes ------------------------------------------------
 
 _TEXT_BLOCKS = ("p", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre")
-_OUTSIDE_TEXT = frozenset({"aside", "nav", "footer", "form", "figure", "figcaption", "header"})
 
 
 def _signature(el) -> tuple[str, str] | None:
@@ -424,7 +423,7 @@ def add_embedded_posts(text: str, page: Page, index: boilerplate.TextIndex) -> t
 
 def _prose_paragraph(el, value: str) -> bool:
     """A paragraph of story text: a sentence or more, little of it link text."""
-    if len(_CJK.findall(value)) >= 20:
+    if len(HAN_CHAR.findall(value)) >= 20:
         prose = bool(re.search(r"[，。！？；]", value))
     else:
         prose = len(value.split()) >= 12 and bool(_SENTENCE_END.search(value))
@@ -445,7 +444,7 @@ def _outside_text(el, scope) -> bool:
     between itself and the article box."""
     node = el
     while node is not None and node is not scope:
-        if node.tag in _OUTSIDE_TEXT or _OUTSIDE_ATTR.search(f"{node.get('class') or ''} {node.get('id') or ''}"):
+        if node.tag in OUTSIDE_TEXT_TAGS or _OUTSIDE_ATTR.search(f"{node.get('class') or ''} {node.get('id') or ''}"):
             return True
         node = node.getparent()
     return False

@@ -7,10 +7,8 @@ import re
 from copy import deepcopy
 from typing import Iterable
 
+from crawler.extraction.vocabulary import NON_TEXT_TAGS
 from crawler.normalize import collapse_whitespace
-
-# Elements whose text is never prose.
-NON_TEXT_TAGS = frozenset({"script", "style", "noscript", "template", "iframe", "svg", "button", "select", "form"})
 
 
 _ASCII_SEPARATORS = re.compile(r"[\x1c-\x1f]")

@@ -24,6 +24,7 @@ from urllib.parse import urljoin, urlsplit
 from lxml import etree
 
 from crawler.extraction.page import Page
+from crawler.extraction.vocabulary import PAGE_CHROME_TAGS
 from crawler.normalize import absolute_url, collapse_whitespace, parse_date, site_of
 
 # The sitemap protocol's limit for one (uncompressed) file; also the cap for a feed. A
@@ -352,8 +353,6 @@ class Link:
     chrome: bool = False  # inside navigation, header, footer or a sidebar
 
 
-# Containers that frame every page of a site rather than hold its content.
-_CHROME_TAGS = frozenset({"nav", "header", "footer", "aside"})
 _CHROME_WORDS = frozenset(
     "nav navbar navigation menu header footer foot sidebar side aside topbar top_bar breadcrumb "
     "breadcrumbs crumb crumbs position hot rank ranking popular mostread most-read recommend".split()
@@ -375,7 +374,7 @@ def _chrome_token(token: str, compound: bool = True) -> bool:
 def chrome_element(node, compound: bool = True) -> bool:
     """Whether an element is navigation, header, footer or a sidebar (by tag, class or
     id). `compound=False` only believes whole words (`sidebar`, not `pg-rail__side`)."""
-    if node.tag in _CHROME_TAGS:
+    if node.tag in PAGE_CHROME_TAGS:
         return True
     return any(_chrome_token(t, compound) for t in f"{node.get('class') or ''} {node.get('id') or ''}".split())
 

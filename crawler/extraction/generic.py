@@ -18,6 +18,7 @@ from crawler.extraction import titles
 from crawler.extraction.common import OUTLET_WORDS, element_text, split_names
 from crawler.extraction.page import Page
 from crawler.extraction.structured import Structured
+from crawler.extraction.vocabulary import HAN_BASIC, HANGUL, KANA_TO_HAN, NOT_STORY_BOX_TAGS
 from crawler.normalize import collapse_whitespace, parse_date
 
 # -- comparing strings -------------------------------------------------------------------
@@ -74,7 +75,7 @@ def _is_site_name(segment: str, names: list[str]) -> bool:
 # -- titles ------------------------------------------------------------------------------
 
 # Separators between a headline and the site's name or section in <title> and og:title.
-_TITLE_SEP = re.compile(r"\s+[|\-–—·•:~»/‹›]\s+|\s*[|｜ㅣ_：]\s*|\s*[-–—]\s*(?=[^\s]*[\u3040-\u9fff\uac00-\ud7af])")
+_TITLE_SEP = re.compile(r"\s+[|\-–—·•:~»/‹›]\s+|\s*[|｜ㅣ_：]\s*|\s*[-–—]\s*(?=[^\s]*[" + KANA_TO_HAN + HANGUL + r"])")
 _DATE_SEGMENT = re.compile(r"^[\d\s./-]{6,12}$")
 
 
@@ -283,6 +284,10 @@ _BY_INSIDE = re.compile(r"^.{2,40}?\s(?i:von|by|par|por|di|door|av|af)\s+(?=[A-Z
 _BRAND = re.compile(r"^[a-z]+[A-Z]\w*$")
 
 
+# `赵 培`: a Chinese name spaced out to a width.
+_SPACED_HAN_NAME = re.compile(r"[" + HAN_BASIC + r"](?:\s+[" + HAN_BASIC + r"])+")
+
+
 def clean_person(name: str | None) -> str | None:
     name = collapse_whitespace(name)
     if not name:
@@ -292,7 +297,7 @@ def clean_person(name: str | None) -> str | None:
     name = _ROLE_TAIL.sub("", name)
     name = _ROLE_SUFFIX.sub("", name)
     name = name.strip(" ,.;:|·•-–—()[]【】")
-    if re.fullmatch(r"[\u4e00-\u9fff](?:\s+[\u4e00-\u9fff])+", name):
+    if _SPACED_HAN_NAME.fullmatch(name):
         name = name.replace(" ", "")  # `赵 培`: a Chinese name spaced out to a width
     if not name or _NOT_NAME.search(name) or _ROLE_ONLY.match(name) or _BRAND.match(name) or len(name) > 60 or len(name.split()) > 6:
         return None
@@ -312,7 +317,7 @@ def _split_people(text: str) -> list[str]:
 
 # Chinese names of organisations end in what they are: `大汉网络`, `新华社`, `人民日报`, `XX公司`.
 _ZH_ORG = re.compile(
-    r"[\u4e00-\u9fff]{1,20}(?:网络|网站|网|公司|集团|科技|传媒|媒体|日报|晚报|早报|报社|报|杂志社|杂志|出版社|电视台|"
+    r"[" + HAN_BASIC + r"]{1,20}(?:网络|网站|网|公司|集团|科技|传媒|媒体|日报|晚报|早报|报社|报|杂志社|杂志|出版社|电视台|"
     r"广播电台|通讯社|新闻社|社|中心|政府|委员会|协会|研究院|研究所|大学|学院|频道|工作室)$"
 )
 
@@ -321,7 +326,10 @@ def _is_org(name: str, names: list[str]) -> bool:
     return _is_site_name(name, names) or bool(OUTLET_WORDS.search(name)) or bool(_ZH_ORG.fullmatch(name))
 
 
-_NAME_SHAPE = re.compile(r"^(?:[A-ZÀ-ÖØ-ÞĀ-ž][\w'’.-]*|[a-z]{1,3}|[\u3040-\u9fff\uac00-\ud7af]{2,8})(?:\s+(?:[A-ZÀ-ÖØ-ÞĀ-ž][\w'’.-]*|van|von|de|der|den|da|di|du|la|le|bin|al|el|[\u3040-\u9fff\uac00-\ud7af]+)){0,4}$")
+_NAME_SHAPE = re.compile(
+    r"^(?:[A-ZÀ-ÖØ-ÞĀ-ž][\w'’.-]*|[a-z]{1,3}|[" + KANA_TO_HAN + HANGUL + r"]{2,8})(?:\s+(?:[A-ZÀ-ÖØ-ÞĀ-ž][\w'’.-]*|"
+    r"van|von|de|der|den|da|di|du|la|le|bin|al|el|[" + KANA_TO_HAN + HANGUL + r"]+)){0,4}$"
+)
 
 
 def dom_byline(page: Page, names: list[str]) -> list[str]:
@@ -341,9 +349,6 @@ def dom_byline(page: Page, names: list[str]) -> list[str]:
     return out
 
 
-_LEAD_SKIP = frozenset({"header", "nav", "aside", "footer", "figure", "figcaption", "blockquote", "li"})
-
-
 def lead_line_byline(page: Page, names: list[str]) -> list[str]:
     """People credited by a bold line of names opening the story's text, as smaller sites'
     editors type bylines into the text box: `<p><strong>Ann Lee/Bo Chen</strong></p>`.
@@ -360,7 +365,7 @@ def lead_line_byline(page: Page, names: list[str]) -> list[str]:
     if not counts:
         return []
     box, n = max(counts.items(), key=lambda item: item[1])
-    if n < 3 or any(a.tag in _LEAD_SKIP for a in box.iterancestors()):
+    if n < 3 or any(a.tag in NOT_STORY_BOX_TAGS for a in box.iterancestors()):
         return []
     seen = 0
     for p in box.iterchildren("p"):

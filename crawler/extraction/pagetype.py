@@ -22,6 +22,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from crawler.extraction.discovery import Link, _in_chrome, next_page_url, page_links, pagination_number
 from crawler.extraction.page import Page
+from crawler.extraction.vocabulary import CJK_CHAR_WITH_COMPAT, NOT_PROSE_TAGS
 from crawler.normalize import absolute_url, collapse_whitespace, site_of
 
 # -- the URL alone ---------------------------------------------------------------------------
@@ -177,10 +178,8 @@ ARTICLE_TYPES = frozenset(
 )
 LISTING_TYPES = frozenset("collectionpage itemlist searchresultspage profilepage".split())
 
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 _INLINE = frozenset("a span strong b em i u font small big sub sup abbr cite q mark time label code br img".split())
 _PROSE_TAGS = ("p", "div", "td", "section", "article", "blockquote")
-_NOT_PROSE_ANCESTORS = frozenset({"li", "a", "nav", "header", "footer", "aside", "button", "select", "dl"})
 _TEASER_CLASS = re.compile(r"(?i)summary|desc|intro|abstract|excerpt|teaser|lead|brief|zhaiyao|txt-?info")
 _RELATED_CLASS = re.compile(r"(?i)related|relate|xgxw|recommend|more-?news|read-?more")
 _CUES = re.compile(
@@ -191,7 +190,7 @@ PROSE_MIN_WEIGHT = 150  # a paragraph of ~150 Latin letters or ~50 Chinese chara
 
 
 def text_weight(text: str) -> int:
-    cjk = len(_CJK.findall(text))
+    cjk = len(CJK_CHAR_WITH_COMPAT.findall(text))
     return len(text) + 2 * cjk
 
 
@@ -271,7 +270,7 @@ def _is_teaser(el) -> bool:
 def _excluded(el) -> bool:
     node = el.getparent()
     while node is not None and node.tag not in ("body", "html"):
-        if node.tag in _NOT_PROSE_ANCESTORS:
+        if node.tag in NOT_PROSE_TAGS:
             return True
         if _RELATED_CLASS.search(f"{node.get('class') or ''} {node.get('id') or ''}"):
             return True

@@ -27,7 +27,8 @@ from itertools import islice
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from crawler.extraction.common import NON_TEXT_TAGS, element_text
+from crawler.extraction.common import element_text
+from crawler.extraction.vocabulary import CJK_CHAR, NON_TEXT_TAGS
 from crawler.normalize import absolute_url, collapse_whitespace, parse_date, site_of
 
 MODEL_PATH = Path(__file__).with_name("related_model.json")
@@ -86,7 +87,6 @@ _DATE_TEXT = re.compile(
     r"\d{1,2}\.?\s+(?i:jan|feb|mär|mar|apr|mai|may|jun|jul|aug|sep|okt|oct|nov|dez|dec)[a-zä]*\b|"
     r"\d{1,2}月\d{1,2}日|\b\d+\s+(?i:hours?|minutes?|days?|stunden?|minuten|tagen?)\s+(?i:ago|her)\b"
 )
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 
 FEATURES = (
     "title_words", "title_cjk", "title_like", "short_text", "same_site", "other_site", "url_article",
@@ -331,7 +331,7 @@ def candidates(page) -> list[Candidate]:
     for a, url, title, above in links:
         f = dict.fromkeys(FEATURES, 0.0)
         words = len(title.split())
-        cjk = len(_CJK.findall(title))
+        cjk = len(CJK_CHAR.findall(title))
         f["title_words"] = min(words, 20) / 20
         f["title_cjk"] = min(cjk, 30) / 30
         f["title_like"] = float(words >= 4 or cjk >= 8)

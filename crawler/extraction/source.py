@@ -21,8 +21,9 @@ import re
 from typing import Any
 
 from crawler.extraction import structured as sd_mod
-from crawler.extraction.common import AGENCY, AGENCY_ALT, NON_TEXT_TAGS, element_text, source_from_dateline
+from crawler.extraction.common import AGENCY, AGENCY_ALT, element_text, source_from_dateline
 from crawler.extraction.generic import compact_key, site_names
+from crawler.extraction.vocabulary import HAN_BASIC, KANA_TO_HAN, NON_TEXT_TAGS, NOT_CREDIT_TAGS
 from crawler.normalize import collapse_whitespace
 
 # Labels of one credited source; plural ones (`Sources:`, `Quellen:`) head reference lists.
@@ -39,7 +40,6 @@ _NOT_CREDIT_AREA = re.compile(
     r"(?i)caption|figure|photo|image|img|media|gallery|related|comment|footer|sidebar|nav|menu|teaser|promo|"
     r"fact|infobox|info-box|newsletter|widget|recommend|popular|trending|ticker|breadcrumb"
 )
-_NOT_CREDIT_TAGS = frozenset({"figure", "figcaption", "aside", "nav", "footer", "caption", "picture", "li", "td", "th"})
 # Words that fill a source field without naming anyone.
 _NOT_A_NAME = re.compile(
     r"^(?:转载|轉載|转自网络|网络|網絡|互联网|网友|本站|本网|本網|本报|原创|原創|综合|未知|不详|佚名|作者|"
@@ -87,7 +87,7 @@ def _clean(name: str | None) -> str | None:
 
 # -- the site's own names ------------------------------------------------------------------------------
 
-_TITLE_SEP = re.compile(r"\s+[|\-–—·•:~»/]\s+|\s*[|｜_]\s*|\s*[-–—]\s*(?=[\u3040-\u9fff])")
+_TITLE_SEP = re.compile(r"\s+[|\-–—·•:~»/]\s+|\s*[|｜_]\s*|\s*[-–—]\s*(?=[" + KANA_TO_HAN + r"])")
 
 
 def _site_names(page, sd, holder: str | None) -> list[str]:
@@ -142,7 +142,7 @@ def _in_story_area(node) -> bool:
     for anc in [node, *node.iterancestors()]:
         if anc.tag in ("body", "html"):
             return True
-        if not isinstance(anc.tag, str) or anc.tag in _NOT_CREDIT_TAGS or anc.tag in NON_TEXT_TAGS:
+        if not isinstance(anc.tag, str) or anc.tag in NOT_CREDIT_TAGS or anc.tag in NON_TEXT_TAGS:
             return False
         if "-" in anc.tag and _NOT_CREDIT_AREA.search(anc.tag):  # custom elements: <x-factbox>
             return False
@@ -302,8 +302,8 @@ def _provided_by(page) -> list[str]:
 # -- Chinese credits -------------------------------------------------------------------------------------
 
 _ZH_SOURCE_LABEL = re.compile(r"(?:来源|稿源|來源|出处|出自)\s*[:：]\s*")
-_ZH_OUTLET = r"[\u4e00-\u9fff·—]{2,14}?(?:日报|晚报|早报|商报|时报|周刊|周报|快报|青年报|报|网|社|杂志|电视台|广播电台|新闻|在线)"
-_ZH_OPENING = re.compile(r"【\s*(?P<name>[\u4e00-\u9fffA-Za-z]{2,12}?)\s*(?:\d{4}年\d{1,2}月\d{1,2}日)?\s*(?:讯|报道|消息|电)\s*】")
+_ZH_OUTLET = r"[" + HAN_BASIC + r"·—]{2,14}?(?:日报|晚报|早报|商报|时报|周刊|周报|快报|青年报|报|网|社|杂志|电视台|广播电台|新闻|在线)"
+_ZH_OPENING = re.compile(r"【\s*(?P<name>[" + HAN_BASIC + r"A-Za-z]{2,12}?)\s*(?:\d{4}年\d{1,2}月\d{1,2}日)?\s*(?:讯|报道|消息|电)\s*】")
 _ZH_EXCERPT = re.compile(r"(?:摘自|选自|转自|原载|原载于|转载自|刊于)\s*[:：]?\s*《(?P<name>[^》]{2,30})》")
 _ZH_DATE_OUTLET = re.compile(
     r"(?:19|20)\d{2}[-/.年]\d{1,2}[-/.月]\d{1,2}日?(?:\s*\d{1,2}[:：]\d{2}(?:[:：]\d{2})?)?\s+(?P<name>" + _ZH_OUTLET + r")(?=\s|$)"

@@ -12,9 +12,10 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from crawler.extraction import boilerplate
-from crawler.extraction.common import element_text
 from crawler.extraction.page import Page
-from crawler.extraction.structured import Structured, body_value
+from crawler.extraction.structured import Structured, body_value, text_value
+from crawler.extraction.text import element_text
+from crawler.extraction.titles import h1_texts
 from crawler.extraction.vocabulary import HAN, HAN_CHAR, OUTSIDE_TEXT_TAGS
 from crawler.normalize import normalize_body
 
@@ -57,10 +58,8 @@ def looks_like_article(body: str | None) -> bool:
 def headline_texts(page: Page, sd: Structured, title: str | None) -> list[str]:
     """Every form of the headline the page prints: the record's title, og:title, the first
     <h1>s and <title>; extractors often return one of them as the text's first line."""
-    from crawler.extraction.generic import _h1_texts
-
     out = [title, sd.first_meta("og:title", "twitter:title")]
-    out.extend(_h1_texts(page)[:2])
+    out.extend(h1_texts(page)[:2])
     head_title = page.tree.find(".//title")
     if head_title is not None:
         out.append(element_text(head_title))
@@ -70,8 +69,6 @@ def headline_texts(page: Page, sd: Structured, title: str | None) -> list[str]:
 def descriptions(sd: Structured) -> list[str]:
     """The summaries the page declares (meta and JSON-LD descriptions): a standfirst printed
     under the headline is one of them."""
-    from crawler.extraction.structured import text_value
-
     out = sd.all_meta("description", "og:description", "twitter:description")
     if sd.article:
         out.append(text_value(sd.article.get("description")) or "")

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 
-from crawler.extraction.vocabulary import HAN_BASIC, HAN_CHAR, KANA_HANGUL_CHAR, NON_TEXT_TAGS
+from crawler.extraction.vocabulary import HAN_BASIC, HAN_CHAR, KANA_HANGUL_CHAR
 from crawler.normalize import collapse_whitespace, parse_date
 
 OFFSET = "+08:00"  # China Standard Time: pages print it without an offset
@@ -33,28 +33,6 @@ def is_chinese(lang: str | None, sample: str) -> bool:
     sample = sample[:3000]
     han = len(HAN_CHAR.findall(sample))
     return han >= 20 and han > 0.3 * len(sample.replace(" ", "")) and len(KANA_HANGUL_CHAR.findall(sample)) < han * 0.05
-
-
-def visible_text(root) -> str:
-    """The element's visible text in document order, one space between text nodes."""
-    parts: list[str] = []
-
-    def walk(node) -> None:
-        for child in node:
-            tag = child.tag
-            if isinstance(tag, str) and tag not in NON_TEXT_TAGS:
-                if child.text:
-                    parts.append(child.text)
-                walk(child)
-            if child.tail:
-                parts.append(child.tail)
-
-    if root is None:
-        return ""
-    if root.text:
-        parts.append(root.text)
-    walk(root)
-    return collapse_whitespace(" ".join(parts))
 
 
 # -- where the article sits in the page's text -------------------------------------------------

@@ -16,9 +16,11 @@ from urllib.parse import urlsplit, urlunsplit
 from lxml import etree
 
 from archive.record import EXTRACTION_FIELDS as AUTHORITATIVE_FIELDS
-from crawler.extraction import common
+from crawler.extraction.authors import authors_from_byline
 from crawler.extraction.copyright import parse_copyright
 from crawler.extraction.page import Page
+from crawler.extraction.source import source_from_attribution, source_from_dateline
+from crawler.extraction.text import element_lines, element_text
 from crawler.normalize import absolute_url, collapse_whitespace, parse_date
 
 NAME = "ecns"
@@ -146,7 +148,7 @@ def body_paragraphs(container) -> list[str]:
             paragraphs = kept
         else:  # an excluded part inside a paragraph: drop it from a copy
             return _body_paragraphs_copy(container)
-    texts = [common.element_text(p) for p in paragraphs]
+    texts = [element_text(p) for p in paragraphs]
     if not any(texts):
         return _body_paragraphs_copy(container)
     return [t for t in texts if t]
@@ -156,32 +158,32 @@ def _body_paragraphs_copy(container) -> list[str]:
     container = deepcopy(container)  # the page's tree is shared with the other extractors
     for node in _NOT_BODY(container):
         node.drop_tree()
-    paragraphs = [common.element_text(p) for p in _PARAGRAPHS(container)]
+    paragraphs = [element_text(p) for p in _PARAGRAPHS(container)]
     if not any(paragraphs):
         # Some old pages set the text with <br> instead of <p>.
-        paragraphs = common.element_lines(container)
+        paragraphs = element_lines(container)
     return [p for p in paragraphs if p]
 
 
 def _related(page_url: str, old, find_new) -> tuple[str | None, list[dict[str, Any]]]:
     if old is not None:
-        heading = common.element_text(_first(_RELATED_TITLE_OLD(old)))
+        heading = element_text(_first(_RELATED_TITLE_OLD(old)))
         items = old.iter("li")
     else:
         new = find_new()
         if new is None:
             return None, []
-        heading = common.element_text(_first(_RELATED_TITLE_NEW(new)))
+        heading = element_text(_first(_RELATED_TITLE_NEW(new)))
         items = new.iter("li")
     entries = []
     for li in items:
         link = next((a for a in li.iter("a") if a.get("href") is not None), None)
         if link is None:
             continue
-        date_text = " ".join(common.element_text(s) for s in li.iter("span"))
+        date_text = " ".join(element_text(s) for s in li.iter("span"))
         entries.append(
             {
-                "title": common.element_text(link) or None,
+                "title": element_text(link) or None,
                 "url": _absolute_url(page_url, link.get("href")),
                 "published": _parse_date(date_text),
             }
@@ -250,7 +252,7 @@ def _copyright(footer) -> dict | None:
 
 
 def _read_footer(footer) -> dict | None:
-    lines = [line for line in common.element_lines(footer)]
+    lines = [line for line in element_lines(footer)]
     # The copyright statement and the lines that continue it ("Reproduction ... prohibited").
     start = next((i for i, l in enumerate(lines) if re.search(r"(?i)copyright|©", l)), None)
     if start is None:
@@ -264,20 +266,30 @@ def _read_footer(footer) -> dict | None:
     return parse_copyright(" ".join(kept))
 
 
+def strip_label(text: str | None, *labels: str) -> str | None:
+    """`Source: Xinhua` -> `Xinhua` for label `source`."""
+    if not text:
+        return None
+    text = collapse_whitespace(text)
+    pattern = r"^(?:" + "|".join(re.escape(l) for l in labels) + r")\s*[:：]?\s*"
+    text = re.sub(pattern, "", text, flags=re.IGNORECASE).strip()
+    return text or None
+
+
 def extract(page: Page) -> dict[str, Any]:
     """The fields ECNS pages carry, as the record names them."""
     tree = page.tree
     record: dict[str, Any] = {}
     found = _anchors(tree)
 
-    title = common.element_text(found.get("title"))
+    title = element_text(found.get("title"))
     if not title:
-        title = re.sub(r"\s*[-|]\s*ECNS\s*$", "", common.element_text(found.get("title_tag")))
+        title = re.sub(r"\s*[-|]\s*ECNS\s*$", "", element_text(found.get("title_tag")))
     record["title"] = title or None
 
     info = found.get("info")
     scope = info if info is not None else tree
-    record["published"] = _parse_date(common.element_text(_first(_TIME(scope))), OFFSET) or date_from_url(page.url)
+    record["published"] = _parse_date(element_text(_first(_TIME(scope))), OFFSET) or date_from_url(page.url)
 
     container = found.get("body")
     authors: list[str] = []
@@ -285,13 +297,13 @@ def extract(page: Page) -> dict[str, Any]:
     if container is not None:
         author_el = _first(_AUTHOR(container))
         if author_el is not None:
-            authors = common.authors_from_byline(common.element_text(author_el))
+            authors = authors_from_byline(element_text(author_el))
     editor_el = found.get("editor")
     if editor_el is not None:
-        editor = common.strip_label(common.element_text(editor_el), "editor", "web editor", "edited by")
+        editor = strip_label(element_text(editor_el), "editor", "web editor", "edited by")
     paragraphs = body_paragraphs(container)
     if paragraphs and not authors:
-        authors = common.authors_from_byline(paragraphs[0])
+        authors = authors_from_byline(paragraphs[0])
         if authors:
             paragraphs = paragraphs[1:]
     record["body"] = "\n\n".join(paragraphs) or None
@@ -303,9 +315,9 @@ def extract(page: Page) -> dict[str, Any]:
     record["authors"] = authors
     record["editor"] = editor
 
-    source = common.strip_label(common.element_text(_first(_SOURCE(scope))), "source")
+    source = strip_label(element_text(_first(_SOURCE(scope))), "source")
     if not source and paragraphs:
-        source = common.source_from_dateline(paragraphs[0]) or common.source_from_attribution(paragraphs)
+        source = source_from_dateline(paragraphs[0]) or source_from_attribution(paragraphs)
     record["source"] = source
 
     canonical = found.get("canonical")

@@ -27,7 +27,7 @@ from itertools import islice
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from crawler.extraction.common import element_text
+from crawler.extraction.text import element_text
 from crawler.extraction.vocabulary import CJK_CHAR, NON_TEXT_TAGS
 from crawler.normalize import absolute_url, collapse_whitespace, parse_date, site_of
 

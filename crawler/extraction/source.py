@@ -18,13 +18,76 @@ holder): the site's own stories credit no source.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Iterable
 
 from crawler.extraction import structured as sd_mod
-from crawler.extraction.common import AGENCY, AGENCY_ALT, element_text, source_from_dateline
-from crawler.extraction.generic import compact_key, site_names
+from crawler.extraction.sitenames import compact_key, site_names
+from crawler.extraction.text import element_text
 from crawler.extraction.vocabulary import HAN_BASIC, KANA_TO_HAN, NON_TEXT_TAGS, NOT_CREDIT_TAGS
 from crawler.normalize import collapse_whitespace
+
+# -- news organisations, datelines and attributions ---------------------------------------------
+
+# Words that mark a name as a news organisation rather than a person.
+OUTLET_WORDS = re.compile(
+    r"(?i)\b(?:news|daily|times|post|agency|press|herald|journal|tribune|gazette|radio|tv|"
+    r"television|broadcast\w*|media|network|online|weekly|evening|morning|wire|newspaper|"
+    r"magazine|observer|review|reuters|xinhua|afp|ap|bloomberg|cgtn|cctv|cns|ecns|bbc|cnn|"
+    r"nikkei|yonhap|kyodo|tass|sputnik|caixin|yicai|thepaper|people's daily|global times|"
+    r"china daily)\b|\.(?:com|cn|net|org)\b"
+)
+_NAME = r"(?:the\s+)?(?P<name>[A-Z][\w.&'’-]*(?:\s+(?:of\s+|and\s+|&\s+)?[A-Z][\w.&'’-]*){0,5})"
+# News agencies as they print their names, and the word for unnamed ones ("with agencies").
+AGENCIES = (
+    "Associated Press", "AP", "Reuters", "REUTERS", "Agence France-Presse", "AFP", "Deutsche Presse-Agentur",
+    "dpa", "DPA", "dpa-AFX", "epd", "KNA", "APA", "SDA", "Keystone-SDA", "ANSA", "EFE", "Europa Press", "Lusa",
+    "ANP", "Belga", "NTB", "TT", "Ritzau", "STT", "PAP", "ČTK", "CTK", "MTI", "Agerpres", "BTA", "Tanjug",
+    "HINA", "Anadolu Ajansı", "Anadolu Agency", "Anadolu", "AA", "İHA", "DHA", "TASS", "ТАСС", "RIA Novosti",
+    "РИА Новости", "Interfax", "Интерфакс", "Ukrinform", "Укрінформ", "UNIAN", "УНІАН", "Xinhua", "新华社",
+    "中新社", "China News Service", "Kyodo News", "Kyodo", "共同通信", "Jiji Press", "時事通信", "Yonhap",
+    "연합뉴스", "뉴시스", "Newsis", "PTI", "IANS", "ANI", "Bernama", "Antara", "AAP", "Canadian Press", "UPI",
+    "Bloomberg", "Notimex", "Télam", "Agência Brasil", "Prensa Latina", "IRNA", "KUNA", "WAM", "PA Media",
+    "Press Association", "SID", "AFX", "CNA", "Agencies", "agencies", "Agenturen", "agences", "agencias",
+    "agenzie", "agências",
+)
+AGENCY_ALT = "|".join(re.escape(a) for a in sorted(AGENCIES, key=len, reverse=True))
+AGENCY = re.compile(r"(?<![\w-])(?:" + AGENCY_ALT + r")(?![\w-])")
+
+_DATELINE = re.compile(
+    r"^\s*(?:[A-ZÀ-Þ][\w.'-]*(?:[ ,/]+[A-ZÀ-Þ][\w.'-]*){0,4},?\s+"
+    r"(?:[A-Z][a-z]{2,8}\.?\s+\d{1,2}(?:,\s*\d{4})?\s*)?)?"
+    r"\((?P<name>[A-Z][\w.&' -]{0,40}?|" + AGENCY_ALT + r")(?:/[\w.&' -]{1,20})?\)\s*(?:--|—|–|-|:)"
+)
+_ATTRIBUTIONS = (
+    re.compile(r"[,;]\s+" + _NAME + r"\s+(?:reported|reports|has reported)\b"),
+    re.compile(r"(?i:according to)\s+(?:a\s+report\s+(?:by|from|in)\s+)?" + _NAME),
+    re.compile(r"(?i:reported by)\s+" + _NAME),
+)
+
+
+def source_from_dateline(first_paragraph: str | None) -> str | None:
+    """`Beijing, Aug. 12 (Xinhua) -- ...` -> `Xinhua`; `(ECNS) -- ...` -> `ECNS`; `Berlin (dpa) - ...`
+    -> `dpa`."""
+    if not first_paragraph:
+        return None
+    match = _DATELINE.match(first_paragraph)
+    return match.group("name").strip() if match else None
+
+
+def source_from_attribution(paragraphs: Iterable[str]) -> str | None:
+    """The outlet a body credits: `..., Qianlong.com reported.`, `according to China Daily`.
+    Only names that look like news organisations count: people are quoted, not credited."""
+    for paragraph in paragraphs:
+        for pattern in _ATTRIBUTIONS:
+            for match in pattern.finditer(paragraph):
+                name = match.group("name").strip(" .,'’")
+                name = re.sub(r"^(?:the|The)\s+", "", name)
+                if OUTLET_WORDS.search(name):
+                    return name
+    return None
+
+
+# -- the credited source ----------------------------------------------------------------------
 
 # Labels of one credited source; plural ones (`Sources:`, `Quellen:`) head reference lists.
 _LABEL = re.compile(

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from archive.record import RECORD_FIELDS
-from crawler.extraction import ExtractionError, Page, ecns, extract_article
+from crawler.extraction import ExtractionError, Page, extract_article
+from crawler.extraction.profiles import ecns
 from crawler.spiders.base import response_problem
 from tests.conftest import load_recording, recordings
 

@@ -1,15 +1,19 @@
-"""Site profile for ECNS (ecns.cn), the English site of China News Service.
+"""Site profile for ECNS (ecns.cn), the English site of China News Service, in its two
+template generations (`GENERATIONS`): each says where it prints each part of an article.
 
-Two template generations: 2013-2018 pages (`/business/2014/08-19/130296.shtml`: div.left
-holding h1, div.l_info, div.left_zw, div.zt_list) and 2019-on pages
-(`/news/economy/2024-11-18/detail-ihekectp0358339.shtml`: h1.title, div.info,
-div.article, div.related). Both share the body container id `yanse`.
+A page is not assigned a generation first (any page of the site may be read, not only one at
+an article URL of either): each part is the first element of the page, in document order,
+that a selector of either generation matches; the related list is the first generation's, in
+the order listed, that the page prints. On every recorded page (fixtures/ecns) and every page
+tests/benchmarks/pages.py generates, this finds the same elements as the selectors of the
+page's own generation alone: the generations' class names do not collide.
 """
 
 from __future__ import annotations
 
 import re
 from copy import deepcopy
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -19,6 +23,7 @@ from archive.record import EXTRACTION_FIELDS as AUTHORITATIVE_FIELDS
 from crawler.extraction.authors import authors_from_byline
 from crawler.extraction.copyright import parse_copyright
 from crawler.extraction.page import Page
+from crawler.extraction.profiles.selectors import PageWalk, Selector, xpath
 from crawler.extraction.source import source_from_attribution, source_from_dateline
 from crawler.extraction.text import element_lines, element_text
 from crawler.normalize import absolute_url, collapse_whitespace, parse_date
@@ -28,114 +33,150 @@ SITES = ("ecns.cn",)
 OFFSET = "+08:00"  # ECNS prints Beijing time without an offset
 LANGUAGE = "en"
 
-ARTICLE_URL = re.compile(
-    r"^https?://(?:www\.)?ecns\.cn/(?:[a-z0-9_-]+/)+"
-    r"(?:(?P<y1>(?:19|20)\d{2})/(?P<m1>\d{2})-(?P<d1>\d{2})/\d+\.s?html?"
-    r"|(?P<y2>(?:19|20)\d{2})-(?P<m2>\d{2})-(?P<d2>\d{2})/detail-[a-z0-9]+\.s?html?)(?:\?[^#]*)?$",
-    re.IGNORECASE,
-)
+_SITE_URL = r"^https?://(?:www\.)?ecns\.cn/"
 # Section front pages (`/news/economy/`, `/business/`), where listings start.
-SECTION_URL = re.compile(r"^https?://(?:www\.)?ecns\.cn/(?:news/)?[a-z]+/$", re.IGNORECASE)
+SECTION_URL = re.compile(_SITE_URL + r"(?:news/)?[a-z]+/$", re.IGNORECASE)
 
-# Containers of the article's own parts, newest template first.
-TITLE = "//h1[contains(concat(' ', @class, ' '), ' title ')] | //div[@class='left']//h1 | //div[@class='content']//h1"
-BODY = "//div[@id='yanse'] | //div[contains(@class, 'left_zw')] | //div[contains(@class, 'article')]"
-TIME = ".//span[@class='l_time' or @class='time']"
-SOURCE = ".//span[@class='l_source' or @class='source']"
-EDITOR = "//span[@class='l_editor'] | //*[contains(concat(' ', @class, ' '), ' editor ')]"
-AUTHOR = ".//*[contains(concat(' ', @class, ' '), ' author ')]"
-INFO = "//div[@class='l_info' or @class='info']"
-# Inside the body container but not the article's text.
-NOT_BODY = (
-    ".//*[contains(concat(' ', @class, ' '), ' pictext ')"
-    " or contains(concat(' ', @class, ' '), ' editor ')"
-    " or contains(concat(' ', @class, ' '), ' author ')"
-    " or contains(concat(' ', @class, ' '), ' share ')"
-    " or contains(@class, 'ad-') or contains(@class, 'promo')"
-    " or contains(concat(' ', @class, ' '), ' related ')]"
+
+def _article_url(path: str) -> re.Pattern:
+    """An article URL of the site whose last segments are `path` (with the date it carries
+    as groups y, m, d), a query string allowed."""
+    return re.compile(_SITE_URL + r"(?:[a-z0-9_-]+/)+" + path + r"(?:\?[^#]*)?$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Generation:
+    """One generation of the article template: its URLs and where it prints each part."""
+
+    name: str
+    article_url: re.Pattern
+    title: tuple[Selector, ...]  # the headline
+    info: tuple[Selector, ...]  # the line under it holding the date and the source
+    time: tuple[Selector, ...]  # inside the info line
+    source: tuple[Selector, ...]  # inside the info line
+    editor: tuple[Selector, ...]
+    body: tuple[Selector, ...]  # the box of the article's paragraphs
+    author: tuple[Selector, ...]  # inside the body box
+    not_body: tuple[Selector, ...]  # inside the body box, but not the article's text
+    related: tuple[Selector, ...]  # the related-articles box: a heading, then <li>s of link and date
+    related_heading: tuple[Selector, ...]  # inside the related box
+    footer: tuple[Selector, ...]  # holding the copyright notice
+
+
+def _class(tag: str, value: str, test: str = "is", inside: Selector | None = None) -> Selector:
+    return Selector(tag, "class", value, test, inside)
+
+
+def _id(tag: str, value: str) -> Selector:
+    return Selector(tag, "id", value)
+
+
+# `/business/2014/08-19/130296.shtml`: div.left holding the h1, div.l_info (span.l_time,
+# span.l_source, span.l_editor), div.left_zw#yanse, div.zt_list (div.zt_title; li: span
+# date, link); div#footer.
+GENERATION_2013 = Generation(
+    name="2013-2018",
+    article_url=_article_url(r"(?P<y>(?:19|20)\d{2})/(?P<m>\d{2})-(?P<d>\d{2})/\d+\.s?html?"),
+    title=(Selector("h1", inside=_class("div", "left")),),
+    info=(_class("div", "l_info"),),
+    time=(_class("span", "l_time"),),
+    source=(_class("span", "l_source"),),
+    editor=(_class("span", "l_editor"),),
+    body=(_id("div", "yanse"), _class("div", "left_zw", "part")),
+    author=(),
+    not_body=(_class("*", "pictext", "word"),),
+    related=(_class("div", "zt_list"),),
+    related_heading=(_class("div", "zt_title"),),
+    footer=(_id("div", "footer"),),
 )
-RELATED_OLD = "//div[@class='zt_list']"
-RELATED_NEW = "//div[contains(concat(' ', @class, ' '), ' related ')]"
-FOOTER = "//div[@id='footer'] | //footer"
-CANONICAL = "//link[@rel='canonical']/@href"
+
+# `/news/economy/2024-11-18/detail-ihekectp0358339.shtml`: div.content holding h1.title,
+# div.info (span.time, span.source), div.article#yanse (p.author, div.pic with p.pictext,
+# p.editor), div.related (h3; li: link, span date); <footer>.
+GENERATION_2019 = Generation(
+    name="2019-",
+    article_url=_article_url(r"(?P<y>(?:19|20)\d{2})-(?P<m>\d{2})-(?P<d>\d{2})/detail-[a-z0-9]+\.s?html?"),
+    title=(_class("h1", "title", "word"), Selector("h1", inside=_class("div", "content"))),
+    info=(_class("div", "info"),),
+    time=(_class("span", "time"),),
+    source=(_class("span", "source"),),
+    editor=(_class("*", "editor", "word"),),
+    body=(_id("div", "yanse"), _class("div", "article", "part")),
+    author=(_class("*", "author", "word"),),
+    not_body=(
+        _class("*", "pictext", "word"), _class("*", "editor", "word"), _class("*", "author", "word"),
+        _class("*", "share", "word"), _class("*", "ad-", "part"), _class("*", "promo", "part"),
+        _class("*", "related", "word"),
+    ),
+    related=(_class("div", "related", "word"),),
+    related_heading=(Selector("h2"), Selector("h3"), Selector("h4")),
+    footer=(Selector("footer"),),
+)
+
+GENERATIONS = (GENERATION_2013, GENERATION_2019)
 
 
-# The same queries compiled once (a query string given to .xpath() is compiled on every
-# call), in forms that walk the page once and test the cheap condition first.
-_TIME = etree.XPath(TIME)
-_SOURCE = etree.XPath(SOURCE)
-_AUTHOR = etree.XPath(AUTHOR)
-_NOT_BODY = etree.XPath(NOT_BODY)
+def _all(part: str) -> tuple[Selector, ...]:
+    return tuple(s for g in GENERATIONS for s in getattr(g, part))
+
+
+# The parts looked for over the whole page, in one walk: the templates' (the related box per
+# generation), and the page's <title> and canonical link.
+_FIND_ON_PAGE = PageWalk({
+    "title": _all("title"), "info": _all("info"), "body": _all("body"), "footer": _all("footer"),
+    **{f"related {g.name}": g.related for g in GENERATIONS},
+    "title tag": (Selector("title"),), "canonical link": (Selector("link", "rel", "canonical"),),
+})
+_EDITOR = xpath(_all("editor"), axis="//")  # an element of any tag: a query, not the walk
+_TIME = xpath(_all("time"))
+_SOURCE = xpath(_all("source"))
+_AUTHOR = xpath(_all("author"))
+_NOT_BODY = xpath(_all("not_body"))
+# (part name, heading query) of each generation's related box, in the order they are preferred.
+_RELATED = tuple((f"related {g.name}", xpath(g.related_heading)) for g in GENERATIONS)
 _PARAGRAPHS = etree.XPath(".//p")
-_RELATED_TITLE_OLD = etree.XPath(".//div[@class='zt_title']")
-_RELATED_TITLE_NEW = etree.XPath(".//h2 | .//h3 | .//h4")
-# The first match of each page-wide query above (TITLE, //title, INFO, BODY, EDITOR,
-# CANONICAL, RELATED_OLD, RELATED_NEW, FOOTER), found in one walk over the elements of the
-# tags they name (lxml filters the tags in C) and one query for EDITOR, which names any tag.
-_ANCHOR_TAGS = ("h1", "title", "footer", "link", "div")
-_EDITOR_CANDIDATES = etree.XPath(
-    "//*[contains(@class, 'editor')][(self::span and @class='l_editor') or contains(concat(' ', @class, ' '), ' editor ')]"
-)
-
-
-def _anchors(tree) -> dict[str, Any]:
-    found: dict[str, Any] = {}
-    editor = _first(_EDITOR_CANDIDATES(tree))
-    if editor is not None:
-        found["editor"] = editor
-    for el in tree.iter(_ANCHOR_TAGS):
-        tag = el.tag
-        cls = el.get("class") or ""
-        spaced = f" {cls} "
-        if tag == "h1":
-            if "title" not in found and (
-                " title " in spaced
-                or any(a.tag == "div" and a.get("class") in ("left", "content") for a in el.iterancestors())
-            ):
-                found["title"] = el
-        elif tag == "title":
-            found.setdefault("title_tag", el)
-        elif tag == "footer":
-            found.setdefault("footer", el)
-        elif tag == "link":
-            if "canonical" not in found and el.get("rel") == "canonical" and el.get("href") is not None:
-                found["canonical"] = el.get("href")
-        elif tag == "div":
-            div_id = el.get("id")
-            if div_id == "yanse" or "left_zw" in cls or "article" in cls:
-                found.setdefault("body", el)
-            if div_id == "footer":
-                found.setdefault("footer", el)
-            if cls in ("l_info", "info"):
-                found.setdefault("info", el)
-            if cls == "zt_list":
-                found.setdefault("related_old", el)
-            if " related " in spaced:
-                found.setdefault("related_new", el)
-    return found
 
 
 def matches(page: Page) -> bool:
     return page.site in SITES
 
 
+def generation_of_url(url: str) -> Generation | None:
+    """The generation whose article URLs `url` is one of."""
+    return next((g for g in GENERATIONS if g.article_url.match(url)), None)
+
+
 def is_article_url(url: str) -> bool:
-    return bool(ARTICLE_URL.match(url))
+    return generation_of_url(url) is not None
 
 
 def date_from_url(url: str) -> str | None:
-    match = ARTICLE_URL.match(url)
-    if not match:
-        return None
-    y, m, d = (match["y1"], match["m1"], match["d1"]) if match["y1"] else (match["y2"], match["m2"], match["d2"])
-    return parse_date(f"{y}-{m}-{d}")
+    for generation in GENERATIONS:
+        match = generation.article_url.match(url)
+        if match:
+            return parse_date(f"{match['y']}-{match['m']}-{match['d']}")
+    return None
 
 
 def _first(nodes):
     return nodes[0] if nodes else None
 
 
+def _canonical_href(tree, first) -> str | None:
+    """The href of the page's first canonical link that has one; `first` is its first
+    canonical link (which nearly always has)."""
+    if first is None:
+        return None
+    href = first.get("href")
+    if href is not None:
+        return href
+    return next((link.get("href") for link in tree.iter("link")
+                 if link.get("rel") == "canonical" and link.get("href") is not None), None)
+
+
 def body_paragraphs(container) -> list[str]:
+    """The text of the body box's paragraphs, without the parts of it that are not the
+    article's text (captions, byline, editor, share bar, promotions, related list)."""
     if container is None:
         return []
     excluded = _NOT_BODY(container)
@@ -165,18 +206,17 @@ def _body_paragraphs_copy(container) -> list[str]:
     return [p for p in paragraphs if p]
 
 
-def _related(page_url: str, old, find_new) -> tuple[str | None, list[dict[str, Any]]]:
-    if old is not None:
-        heading = element_text(_first(_RELATED_TITLE_OLD(old)))
-        items = old.iter("li")
+def _related(page_url: str, found: dict[str, Any]) -> tuple[str | None, list[dict[str, Any]]]:
+    """(heading, entries) of the related box of the first generation that the page prints."""
+    for part, heading_of in _RELATED:
+        box = found.get(part)
+        if box is not None:
+            break
     else:
-        new = find_new()
-        if new is None:
-            return None, []
-        heading = element_text(_first(_RELATED_TITLE_NEW(new)))
-        items = new.iter("li")
+        return None, []
+    heading = element_text(_first(heading_of(box)))
     entries = []
-    for li in items:
+    for li in box.iter("li"):
         link = next((a for a in li.iter("a") if a.get("href") is not None), None)
         if link is None:
             continue
@@ -280,11 +320,11 @@ def extract(page: Page) -> dict[str, Any]:
     """The fields ECNS pages carry, as the record names them."""
     tree = page.tree
     record: dict[str, Any] = {}
-    found = _anchors(tree)
+    found = _FIND_ON_PAGE(tree)
 
     title = element_text(found.get("title"))
     if not title:
-        title = re.sub(r"\s*[-|]\s*ECNS\s*$", "", element_text(found.get("title_tag")))
+        title = re.sub(r"\s*[-|]\s*ECNS\s*$", "", element_text(found.get("title tag")))
     record["title"] = title or None
 
     info = found.get("info")
@@ -298,7 +338,7 @@ def extract(page: Page) -> dict[str, Any]:
         author_el = _first(_AUTHOR(container))
         if author_el is not None:
             authors = authors_from_byline(element_text(author_el))
-    editor_el = found.get("editor")
+    editor_el = _first(_EDITOR(tree))
     if editor_el is not None:
         editor = strip_label(element_text(editor_el), "editor", "web editor", "edited by")
     paragraphs = body_paragraphs(container)
@@ -320,10 +360,10 @@ def extract(page: Page) -> dict[str, Any]:
         source = source_from_dateline(paragraphs[0]) or source_from_attribution(paragraphs)
     record["source"] = source
 
-    canonical = found.get("canonical")
+    canonical = _canonical_href(tree, found.get("canonical link"))
     record["canonical_url"] = absolute_url(page.url, canonical) if canonical else None
     record["language"] = LANGUAGE
-    record["related_heading"], record["related"] = _related(page.url, found.get("related_old"), lambda: found.get("related_new"))
+    record["related_heading"], record["related"] = _related(page.url, found)
     record["copyright"] = _copyright(found.get("footer"))
     return record
 

@@ -17,7 +17,7 @@ from crawler.extraction.sitenames import compact_key, is_site_name, site_names
 from crawler.extraction.source import OUTLET_WORDS
 from crawler.extraction.structured import Structured
 from crawler.extraction.text import element_text
-from crawler.extraction.vocabulary import HAN_BASIC, HANGUL, KANA_TO_HAN, NOT_STORY_BOX_TAGS
+from crawler.extraction.vocabulary import CJK, HAN, NOT_STORY_BOX_TAGS
 from crawler.normalize import collapse_whitespace
 
 # -- names in a byline ---------------------------------------------------------------------------
@@ -76,7 +76,7 @@ _BY_INSIDE = re.compile(r"^.{2,40}?\s(?i:von|by|par|por|di|door|av|af)\s+(?=[A-Z
 # One word starting lower-case with a capital inside is a brand (`iStockphoto`), not a person.
 _BRAND = re.compile(r"^[a-z]+[A-Z]\w*$")
 # `赵 培`: a Chinese name spaced out to a width.
-_SPACED_HAN_NAME = re.compile(r"[" + HAN_BASIC + r"](?:\s+[" + HAN_BASIC + r"])+")
+_SPACED_HAN_NAME = re.compile(r"[" + HAN + r"](?:\s+[" + HAN + r"])+")
 
 
 def clean_person(name: str | None) -> str | None:
@@ -110,7 +110,7 @@ def _split_people(text: str) -> list[str]:
 
 # Chinese names of organisations end in what they are: `大汉网络`, `新华社`, `人民日报`, `XX公司`.
 _ZH_ORG = re.compile(
-    r"[" + HAN_BASIC + r"]{1,20}(?:网络|网站|网|公司|集团|科技|传媒|媒体|日报|晚报|早报|报社|报|杂志社|杂志|出版社|电视台|"
+    r"[" + HAN + r"]{1,20}(?:网络|网站|网|公司|集团|科技|传媒|媒体|日报|晚报|早报|报社|报|杂志社|杂志|出版社|电视台|"
     r"广播电台|通讯社|新闻社|社|中心|政府|委员会|协会|研究院|研究所|大学|学院|频道|工作室)$"
 )
 
@@ -122,8 +122,8 @@ def _is_org(name: str, names: list[str]) -> bool:
 # -- bylines printed in the page --------------------------------------------------------------------
 
 _NAME_SHAPE = re.compile(
-    r"^(?:[A-ZÀ-ÖØ-ÞĀ-ž][\w'’.-]*|[a-z]{1,3}|[" + KANA_TO_HAN + HANGUL + r"]{2,8})(?:\s+(?:[A-ZÀ-ÖØ-ÞĀ-ž][\w'’.-]*|"
-    r"van|von|de|der|den|da|di|du|la|le|bin|al|el|[" + KANA_TO_HAN + HANGUL + r"]+)){0,4}$"
+    r"^(?:[A-ZÀ-ÖØ-ÞĀ-ž][\w'’.-]*|[a-z]{1,3}|[" + CJK + r"]{2,8})(?:\s+(?:[A-ZÀ-ÖØ-ÞĀ-ž][\w'’.-]*|"
+    r"van|von|de|der|den|da|di|du|la|le|bin|al|el|[" + CJK + r"]+)){0,4}$"
 )
 
 

@@ -16,7 +16,7 @@ from crawler.extraction.page import Page
 from crawler.extraction.structured import Structured, body_value, text_value
 from crawler.extraction.text import element_text
 from crawler.extraction.titles import h1_texts
-from crawler.extraction.vocabulary import HAN, HAN_CHAR, OUTSIDE_TEXT_TAGS
+from crawler.extraction.vocabulary import CJK, CJK_CHAR, OUTSIDE_TEXT_TAGS
 from crawler.normalize import normalize_body
 
 MAX_ELEMENTS_FULL = 30_000
@@ -39,7 +39,7 @@ def prose_chars(body: str) -> int:
     """Characters in paragraphs that read as sentences, not as menu items or link lists."""
     total = 0
     for paragraph in body.split("\n\n"):
-        cjk = len(HAN_CHAR.findall(paragraph))
+        cjk = len(CJK_CHAR.findall(paragraph))
         if len(paragraph) >= 150 or (cjk >= 15 and re.search(r"[，。！？；]", paragraph)) or \
                 (len(paragraph.split()) >= 6 and _SENTENCE_END.search(paragraph)):
             total += len(paragraph)
@@ -176,7 +176,7 @@ def restore_repeats(text: str, page: Page) -> str:
     return "\n\n".join(out)
 
 
-_WORDS = re.compile(rf"[{HAN}]|[^\W{HAN}]+")
+_WORDS = re.compile(rf"[{CJK}]|[^\W{CJK}]+")
 _MARKUP_TOKEN = re.compile(r"^[\W_]*[A-Za-z_-]+[\W_]*$")  # `+++dropcap`: a CMS template token
 
 
@@ -420,7 +420,7 @@ def add_embedded_posts(text: str, page: Page, index: boilerplate.TextIndex) -> t
 
 def _prose_paragraph(el, value: str) -> bool:
     """A paragraph of story text: a sentence or more, little of it link text."""
-    if len(HAN_CHAR.findall(value)) >= 20:
+    if len(CJK_CHAR.findall(value)) >= 20:
         prose = bool(re.search(r"[，。！？；]", value))
     else:
         prose = len(value.split()) >= 12 and bool(_SENTENCE_END.search(value))

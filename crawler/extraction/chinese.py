@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 
-from crawler.extraction.vocabulary import HAN_BASIC, HAN_CHAR, KANA_HANGUL_CHAR
+from crawler.extraction.vocabulary import HAN, HAN_CHAR, KANA_HANGUL_CHAR
 from crawler.normalize import collapse_whitespace, parse_date
 
 OFFSET = "+08:00"  # China Standard Time: pages print it without an offset
@@ -116,7 +116,7 @@ def find_date(text: str, zone: tuple[int, int, int]) -> str | None:
 
 # -- bylines and credits -----------------------------------------------------------------------
 
-_NAME_TOKEN = re.compile(r"^(?:[" + HAN_BASIC + r"·]{2,5}|[A-Za-z][A-Za-z0-9_.-]{1,24})$")
+_NAME_TOKEN = re.compile(r"^(?:[" + HAN + r"·]{2,5}|[A-Za-z][A-Za-z0-9_.-]{1,24})$")
 _ROLE_WORDS = (
     "本报记者", "本报实习生", "本报通讯员", "记者", "实习生", "通讯员", "特约记者", "见习记者", "首席记者",
     "本报", "摄影", "摄", "文", "图", "报道", "综合报道", "整理", "编译", "撰稿",
@@ -133,12 +133,12 @@ _AUTHOR_LABEL = re.compile(
 )
 _EDITOR_LABEL = re.compile(r"(?:责任编辑|责编|编辑|主编|值班编辑|校对)\s*[:：]\s*")
 # `记者马俊峰/文`: a name before a trailing `/文`.
-_SLASH_BYLINE = re.compile(r"([" + HAN_BASIC + r"]{2,10})\s*/\s*文")
+_SLASH_BYLINE = re.compile(r"([" + HAN + r"]{2,10})\s*/\s*文")
 # `2004年7月16日08:19 [ 黄宇 ]`: a bracketed name right after the time.
-_BRACKETED_NAME = re.compile(r"\d{1,2}[:：]\d{2}\s*[\[【]\s*([" + HAN_BASIC + r"]{2,4})\s*[\]】]")
+_BRACKETED_NAME = re.compile(r"\d{1,2}[:：]\d{2}\s*[\[【]\s*([" + HAN + r"]{2,4})\s*[\]】]")
 # `（袁源）`, `（记者 X）` closing the text.
 _SIGNATURE = re.compile(
-    r"[（(]\s*(?:[" + HAN_BASIC + r"]{0,6}记者\s*)?([" + HAN_BASIC + r"]{2,4}(?:\s+[" + HAN_BASIC + r"]{2,4})*)\s*[)）]\s*$"
+    r"[（(]\s*(?:[" + HAN + r"]{0,6}记者\s*)?([" + HAN + r"]{2,4}(?:\s+[" + HAN + r"]{2,4})*)\s*[)）]\s*$"
 )
 
 

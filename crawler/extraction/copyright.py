@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 
-from crawler.extraction.vocabulary import CAPTION_TAGS, HAN_BASIC, NON_TEXT_TAGS
+from crawler.extraction.vocabulary import CAPTION_TAGS, HAN, NON_TEXT_TAGS
 from crawler.normalize import collapse_whitespace
 
 # "All rights reserved" in the languages news sites print it in.
@@ -247,8 +247,8 @@ def _notice_text(line: str, start: int) -> str:
 
 
 # `中国新闻网 版权所有`, `版权所有：中国新闻网`.
-_ZH_HOLDER_BEFORE = re.compile(r"([" + HAN_BASIC + r"A-Za-z0-9.（）()·]{2,30}?)\s*版[权權]所有")
-_ZH_HOLDER_AFTER = re.compile(r"版[权權]所有\s*[:：]?\s*([" + HAN_BASIC + r"][" + HAN_BASIC + r"A-Za-z0-9（）()·]{1,30})")
+_ZH_HOLDER_BEFORE = re.compile(r"([" + HAN + r"A-Za-z0-9.（）()·]{2,30}?)\s*版[权權]所有")
+_ZH_HOLDER_AFTER = re.compile(r"版[权權]所有\s*[:：]?\s*([" + HAN + r"][" + HAN + r"A-Za-z0-9（）()·]{1,30})")
 
 
 def _holder(notice: str) -> str | None:

@@ -23,7 +23,7 @@ from typing import Iterable
 from crawler.extraction import structured as sd_mod
 from crawler.extraction.sitenames import compact_key, site_names
 from crawler.extraction.text import element_text
-from crawler.extraction.vocabulary import HAN_BASIC, KANA_TO_HAN, NON_TEXT_TAGS, NOT_CREDIT_TAGS
+from crawler.extraction.vocabulary import CJK, HAN, NON_TEXT_TAGS, NOT_CREDIT_TAGS
 from crawler.normalize import collapse_whitespace
 
 # -- news organisations, datelines and attributions ---------------------------------------------
@@ -150,7 +150,7 @@ def _clean(name: str | None) -> str | None:
 
 # -- the site's own names ------------------------------------------------------------------------------
 
-_TITLE_SEP = re.compile(r"\s+[|\-–—·•:~»/]\s+|\s*[|｜_]\s*|\s*[-–—]\s*(?=[" + KANA_TO_HAN + r"])")
+_TITLE_SEP = re.compile(r"\s+[|\-–—·•:~»/]\s+|\s*[|｜_]\s*|\s*[-–—]\s*(?=[" + CJK + r"])")
 
 
 def _site_names(page, sd, holder: str | None) -> list[str]:
@@ -365,8 +365,8 @@ def _provided_by(page) -> list[str]:
 # -- Chinese credits -------------------------------------------------------------------------------------
 
 _ZH_SOURCE_LABEL = re.compile(r"(?:来源|稿源|來源|出处|出自)\s*[:：]\s*")
-_ZH_OUTLET = r"[" + HAN_BASIC + r"·—]{2,14}?(?:日报|晚报|早报|商报|时报|周刊|周报|快报|青年报|报|网|社|杂志|电视台|广播电台|新闻|在线)"
-_ZH_OPENING = re.compile(r"【\s*(?P<name>[" + HAN_BASIC + r"A-Za-z]{2,12}?)\s*(?:\d{4}年\d{1,2}月\d{1,2}日)?\s*(?:讯|报道|消息|电)\s*】")
+_ZH_OUTLET = r"[" + HAN + r"·—]{2,14}?(?:日报|晚报|早报|商报|时报|周刊|周报|快报|青年报|报|网|社|杂志|电视台|广播电台|新闻|在线)"
+_ZH_OPENING = re.compile(r"【\s*(?P<name>[" + HAN + r"A-Za-z]{2,12}?)\s*(?:\d{4}年\d{1,2}月\d{1,2}日)?\s*(?:讯|报道|消息|电)\s*】")
 _ZH_EXCERPT = re.compile(r"(?:摘自|选自|转自|原载|原载于|转载自|刊于)\s*[:：]?\s*《(?P<name>[^》]{2,30})》")
 _ZH_DATE_OUTLET = re.compile(
     r"(?:19|20)\d{2}[-/.年]\d{1,2}[-/.月]\d{1,2}日?(?:\s*\d{1,2}[:：]\d{2}(?:[:：]\d{2})?)?\s+(?P<name>" + _ZH_OUTLET + r")(?=\s|$)"

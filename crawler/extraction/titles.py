@@ -21,11 +21,11 @@ from crawler.extraction.page import Page
 from crawler.extraction.sitenames import compact_key, is_site_name, norm_key, site_names
 from crawler.extraction.structured import Structured
 from crawler.extraction.text import element_text
-from crawler.extraction.vocabulary import HANGUL, KANA_TO_HAN
+from crawler.extraction.vocabulary import CJK
 from crawler.normalize import collapse_whitespace
 
 # Separators between a headline and the site's name or section in <title> and og:title.
-_TITLE_SEP = re.compile(r"\s+[|\-–—·•:~»/‹›]\s+|\s*[|｜ㅣ_：]\s*|\s*[-–—]\s*(?=[^\s]*[" + KANA_TO_HAN + HANGUL + r"])")
+_TITLE_SEP = re.compile(r"\s+[|\-–—·•:~»/‹›]\s+|\s*[|｜ㅣ_：]\s*|\s*[-–—]\s*(?=[^\s]*[" + CJK + r"])")
 _DATE_SEGMENT = re.compile(r"^[\d\s./-]{6,12}$")
 
 

@@ -53,21 +53,20 @@ NOT_CREDIT_TAGS = (PAGE_CHROME_TAGS - {"header"}) | CAPTION_TAGS | {"li", "td", 
 
 # Ranges of code points, written as regex escapes to go inside a character class.
 HAN = r"\u3400-\u9fff"  # CJK Unified Ideographs and Extension A (and the hexagram block between)
-HAN_BASIC = r"\u4e00-\u9fff"  # CJK Unified Ideographs alone: the characters of Chinese names
 KANA = r"\u3040-\u30ff"  # Hiragana and Katakana
 HANGUL = r"\uac00-\ud7af"  # Hangul syllables
 HAN_COMPAT = r"\uf900-\ufaff"  # CJK Compatibility Ideographs
-# Kana through Han with every block between (Bopomofo, Hangul jamo, enclosed and compatibility
-# CJK): the script of a title's site-name segment, or of a name.
-KANA_TO_HAN = r"\u3040-\u9fff"
+# The CJK scripts: Chinese, Japanese and Korean text. Their prose is recognised by how many of
+# these characters it holds, where Latin prose is by its words and sentences (body.py,
+# boilerplate.py, discovery/pagetype.py; related.py weighs a link's title so); Chinese and
+# Japanese print no space between words, so one character is one word where texts are
+# compared (body.py; Korean syllables too, a unit as good to compare); and a title segment or
+# a name written in them is told from one in Latin letters (titles.py, authors.py, source.py).
+CJK = KANA + HAN + HANGUL + HAN_COMPAT
 
-# One Chinese character: Chinese is detected by their share of a text (chinese.py), and the
-# density of prose is counted in them (body.py).
+CJK_CHAR = re.compile(f"[{CJK}]")
+# Han alone, for what only Chinese text is: a text is Chinese when most of it is Han and next
+# to none of it kana or Hangul (chinese.py; Japanese text holds much Han too), and Chinese names
+# and outlets are written in Han (chinese.py, authors.py, source.py, copyright.py).
 HAN_CHAR = re.compile(f"[{HAN}]")
-# One kana or Hangul character: a text with them is Japanese or Korean, not Chinese.
 KANA_HANGUL_CHAR = re.compile(f"[{KANA}{HANGUL}]")
-# One character of a CJK script (Japanese, Chinese, Korean): a CJK character says as much as
-# three Latin letters.
-CJK_CHAR = re.compile(f"[{KANA}{HAN}{HANGUL}]")
-# ... and the compatibility ideographs, as the page classifier counts them (discovery/pagetype.py).
-CJK_CHAR_WITH_COMPAT = re.compile(f"[{KANA}{HAN}{HANGUL}{HAN_COMPAT}]")

@@ -24,7 +24,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from crawler.extraction.discovery.links import Link, in_chrome, next_page_url, page_links
 from crawler.extraction.page import Page
-from crawler.extraction.vocabulary import CJK_CHAR_WITH_COMPAT, NOT_PROSE_TAGS
+from crawler.extraction.vocabulary import CJK_CHAR, NOT_PROSE_TAGS
 from crawler.normalize import absolute_url, collapse_whitespace, site_of
 
 # -- the URL alone ---------------------------------------------------------------------------
@@ -208,7 +208,7 @@ PROSE_MIN_WEIGHT = 150  # a paragraph of ~150 Latin letters or ~50 Chinese chara
 
 
 def text_weight(text: str) -> int:
-    cjk = len(CJK_CHAR_WITH_COMPAT.findall(text))
+    cjk = len(CJK_CHAR.findall(text))
     return len(text) + 2 * cjk
 
 

@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ARCHIVE ?= archive.db
 
-.PHONY: install demo test test-deps serve clean-venv bench bench-deps examples-archive
+.PHONY: install demo test test-fast test-deps serve clean-venv bench bench-deps examples-archive
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,16 @@ examples-archive: $(STAMP)
 
 test: $(STAMP) test-deps
 	$(BIN)/python -m pytest
+
+# Everything but subprocess crawls and commands, Scrapyd, the browser, Redis and the
+# benchmark guards (markers in pyproject.toml): the unit tests, in under 30 seconds. Their
+# temporary files go to memory (/dev/shm) where there is one: every test archive is built
+# by its migrations, and each commit's fsync would cost more than the test.
+FAST := not subprocess and not scrapyd and not browser and not redis and not benchmark
+FAST_TMPDIR := $(if $(wildcard /dev/shm),/dev/shm,$(or $(TMPDIR),/tmp))
+test-fast: $(STAMP)
+	@tmp=$$(mktemp -d $(FAST_TMPDIR)/newsarchive-test-fast.XXXXXX) && trap 'rm -rf "$$tmp"' EXIT && \
+		$(BIN)/python -m pytest -q -m "$(FAST)" --basetemp="$$tmp"
 
 # The browser tests drive Debian's headless Chromium through its chromedriver (no browser
 # download); installed here when missing (needs root, as on CI).

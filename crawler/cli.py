@@ -13,7 +13,7 @@ import click
 
 from archive.cli import cli
 from archive.lock import DEFAULT_LOCK_TIMEOUT
-from crawler.extraction import ExtractionError, extract_article
+from crawler.parsing import Skip, extract_page
 
 # One page's bytes at most; bigger inputs are refused rather than read into memory.
 MAX_PAGE_BYTES = 50 * 1024 * 1024
@@ -36,10 +36,12 @@ def read_page(path: str) -> bytes:
 def extract_one(path: str, url: str | None, case_id=None) -> dict:
     out: dict = {"id": case_id} if case_id is not None else {}
     try:
-        record = extract_article(url or Path(path).resolve().as_uri(), read_page(path))
-    except (OSError, ValueError, ExtractionError) as exc:
-        reason = getattr(exc, "reason", type(exc).__name__)
-        return {**out, "path": path, "url": url, "error": f"{reason}: {exc}"}
+        body = read_page(path)
+    except (OSError, ValueError) as exc:
+        return {**out, "path": path, "url": url, "error": f"{type(exc).__name__}: {exc}"}
+    record = extract_page(url or Path(path).resolve().as_uri(), body)
+    if isinstance(record, Skip):
+        return {**out, "path": path, "url": url, "error": f"{record.reason}: {record.message}"}
     return {**out, **record}
 
 
@@ -122,11 +124,11 @@ def record(url, name, fixtures, force) -> None:
     info = {"url": final_url, "status": status, "headers": headers,
             "recorded_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "body": "body.html"}
     (directory / "info.json").write_text(json.dumps(info, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    try:
-        result = extract_article(final_url, body, headers)
+    result = extract_page(final_url, body, headers)
+    if isinstance(result, Skip):
+        expected = {"kind": "skip", "reason": result.reason}
+    else:
         expected = {"kind": "article", "record": {k: v for k, v in result.items() if k != "extraction"}}
-    except ExtractionError as exc:
-        expected = {"kind": "skip", "reason": exc.reason}
     (directory / "expected.json").write_text(json.dumps(expected, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     click.echo(f"recorded {final_url} in {directory}; review {directory / 'expected.json'} against the page before committing")
 

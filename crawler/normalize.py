@@ -1,4 +1,6 @@
-"""Pure normalisation: whitespace, URLs, sites and dates as the archive stores them."""
+"""Pure normalisation: whitespace, URLs, sites, dates and languages as the archive stores
+them, and the normalise step of the flow (`normalized_fields`: a record's fields in that
+form), which runs once on every record, after validation (crawler/parsing.py)."""
 
 from __future__ import annotations
 
@@ -6,6 +8,7 @@ import re
 import unicodedata
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
+from typing import Any, Mapping
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import tldextract
@@ -32,7 +35,8 @@ def normalize_body(text: str | None) -> str:
     """Paragraphs separated by exactly one blank line, whitespace inside each collapsed.
 
     The characters stay in the form the page published them (no Unicode normalisation):
-    the store normalises to NFC for search, the extracted text is what the page printed."""
+    `normalized_fields` makes stored text NFC for search, the extracted text is what the
+    page printed."""
     if not text:
         return ""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
@@ -54,6 +58,19 @@ def absolute_url(base: str, href: str | None) -> str | None:
     if parts.scheme not in ("http", "https"):
         return None
     return urlunsplit((parts.scheme, parts.netloc.lower(), parts.path or "/", parts.query, ""))
+
+
+_BCP47 = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
+
+
+def normalize_language(value: str | None) -> str | None:
+    """A language tag in BCP 47's form (`EN_us` -> `en-US`), or None when it is not one."""
+    if not value:
+        return None
+    value = value.strip().replace("_", "-")
+    primary, _, rest = value.partition("-")
+    value = primary.lower() + ("-" + rest.upper() if len(rest) == 2 else ("-" + rest if rest else ""))
+    return value if _BCP47.match(value) else None
 
 
 @lru_cache(maxsize=4096)
@@ -161,3 +178,41 @@ def parse_date(
             dt = datetime(day_.year, day_.month, day_.day, hour, minute, second, tzinfo=tz)
             return dt.isoformat(timespec="seconds")
     return None
+
+
+# -- the record ----------------------------------------------------------------------------
+
+
+def normalized_fields(record: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields this step owns, in the form the archive stores: whitespace, absolute URLs,
+    ISO 8601 dates, BCP 47 language, the site's domain, text in NFC. Update the record with
+    them; applied twice they change nothing."""
+    url = record["url"]
+    canonical = absolute_url(url, record.get("canonical_url"))
+    related = []
+    for entry in record.get("related") or []:
+        link = absolute_url(url, entry.get("url"))
+        if link:
+            related.append({
+                "title": collapse_whitespace(entry.get("title")) or None,
+                "url": link,
+                "published": parse_date(entry.get("published")) if entry.get("published") else None,
+            })
+    return {
+        # Stored text is NFC: a search typed with composed characters must find text the
+        # page published decomposed (the extractor keeps the page's own form).
+        "title": unicodedata.normalize("NFC", collapse_whitespace(record.get("title"))),
+        "body": unicodedata.normalize("NFC", normalize_body(record.get("body"))),
+        "source": collapse_whitespace(record.get("source")) or None,
+        "editor": collapse_whitespace(record.get("editor")) or None,
+        "related_heading": collapse_whitespace(record.get("related_heading")) or None,
+        "authors": list(dict.fromkeys(a for a in map(collapse_whitespace, record.get("authors") or []) if a)),
+        # Already ISO from the extractor in the common case; re-parsing is a no-op then.
+        "published": parse_date(record["published"]) if record.get("published") else None,
+        "updated": parse_date(record["updated"]) if record.get("updated") else None,
+        # A canonical link to another site names a different page, not this one's identity.
+        "canonical_url": canonical if canonical and site_of(canonical) == site_of(url) else None,
+        "related": related,
+        "language": normalize_language(record.get("language")),
+        "site": site_of(url),
+    }

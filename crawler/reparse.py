@@ -1,122 +1,24 @@
 """Re-parse: run today's extractor over the raw captures the archive's articles were parsed
 from, offline, and update the articles through the store's dedupe/revision logic.
 
-Each article row points to its WARC response record (archive/warc.py). The record becomes
-the Scrapy response the spider saw (decompressed as the HTTP compression middleware would,
-flagged "dataloss" when it was cut short), then goes the crawl's way: the spider's
-`article_item` (problem checks and extraction), the Validate and Normalize pipelines, and
-`Archive.store(..., reparsed=True)`: a changed text field makes a revision as a revisit
-would; any other changed field is updated in place; last_seen is left alone.
+Each article row points to its WARC response record (archive/warc.py). The record goes
+through the same steps as a crawled page (crawler/parsing.py: Content-Encoding undone,
+problem checks, extraction, validation, normalisation), then `Archive.store(...,
+reparsed=True)`: a changed text field makes a revision as a revisit would; any other
+changed field is updated in place; last_seen is left alone.
 """
 
 from __future__ import annotations
 
-import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Callable, Iterable
-
-from itemadapter import ItemAdapter
-from scrapy import Request
-from scrapy.exceptions import DropItem
-from scrapy.http import Headers
-from scrapy.responsetypes import responsetypes
-from scrapy.utils.gz import gunzip
 
 from archive.incremental import iso, parse_time
 from archive.store import SAME_ARTICLE, Archive, Decision, record_url_keys
-from archive.warc import Capture, WarcError, locate, read_capture
-from crawler.pipelines import NormalizePipeline, ValidatePipeline
-from crawler.spiders.base import ArticleSpider
-
-
-class CountingStats:
-    """The slice of Scrapy's stats collector the spider and pipelines use."""
-
-    def __init__(self):
-        self.values: Counter = Counter()
-
-    def inc_value(self, key, count=1, start=0):
-        self.values[key] += count
-
-    def set_value(self, key, value):
-        self.values[key] = value
-
-    def get_value(self, key, default=None):
-        return self.values.get(key, default)
-
-
-def decode_body(body: bytes, headers: Headers) -> tuple[bytes, Headers]:
-    """The body as the spider sees it: Content-Encoding undone (gzip, deflate, br when the
-    brotli module is installed), the header then removed, as Scrapy's middleware does."""
-    encodings = [e.strip().lower() for e in headers.get(b"Content-Encoding", b"").decode("latin-1").split(",") if e.strip()]
-    if not encodings:
-        return body, headers
-    for encoding in reversed(encodings):
-        if encoding in ("gzip", "x-gzip"):
-            body = gunzip(body)
-        elif encoding == "deflate":
-            try:
-                body = zlib.decompress(body)
-            except zlib.error:
-                body = zlib.decompress(body, -15)
-        elif encoding == "br":
-            import brotli  # only needed for captures of brotli-compressed responses
-
-            body = brotli.decompress(body)
-        elif encoding != "identity":
-            return body, headers  # unknown: leave it as received
-    headers = headers.copy()
-    del headers[b"Content-Encoding"]
-    return body, headers
-
-
-def response_from_capture(capture: Capture, pointer: dict | None = None):
-    grouped: dict[str, list[str]] = {}
-    for name, value in capture.headers:
-        grouped.setdefault(name, []).append(value)
-    headers = Headers(grouped)
-    flags = ["warc"]
-    declared = headers.get(b"Content-Length")
-    if capture.truncated or (declared is not None and declared.isdigit() and int(declared) > len(capture.body)):
-        flags.append("dataloss")
-    body, headers = decode_body(capture.body, headers)
-    request = Request(capture.url, meta={"warc": pointer} if pointer else {})
-    cls = responsetypes.from_args(headers=headers, url=capture.url, body=body)
-    return cls(url=capture.url, status=capture.status, headers=headers, body=body, request=request, flags=flags)
-
-
-class Reparser:
-    """Turns captures into normalised records the way a crawl does."""
-
-    def __init__(self):
-        self.stats = CountingStats()
-        shim = SimpleNamespace(stats=self.stats, settings=None)
-        self.spider = ArticleSpider(name="reparse")
-        self.spider.crawler = shim
-        self.validate = ValidatePipeline(shim)
-        self.normalize = NormalizePipeline(shim)
-
-    def _skipped(self) -> dict:
-        return {k: v for k, v in self.stats.values.items() if k.startswith("pages/skipped/")}
-
-    def record(self, capture: Capture, pointer: dict | None = None) -> tuple[dict | None, str | None]:
-        """(record, None), or (None, why it gives no article)."""
-        before = self._skipped()
-        item = self.spider.article_item(response_from_capture(capture, pointer))
-        if item is None:
-            after = self._skipped()
-            grown = [k for k in after if after[k] > before.get(k, 0)]
-            return None, grown[0].rsplit("/", 1)[-1] if grown else "no_article"
-        try:
-            item = self.normalize.process_item(self.validate.process_item(item))
-        except DropItem as exc:
-            return None, str(exc).split(":", 1)[0]
-        record = ItemAdapter(item).asdict()
-        record.pop("dedupe", None)
-        return record, None
+from archive.warc import WarcError, locate, read_capture
+from crawler.parsing import CapturedResponse, Skip, parse_response
 
 
 @dataclass
@@ -187,13 +89,11 @@ def reparse(
     rows: Iterable[dict],
     *,
     search: Iterable[str | Path] = (),
-    reparser: Reparser | None = None,
     seen_at: str | None = None,
     on_article: Callable[[dict], None] | None = None,
 ) -> ReparseSummary:
     """Re-extract each article of `rows` (from `select_articles`) from its capture and store
     the result over it. `search`: directories to look for moved WARC files in."""
-    reparser = reparser or Reparser()
     summary = ReparseSummary()
     search = list(search)
     for row in rows:
@@ -209,9 +109,9 @@ def reparse(
         except WarcError as exc:
             summary.unreadable.append((row["id"], str(exc)))
             continue
-        record, why = reparser.record(capture, pointer)
-        if record is None:
-            summary.not_articles[why] += 1
+        record = parse_response(CapturedResponse.from_warc(capture, meta={"warc": pointer}))
+        if isinstance(record, Skip):
+            summary.not_articles[record.reason] += 1
             continue
         decision = Decision(SAME_ARTICLE, record_url_keys(record), row["id"])
         result = archive.store(record, decision, seen_at=seen_at, reparsed=True)

@@ -90,28 +90,28 @@ CONCURRENT_ITEMS = 8
 # -- components, in flow order -------------------------------------------------------------
 DOWNLOADER_MIDDLEWARES = {
     # After the offsite filter, before robots.txt: a skipped article costs no robots fetch.
-    "crawler.middlewares.IncrementalMiddleware": 75,
+    "crawler.middlewares.incremental.IncrementalMiddleware": 75,
     # Sees each response as the downloader delivered it (before decompression, redirects,
     # retries), below the HTTP cache so cached answers are captured too.
-    "crawler.middlewares.CaptureMiddleware": 920,
+    "crawler.middlewares.capture.CaptureMiddleware": 920,
     # Last before the network: everything above it (robots.txt, retries, stats) runs as live.
-    "crawler.middlewares.ReplayMiddleware": 950,
+    "crawler.middlewares.replay.ReplayMiddleware": 950,
 }
 SPIDER_MIDDLEWARES = {
     # Sees the requests that survived the depth and URL-length limits (800, 900).
-    "crawler.middlewares.FrontierMiddleware": 600,
+    "crawler.middlewares.frontier.FrontierMiddleware": 600,
 }
 ITEM_PIPELINES = {
-    "crawler.pipelines.ValidatePipeline": 100,
-    "crawler.pipelines.NormalizePipeline": 200,
-    "crawler.pipelines.DedupePipeline": 300,
-    "crawler.pipelines.StorePipeline": 400,
+    "crawler.pipelines.validation.ValidatePipeline": 100,
+    "crawler.pipelines.normalization.NormalizePipeline": 200,
+    "crawler.pipelines.dedupe.DedupePipeline": 300,
+    "crawler.pipelines.storage.StorePipeline": 400,
 }
 
 EXTENSIONS = {
     # First: takes the archive's lock and resets a killed run's JOBDIR before the rest opens.
-    "crawler.extensions.CrawlRun": 100,
-    "crawler.extensions.StatsFile": 500,
+    "crawler.extensions.crawl_run.CrawlRun": 100,
+    "crawler.extensions.stats_file.StatsFile": 500,
 }
 # Where StatsFile writes the final stats as JSON (off when unset).
 STATS_FILE = None

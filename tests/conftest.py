@@ -5,9 +5,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
+from sqlite_utils import Database
+
+from crawler.parsing import CapturedResponse
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
@@ -16,21 +20,52 @@ SEED_TEXT = FIXTURES / "seed" / "ecns-2014-08-19-130296.txt"
 SEED_URL = "http://www.ecns.cn/business/2014/08-19/130296.shtml"
 
 
-def scrapy_crawl(archive, *settings: str, spider: str = "ecns", replay: Path | None = FIXTURES / "ecns",
-                 args=(), check: bool = True, timeout: float = 300) -> subprocess.CompletedProcess:
-    """`scrapy crawl SPIDER` in a subprocess, as users run it: into `archive`, answered from
-    the recorded pages in `replay` (None: no replay), with `-s` settings and `-a` args."""
-    command = [sys.executable, "-m", "scrapy", "crawl", spider, "-s", f"ARCHIVE_PATH={archive}", "-s", "LOG_LEVEL=WARNING"]
+def scrapy_crawl_command(archive, *settings: str, spider: str = "ecns", replay: Path | None = FIXTURES / "ecns",
+                         args=(), log_level: str = "WARNING", stats_file: Path | None = None) -> list[str]:
+    """The command line of `scrapy crawl SPIDER` into `archive`, answered from the recorded
+    pages in `replay` (None: no REPLAY_DIR; give REPLAY_WARC or nothing), with "NAME=value"
+    `settings` (-s) and "name=value" `args` (-a)."""
+    command = [sys.executable, "-m", "scrapy", "crawl", spider, "-s", f"ARCHIVE_PATH={archive}", "-s", f"LOG_LEVEL={log_level}"]
     if replay is not None:
         command += ["-s", f"REPLAY_DIR={replay}"]
+    if stats_file is not None:
+        command += ["-s", f"STATS_FILE={stats_file}"]
     for setting in settings:
         command += ["-s", setting]
     for arg in args:
         command += ["-a", arg]
-    proc = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
-    if check:
-        assert proc.returncode == 0, proc.stderr[-3000:]
-    return proc
+    return command
+
+
+class CrawlResult(subprocess.CompletedProcess):
+    """A finished crawl: its exit status and output, its final stats (with stats=True), and
+    the archive it wrote."""
+
+    def __init__(self, proc: subprocess.CompletedProcess, archive: Path, stats: dict | None):
+        super().__init__(proc.args, proc.returncode, proc.stdout, proc.stderr)
+        self.archive = Path(archive)
+        self.stats = stats
+
+    @property
+    def db(self) -> Database:
+        return Database(self.archive)
+
+
+def scrapy_crawl(archive, *settings: str, spider: str = "ecns", replay: Path | None = FIXTURES / "ecns",
+                 args=(), log_level: str = "WARNING", stats: bool = False, check: bool = True,
+                 timeout: float = 300) -> CrawlResult:
+    """`scrapy crawl SPIDER` in a subprocess, as users run it (scrapy_crawl_command); with
+    `check`, a non-zero exit fails the test with the crawl's log. `stats=True`: the crawl's
+    final stats (STATS_FILE, in a temporary file) in `.stats`."""
+    with tempfile.TemporaryDirectory(prefix="crawl-stats-") as tmp:
+        stats_file = Path(tmp) / "stats.json" if stats else None
+        command = scrapy_crawl_command(archive, *settings, spider=spider, replay=replay, args=args,
+                                       log_level=log_level, stats_file=stats_file)
+        proc = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+        if check:
+            assert proc.returncode == 0, proc.stderr[-3000:]
+        found = json.loads(stats_file.read_text()) if stats_file is not None and stats_file.exists() else None
+    return CrawlResult(proc, archive, found)
 
 
 def recordings(site: str | None = None) -> list[Path]:
@@ -43,6 +78,17 @@ def load_recording(directory: Path) -> tuple[dict, bytes, dict]:
     body = (directory / info.get("body", "body.html")).read_bytes()
     expected = json.loads((directory / "expected.json").read_text(encoding="utf-8"))
     return info, body, expected
+
+
+def recorded_response(directory: Path) -> CapturedResponse:
+    """A recording as the response the replay layer serves: cut short ("dataloss") when
+    its Content-Length says more than the body holds."""
+    info = json.loads((directory / "info.json").read_text(encoding="utf-8"))
+    body = (directory / info.get("body", "body.html")).read_bytes()
+    headers = CapturedResponse.header_pairs(info.get("headers"))
+    declared = [value for name, value in headers if name.lower() == "content-length"]
+    return CapturedResponse(url=info["url"], body=body, status=int(info.get("status", 200)), headers=headers,
+                            truncated=bool(declared) and int(declared[-1]) > len(body))
 
 
 LOREM = (

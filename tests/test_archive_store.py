@@ -112,6 +112,7 @@ def test_batches_commit_and_close_flushes(archive_path):
     assert reader.execute("select count(*) from articles").fetchone()[0] == 4
 
 
+@pytest.mark.subprocess
 def test_crash_loses_at_most_the_batch_in_flight(archive_path, tmp_path):
     script = textwrap.dedent(f"""
         import os

@@ -24,6 +24,7 @@ GUARD_FACTOR = 5
 RECORDED = {"parse": 6.0, "ingest": 0.1, "crawl": 0.2}
 
 
+@pytest.mark.benchmark
 def test_parse_is_not_grossly_slower_than_lxml():
     pages = bench_parse.fixture_pages() + bench_parse.generated_pages(40)
     m = bench_parse.measure(pages, rounds=3, repeat=1)
@@ -31,6 +32,7 @@ def test_parse_is_not_grossly_slower_than_lxml():
     assert m["ratio"] <= limit, f"extraction is {m['ratio']:.1f}x the lxml parse of the same pages (guard: {limit}x)"
 
 
+@pytest.mark.benchmark
 def test_ingest_is_not_grossly_slower_than_bare_insert(tmp_path):
     from archive.store import Archive
     from tests.benchmarks.synth import Synth
@@ -79,6 +81,7 @@ def _serve(address: str, files: dict[str, bytes]):
     return server
 
 
+@pytest.mark.subprocess
 def test_crawl_is_not_grossly_slower_than_a_bare_spider(tmp_path):
     from tests.benchmarks.pages import HOST, PageMaker, url_path
 

@@ -188,6 +188,7 @@ def test_export_jsonl_and_csv(archive, tmp_path):
     assert "syntax error" in one_line_error(run("export", "Shougang AND", "-d", archive, ok=False))
 
 
+@pytest.mark.subprocess
 def test_python_m_archive_subprocess(archive):
     proc = subprocess.run([sys.executable, "-m", "archive", "search", "Shougang", "--json", "-d", archive],
                           capture_output=True, text=True, timeout=60, cwd=ROOT)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from collections import Counter
 import sys
 from pathlib import Path
 
@@ -13,30 +14,20 @@ import pytest
 from sqlite_utils import Database
 
 from archive.dedupe import url_key
-from tests.conftest import FIXTURES, ROOT, SEED_TEXT, SEED_URL, load_recording, recordings
+from tests.conftest import FIXTURES, SEED_TEXT, SEED_URL, load_recording, recordings, scrapy_crawl
 
-SCRAPY = [sys.executable, "-m", "scrapy"]
-
-
-def crawl(archive: Path, stats: Path, *extra: str) -> dict:
-    proc = subprocess.run(
-        [*SCRAPY, "crawl", "ecns", "-s", f"REPLAY_DIR={FIXTURES / 'ecns'}", "-s", f"ARCHIVE_PATH={archive}",
-         "-s", f"STATS_FILE={stats}", "-s", "LOG_LEVEL=INFO", *extra],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return json.loads(stats.read_text())
+pytestmark = pytest.mark.subprocess
 
 
 @pytest.fixture(scope="module")
 def crawled(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("crawl")
     archive = tmp / "archive.db"
-    first = crawl(archive, tmp / "stats1.json")
+    first = scrapy_crawl(archive, log_level="INFO", stats=True).stats
     counts_after_first = {t: Database(archive)[t].count for t in ("articles", "related", "duplicates", "revisions")}
     # A full recrawl: incremental skipping off, so every page is fetched and stored again
     # (the incremental run is tested in test_incremental.py).
-    second = crawl(archive, tmp / "stats2.json", "-s", "INCREMENTAL_ENABLED=False")
+    second = scrapy_crawl(archive, "INCREMENTAL_ENABLED=False", log_level="INFO", stats=True).stats
     return archive, first, second, counts_after_first
 
 
@@ -63,13 +54,25 @@ def test_every_recorded_article_is_archived_once(crawled):
 
 
 def test_stored_fields_equal_the_expected_records(crawled):
+    """Each recorded article is an article row of its own, another URL form of one (the
+    first form fetched names the row), or a copy of another article's text (which of two
+    copies came first depends on the crawl's order): each is checked as what it is."""
     archive, *_ = crawled
     db = Database(archive)
+    kinds = Counter()
     for url, want in expected_articles().items():
-        rows = list(db["articles"].rows_where("url = ?", [url]))
+        key = url_key(url)
+        rows = list(db.query("select a.* from article_urls u join articles a on a.id = u.article_id where u.url_key = ?", [key]))
         if not rows:
-            continue  # archived as a duplicate or an alias of another article
+            (copy,) = db.query("select * from duplicates where url_key = ?", [key])
+            assert copy["reason"] == "same_text" and copy["title"] == want["title"], url
+            original = db["articles"].get(copy["article_id"])
+            assert original["body"] == want["body"] and original["url_key"] != key, url
+            kinds["copy"] += 1
+            continue
         row = rows[0]
+        kinds["article" if row["url"] == url else "url_form"] += 1
+        assert row["url_key"] == key, url
         for field in ("title", "body", "published", "source", "editor", "language", "canonical_url", "related_heading", "site"):
             assert row[field] == want[field], (url, field)
         assert json.loads(row["authors"]) == want["authors"], url
@@ -82,6 +85,8 @@ def test_stored_fields_equal_the_expected_records(crawled):
             assert row["copyright_text"] == want["copyright"]["text"]
             assert row["copyright_holder"] == want["copyright"]["holder"]
             assert json.loads(row["copyright_years"]) == want["copyright"]["years"]
+    # The recorded site holds one article under two URL forms and one text under two URLs.
+    assert kinds == {"article": len(expected_articles()) - 2, "url_form": 1, "copy": 1}
 
 
 def test_seed_article_is_found_by_full_text_search(crawled):
@@ -143,13 +148,7 @@ def test_changed_page_becomes_a_revision(tmp_path, crawled):
     seed_dir = next(d for d in site.iterdir() if (d / "info.json").exists() and json.loads((d / "info.json").read_text())["url"] == SEED_URL)
     page = (seed_dir / "body.html").read_bytes()
     (seed_dir / "body.html").write_bytes(page.replace(b"Qianlong.com reported.", b"Qianlong.com reported on Tuesday."))
-    proc = subprocess.run(
-        [*SCRAPY, "crawl", "ecns", "-s", f"REPLAY_DIR={site}", "-s", f"ARCHIVE_PATH={copy_archive}",
-         "-s", f"STATS_FILE={tmp_path / 'stats.json'}", "-s", "INCREMENTAL_ENABLED=False"],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
-    )
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    stats = json.loads((tmp_path / "stats.json").read_text())
+    stats = scrapy_crawl(copy_archive, "INCREMENTAL_ENABLED=False", replay=site, log_level="INFO", stats=True).stats
     assert stats["store/revised"] == 1
     db = Database(copy_archive)
     seed = next(db["articles"].rows_where("url = ?", [SEED_URL]))
@@ -162,10 +161,7 @@ def test_unusable_archive_path_fails_at_start_in_one_line(tmp_path):
     not_sqlite = tmp_path / "notes.db"
     not_sqlite.write_text("my notes")
     for path, message in ((tmp_path / "missing" / "a.db", "archive directory does not exist"), (not_sqlite, "not an SQLite database")):
-        proc = subprocess.run(
-            [*SCRAPY, "crawl", "ecns", "-s", f"REPLAY_DIR={FIXTURES / 'ecns'}", "-s", f"ARCHIVE_PATH={path}"],
-            cwd=ROOT, capture_output=True, text=True, timeout=120,
-        )
+        proc = scrapy_crawl(path, check=False, timeout=120)
         assert proc.returncode == 2
         errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
         assert len(errors) == 1 and message in errors[0]
@@ -174,6 +170,7 @@ def test_unusable_archive_path_fails_at_start_in_one_line(tmp_path):
 
 
 def test_robots_txt_is_obeyed(tmp_path):
-    stats = crawl(tmp_path / "archive.db", tmp_path / "stats.json", "-a", "start_urls=https://www.ecns.cn/search/?q=Shougang")
+    stats = scrapy_crawl(tmp_path / "archive.db", args=["start_urls=https://www.ecns.cn/search/?q=Shougang"],
+                         log_level="INFO", stats=True).stats
     assert stats["robotstxt/forbidden"] == 1
     assert stats.get("replay/miss", 0) == 0  # the forbidden page was never requested

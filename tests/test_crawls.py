@@ -91,7 +91,7 @@ def test_second_writer_is_refused_naming_the_holder_and_a_dead_holder_leaves_no_
 def test_run_counts_from_scrapy_stats():
     from scrapy.settings import Settings
 
-    from crawler.extensions import cmdline_settings, run_counts
+    from crawler.extensions.crawl_run import cmdline_settings, run_counts
 
     counts = run_counts({
         "downloader/response_count": 50, "store/new": 16, "store/unchanged": 1, "store/duplicate": 1,

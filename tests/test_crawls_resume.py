@@ -12,7 +12,6 @@ import shutil
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 
 import pytest
@@ -20,26 +19,13 @@ from scrapy import signals
 from sqlite_utils import Database
 
 from archive.warc import locate, read_capture
-from tests.conftest import FIXTURES, ROOT
+from tests.conftest import FIXTURES, ROOT, scrapy_crawl, scrapy_crawl_command
 
-SCRAPY = [sys.executable, "-m", "scrapy"]
+pytestmark = pytest.mark.subprocess
+
 # One request at a time: the crawl order, and so which of two copies of a text is the
 # article and which the duplicate, is the same in every run.
-SERIAL = ("CONCURRENT_REQUESTS=1", "LOG_LEVEL=INFO")
-
-
-def command(archive, *settings, site=FIXTURES / "ecns", stats=None, args=()):
-    cmd = [*SCRAPY, "crawl", "ecns", "-s", f"REPLAY_DIR={site}", "-s", f"ARCHIVE_PATH={archive}", *args]
-    for setting in (*SERIAL, *settings, *((f"STATS_FILE={stats}",) if stats else ())):
-        cmd += ["-s", setting]
-    return cmd
-
-
-def run(archive, *settings, site=FIXTURES / "ecns", stats=None, args=()):
-    proc = subprocess.run(command(archive, *settings, site=site, stats=stats, args=args), cwd=ROOT,
-                          capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return json.loads(stats.read_text()) if stats else None
+SERIAL = "CONCURRENT_REQUESTS=1"
 
 
 def articles_committed(archive) -> int:
@@ -94,19 +80,20 @@ def assert_sound(archive):
 def reference(tmp_path_factory):
     """An uninterrupted crawl."""
     tmp = tmp_path_factory.mktemp("reference")
-    run(tmp / "archive.db")
+    scrapy_crawl(tmp / "archive.db", SERIAL)
     return content(tmp / "archive.db")
 
 
 def test_killed_midway_then_run_again_gives_the_uninterrupted_archive(tmp_path, reference):
     archive, jobdir = tmp_path / "archive.db", tmp_path / "job"
     slow = ("REPLAY_DELAY=0.15", "ARCHIVE_BATCH_SIZE=2", "CRAWLS_UPDATE_INTERVAL=0", f"JOBDIR={jobdir}")
-    crawl = subprocess.Popen(command(archive, *slow), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    crawl = subprocess.Popen(scrapy_crawl_command(archive, SERIAL, *slow, log_level="INFO"), cwd=ROOT,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_for(lambda: articles_committed(archive) >= 1, crawl)
 
         # Meanwhile a second crawl on the same archive refuses, in one line, naming the first.
-        second = subprocess.run(command(archive), cwd=ROOT, capture_output=True, text=True, timeout=120)
+        second = scrapy_crawl(archive, SERIAL, check=False, timeout=120)
         assert second.returncode == 2
         errors = [line for line in second.stderr.splitlines() if line.startswith("error:")]
         assert len(errors) == 1 and f"is in use by another run (crawl, pid {crawl.pid} on" in errors[0]
@@ -131,7 +118,7 @@ def test_killed_midway_then_run_again_gives_the_uninterrupted_archive(tmp_path, 
     with (jobdir / "requests.seen").open("a") as fh:
         fh.writelines(fingerprint(Request(url)).hex() + "\n" for url in DEFAULT_START_URLS)
 
-    stats = run(archive, f"JOBDIR={jobdir}", stats=tmp_path / "stats.json")
+    stats = scrapy_crawl(archive, SERIAL, f"JOBDIR={jobdir}", stats=True).stats
     assert stats["jobdir/reset"] == 1
     assert content(archive) == reference
     assert_sound(archive)
@@ -144,7 +131,8 @@ def test_killed_midway_then_run_again_gives_the_uninterrupted_archive(tmp_path, 
 
 def test_paused_with_sigint_and_resumed_with_jobdir(tmp_path, reference):
     archive, jobdir = tmp_path / "archive.db", tmp_path / "job"
-    crawl = subprocess.Popen(command(archive, "REPLAY_DELAY=0.15", "ARCHIVE_BATCH_SIZE=2", f"JOBDIR={jobdir}"),
+    crawl = subprocess.Popen(scrapy_crawl_command(archive, SERIAL, "REPLAY_DELAY=0.15", "ARCHIVE_BATCH_SIZE=2",
+                                                  f"JOBDIR={jobdir}", log_level="INFO"),
                              cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         wait_for(lambda: articles_committed(archive) >= 4, crawl)
@@ -156,7 +144,7 @@ def test_paused_with_sigint_and_resumed_with_jobdir(tmp_path, reference):
     assert articles_committed(archive) < len(reference["articles"])
     assert any((jobdir / "requests.queue").iterdir()) and not (jobdir / "newsarchive-run.json").exists()
 
-    stats = run(archive, f"JOBDIR={jobdir}", stats=tmp_path / "stats.json")
+    stats = scrapy_crawl(archive, SERIAL, f"JOBDIR={jobdir}", stats=True).stats
     assert "jobdir/reset" not in stats
     assert stats["scheduler/dequeued/disk"] > 0  # the resumed run worked through the saved queue
     assert content(archive) == reference
@@ -197,12 +185,12 @@ def test_links_of_an_article_stored_just_before_a_kill_are_not_lost(tmp_path):
             # Same length: the recordings' Content-Length still holds.
             page.write_bytes(page.read_bytes().replace(link, b'href="/business/"'.ljust(len(link))))
     archive = tmp_path / "archive.db"
-    extensions = {"crawler.extensions.CrawlRun": 100, "crawler.extensions.StatsFile": 500,
+    extensions = {"crawler.extensions.crawl_run.CrawlRun": 100, "crawler.extensions.stats_file.StatsFile": 500,
                   "tests.test_crawls_resume.KillAfterItem": 900}
-    start = ("-a", "start_urls=http://www.ecns.cn/business/")
+    start = ["start_urls=http://www.ecns.cn/business/"]
     killed = subprocess.run(
-        command(archive, "ARCHIVE_BATCH_SIZE=1", f"EXTENSIONS={json.dumps(extensions)}", f"KILL_AFTER_URL={seed}",
-                site=site, args=start),
+        scrapy_crawl_command(archive, SERIAL, "ARCHIVE_BATCH_SIZE=1", f"EXTENSIONS={json.dumps(extensions)}",
+                             f"KILL_AFTER_URL={seed}", replay=site, args=start, log_level="INFO"),
         cwd=ROOT, capture_output=True, text=True, timeout=120,
     )
     assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
@@ -211,7 +199,7 @@ def test_links_of_an_article_stored_just_before_a_kill_are_not_lost(tmp_path):
     assert seed in stored and only_related not in stored
     assert only_related in {r["url"] for r in db.query("select url from frontier")}
 
-    stats = run(archive, site=site, stats=tmp_path / "stats.json", args=start)
+    stats = scrapy_crawl(archive, SERIAL, replay=site, args=start, stats=True).stats
     assert stats["frontier/resumed"] >= 1 and stats["incremental/skipped/archived"] >= 1
     urls = {r["url"] for r in Database(archive).query("select url from articles")}
     assert only_related in urls and seed in urls

@@ -80,6 +80,7 @@ def server(tmp_path_factory):
     srv.stop()
 
 
+@pytest.mark.subprocess
 def test_json_api_full_text_search(server):
     data = server.json("/archive/articles.json", {"_search": "Shougang", "_shape": "objects"})
     assert [row["url"] for row in data["rows"]] == [SEED_URL]
@@ -87,6 +88,7 @@ def test_json_api_full_text_search(server):
     assert len(stemmed["rows"]) == 2
 
 
+@pytest.mark.subprocess
 def test_facets_on_site_source_language_month(server):
     data = server.json("/archive/articles.json", {"_shape": "objects"})
     facets = data["facet_results"]
@@ -95,6 +97,7 @@ def test_facets_on_site_source_language_month(server):
     assert months["2014-08"] == 2
 
 
+@pytest.mark.subprocess
 def test_article_page_is_readable_and_escaped(server):
     status, page = server.get("/archive/articles/1")
     assert status == 200
@@ -108,6 +111,7 @@ def test_article_page_is_readable_and_escaped(server):
     assert "href='javascript" not in page and 'href="javascript' not in page
 
 
+@pytest.mark.subprocess
 def test_ranked_search_page_json_and_html(server):
     data = server.json("/-/search", {"q": "中关村科", "_format": "json"})
     assert data["index"] == "trigram" and [h["title"] for h in data["hits"]] == ["中关村与首钢携手打造产业平台"]
@@ -117,6 +121,7 @@ def test_ranked_search_page_json_and_html(server):
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page
 
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize("query", ['"unbalanced', "AND", "x" * 10_000, "'; DROP TABLE articles; --"])
 def test_bad_queries_on_the_search_page(server, query):
     status, page = server.get("/-/search", {"q": query})
@@ -128,6 +133,7 @@ def test_bad_queries_on_the_search_page(server, query):
     assert server.json("/archive/articles.json", {"_shape": "objects"})["filtered_table_rows_count"] == 7
 
 
+@pytest.mark.subprocess
 def test_serve_refuses_a_missing_archive(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "archive", "serve", "-d", str(tmp_path / "none.db")],
                           capture_output=True, text=True, timeout=60, cwd=ROOT)

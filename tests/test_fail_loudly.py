@@ -24,7 +24,7 @@ from sqlite_utils import Database
 from archive.identity import APPLICATION_ID
 from archive.lock import ArchiveLocked, lock_archive
 from crawler.cli import cli
-from tests.conftest import FIXTURES, ROOT, scrapy_crawl
+from tests.conftest import ROOT, scrapy_crawl, scrapy_crawl_command
 
 NEWSARCHIVE = [sys.executable, "-c", "from crawler.cli import main; main()"]
 
@@ -108,6 +108,7 @@ def integrity_ok(path: Path) -> bool:
 # -- 1. a crawl that cannot write exits non-zero ---------------------------------------------------
 
 
+@pytest.mark.subprocess
 def test_crawl_into_a_read_only_archive_file_exits_2_in_one_line(archive_copy):
     before = listing(archive_copy.parent)
     if os.geteuid() == 0:
@@ -124,16 +125,17 @@ def test_crawl_into_a_read_only_archive_file_exits_2_in_one_line(archive_copy):
     assert listing(archive_copy.parent) == before
 
 
+@pytest.mark.subprocess
 def test_crawl_into_an_archive_on_a_read_only_mount_exits_2_in_one_line(archive_copy):
     before = listing(archive_copy.parent)
-    command = " ".join([sys.executable, "-m", "scrapy", "crawl", "ecns", "-s", f"REPLAY_DIR={FIXTURES / 'ecns'}",
-                        "-s", f"ARCHIVE_PATH={archive_copy}"])
+    command = " ".join(scrapy_crawl_command(archive_copy))
     proc = run_on_read_only_mount(archive_copy.parent, command)
     line = one_line_error(proc, code=2)
     assert line.startswith(f"error: archive {archive_copy} is on a read-only file system")
     assert listing(archive_copy.parent) == before
 
 
+@pytest.mark.subprocess
 def test_crawl_waits_for_another_programs_lock_then_stops_naming_it(archive_copy):
     holder = hold_sqlite_lock(archive_copy, 30)
     try:
@@ -150,15 +152,15 @@ def test_crawl_waits_for_another_programs_lock_then_stops_naming_it(archive_copy
     assert Database(archive_copy).execute("select count(*) from crawls").fetchone()[0] == 1  # no new run
 
 
+@pytest.mark.subprocess
 def test_a_storage_error_mid_crawl_stops_it_records_it_and_exits_1(tmp_path):
     """The archive becomes unwritable (another program takes SQLite's lock for longer than
     ARCHIVE_LOCK_TIMEOUT) while the crawl runs: it closes as `archive_error`, says so once,
     records the run when the lock is gone, exits 1; a rerun completes the archive."""
     archive = tmp_path / "archive.db"
     crawl = subprocess.Popen(
-        [sys.executable, "-m", "scrapy", "crawl", "ecns", "-s", f"REPLAY_DIR={FIXTURES / 'ecns'}",
-         "-s", f"ARCHIVE_PATH={archive}", "-s", "REPLAY_DELAY=0.25", "-s", "ARCHIVE_LOCK_TIMEOUT=1",
-         "-s", "ARCHIVE_BATCH_SIZE=1", "-s", "CONCURRENT_REQUESTS=2", "-s", "LOG_LEVEL=WARNING"],
+        scrapy_crawl_command(archive, "REPLAY_DELAY=0.25", "ARCHIVE_LOCK_TIMEOUT=1", "ARCHIVE_BATCH_SIZE=1",
+                             "CONCURRENT_REQUESTS=2"),
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     deadline = time.monotonic() + 60
@@ -208,6 +210,7 @@ def foreign_files(directory: Path) -> list[Path]:
     return made
 
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize("command", [
     ["crawl"], ["reparse"], ["compact"], ["crawls"], ["search", "Shougang"], ["show", "1"], ["stats"],
     ["export"], ["serve"],
@@ -228,6 +231,7 @@ def test_another_programs_sqlite_file_is_refused_and_left_byte_identical(tmp_pat
     assert listing(tmp_path) == before  # byte-identical, and no -wal, -shm, -lock or -warc beside them
 
 
+@pytest.mark.subprocess
 def test_commands_other_than_a_crawl_never_create_an_archive(tmp_path):
     for command in (["reparse"], ["compact"], ["crawls"], ["stats"], ["search", "x"], ["serve"]):
         proc = newsarchive(command[0], "--archive", tmp_path / "typo.db", *command[1:])
@@ -235,6 +239,7 @@ def test_commands_other_than_a_crawl_never_create_an_archive(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.subprocess
 def test_a_crawl_creates_a_marked_archive_only_where_no_file_is(tmp_path):
     archive = tmp_path / "new.db"
     scrapy_crawl(archive)
@@ -245,11 +250,13 @@ def test_a_crawl_creates_a_marked_archive_only_where_no_file_is(tmp_path):
 # -- 3. no traceback where the user made a mistake ---------------------------------------------------
 
 
+@pytest.mark.subprocess
 def test_export_into_a_missing_directory_is_one_line(archive_copy, tmp_path):
     proc = newsarchive("export", "--archive", archive_copy, "-o", tmp_path / "nowhere" / "out.jsonl")
     assert one_line_error(proc) == f"Error: cannot write {tmp_path / 'nowhere' / 'out.jsonl'}: directory {tmp_path / 'nowhere'} does not exist"
 
 
+@pytest.mark.subprocess
 def test_readers_work_on_a_read_only_mount(archive_copy):
     """The README's promise: the CLI, sqlite-utils and Datasette read an archive on a
     read-only mount (a crawl leaves it out of WAL mode when no reader is open)."""
@@ -279,6 +286,7 @@ def test_serve_opens_an_unwritable_archive_immutable():
     assert "--immutable" not in datasette_args("a.db")
 
 
+@pytest.mark.subprocess
 def test_compact_of_a_read_only_file_is_one_line(archive_copy):
     if os.geteuid() == 0:
         subprocess.run(["chattr", "+i", str(archive_copy)], check=True)
@@ -292,6 +300,7 @@ def test_compact_of_a_read_only_file_is_one_line(archive_copy):
     assert "is read-only" in one_line_error(proc)
 
 
+@pytest.mark.subprocess
 def test_reparse_while_another_program_holds_the_write_lock_is_one_line(archive_copy):
     holder = hold_sqlite_lock(archive_copy, 30)
     try:
@@ -304,6 +313,7 @@ def test_reparse_while_another_program_holds_the_write_lock_is_one_line(archive_
     assert integrity_ok(archive_copy)
 
 
+@pytest.mark.subprocess
 def test_a_damaged_archive_is_one_line_for_every_command(archive_copy):
     # The archive's own header (its mark included), garbage after it.
     data = archive_copy.read_bytes()
@@ -313,6 +323,7 @@ def test_a_damaged_archive_is_one_line_for_every_command(archive_copy):
         assert line.startswith(f"Error: cannot read archive {archive_copy}"), line
 
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize("value, message", [
     ("abc", "ARCHIVE_BATCH_SIZE must be a whole number, not 'abc'"),
     ("0", "ARCHIVE_BATCH_SIZE must be at least 1, not '0'"),
@@ -324,6 +335,7 @@ def test_an_unreadable_batch_size_is_refused_at_start(tmp_path, value, message):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize("args, message", [
     (["max_pages=abc", "start_urls=https://www.example.com/"], "news: max_pages must be a whole number, not 'abc'"),
     (["start_urls=ftp://www.example.com/"], "news: start_urls: not an http(s) URL: 'ftp://www.example.com/'"),
@@ -338,6 +350,7 @@ def test_bad_news_spider_arguments_are_refused_at_start(tmp_path, args, message)
 # -- 5. pages stored as they are, or counted as failed -----------------------------------------------
 
 
+@pytest.mark.subprocess
 def test_a_page_over_download_maxsize_is_recorded_as_failed_and_not_fetched_again(tmp_path):
     site = tmp_path / "site"
     listing_url = "https://www.ecns.cn/news/economy/"
@@ -352,15 +365,13 @@ def test_a_page_over_download_maxsize_is_recorded_as_failed_and_not_fetched_agai
             {"url": url, "status": 200, "headers": {"Content-Type": "text/html; charset=utf-8"}, "body": "body.html"}))
     archive = tmp_path / "archive.db"
     common = ("DOWNLOAD_MAXSIZE=20000", "CRAWL_NOW=2024-11-21T00:00:00+00:00", "ROBOTSTXT_OBEY=False")
-    stats = tmp_path / "stats.json"
-    scrapy_crawl(archive, *common, f"STATS_FILE={stats}", replay=site,
-                 args=[f"start_urls={listing_url}", "follow_sections=0"])
+    first = scrapy_crawl(archive, *common, replay=site, args=[f"start_urls={listing_url}", "follow_sections=0"],
+                         stats=True).stats
     failed = Database(archive).execute("select url, reason from failed_urls").fetchall()
     assert failed == [(big_url, "too_big")]
-    assert json.loads(stats.read_text())["incremental/failed/too_big"] == 1
-    scrapy_crawl(archive, *common, f"STATS_FILE={stats}", replay=site,
-                 args=[f"start_urls={listing_url}", "follow_sections=0"])
-    second = json.loads(stats.read_text())
+    assert first["incremental/failed/too_big"] == 1
+    second = scrapy_crawl(archive, *common, replay=site, args=[f"start_urls={listing_url}", "follow_sections=0"],
+                          stats=True).stats
     assert second["incremental/skipped/failed"] == 1 and "replay/over_maxsize" not in second
 
 
@@ -411,6 +422,7 @@ def test_record_never_replaces_a_recording_without_force(tmp_path):
         server.shutdown()
 
 
+@pytest.mark.subprocess
 def test_two_names_of_one_archive_share_its_lock(archive_copy, tmp_path):
     other_dir = tmp_path / "elsewhere"
     other_dir.mkdir()
@@ -452,15 +464,15 @@ def test_tests_read_nothing_outside_the_repository():
 def test_the_user_agent_names_the_crawls_contact_not_scrapys():
     from scrapy.settings import Settings
 
-    from crawler import scheduling, settings as project
+    from crawler import checked_settings, settings as project
 
     assert "scrapy" not in project.USER_AGENT.lower()
     settings = Settings()
     settings.setmodule(project, priority="project")
-    assert scheduling.missing_contact(settings)
+    assert checked_settings.missing_contact(settings)
     settings.set("CONTACT", "mailto:archive@example.org", priority="cmdline")
-    scheduling.apply_contact(settings)
+    checked_settings.apply_contact(settings)
     assert settings["USER_AGENT"] == "newsarchive/0.1 (news archiving for research; +mailto:archive@example.org)"
-    assert not scheduling.missing_contact(settings)
+    assert not checked_settings.missing_contact(settings)
     settings.set("REPLAY_DIR", "fixtures/ecns", priority="cmdline")
-    assert not scheduling.missing_contact(settings)
+    assert not checked_settings.missing_contact(settings)

@@ -4,6 +4,8 @@ older one keeping its page size until `newsarchive compact` rewrites it (archive
 
 from __future__ import annotations
 
+import pytest
+
 import random
 import sqlite3
 import subprocess
@@ -102,6 +104,7 @@ def test_compact_rewrites_an_old_archive_in_the_new_layout_keeping_every_row(tmp
     assert [h.title for h in lib.search(conn, "首钢园区").hits] == ["中关村与首钢携手打造产业平台"]
 
 
+@pytest.mark.subprocess
 def test_compact_refuses_while_a_crawl_holds_the_archive_or_a_reader_has_it_open(tmp_path):
     from click.testing import CliRunner
 

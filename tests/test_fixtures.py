@@ -1,14 +1,19 @@
-"""Every recorded page against its hand-reviewed expected record, field by field."""
+"""Every recorded page against its hand-reviewed expected record, field by field: the
+recorded response through the one function from a response to a record
+(crawler.parsing.parse_response), as every door into the archive runs it."""
 
 from __future__ import annotations
 
 import pytest
 
 from archive.record import RECORD_FIELDS
-from crawler.extraction import ExtractionError, Page, extract_article
+from crawler.extraction import Page
 from crawler.extraction.profiles import ecns
-from crawler.spiders.base import response_problem
-from tests.conftest import load_recording, recordings
+from crawler.parsing import Skip, parse_response
+from tests.conftest import load_recording, recorded_response, recordings
+
+# expected.json's skip reasons, as the function names them (http_error: `http_<status>`).
+SKIP_REASONS = {"no_body": "missing_body", "no_title": "missing_title"}
 
 
 def _cases(kind: str, site: str | None = None):
@@ -30,7 +35,8 @@ def test_there_are_enough_recordings():
 @pytest.mark.parametrize("directory", _cases("article"))
 def test_article_record_matches_expected(directory):
     info, body, expected = load_recording(directory)
-    record = extract_article(info["url"], body, info.get("headers"))
+    record = parse_response(recorded_response(directory))
+    assert not isinstance(record, Skip), record
     want = expected["record"]
     mismatches = {
         field: {"got": record.get(field), "want": want.get(field)}
@@ -57,23 +63,7 @@ def test_bad_page_is_refused_for_its_reason(directory):
     status = int(info.get("status", 200))
     if reason == "http_error":
         assert status >= 400
-        return
-    content_type = (info.get("headers") or {}).get("Content-Type", "")
-    declared = int((info.get("headers") or {}).get("Content-Length") or 0)
-    problem = response_problem(
-        body, is_text=True, flags=["dataloss"] if declared > len(body) else [], content_type=content_type
-    )
-    if reason in ("truncated", "not_html"):
-        assert problem and problem[0] == reason
-        return
-    assert problem is None
-    try:
-        record = extract_article(info["url"], body, info.get("headers"))
-    except ExtractionError:
-        return
-    if reason == "no_body":
-        assert not (record.get("body") or "").strip()
-    elif reason == "no_title":
-        assert not (record.get("title") or "").strip()
-    else:
-        pytest.fail(f"unknown skip reason {reason}")
+    want = f"http_{status}" if reason == "http_error" else SKIP_REASONS.get(reason, reason)
+    result = parse_response(recorded_response(directory))
+    assert isinstance(result, Skip), result
+    assert result.reason == want, result

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -14,7 +12,7 @@ from sqlite_utils import Database
 
 from archive import incremental as inc
 from archive.store import Archive
-from tests.conftest import FIXTURES, ROOT, make_record
+from tests.conftest import FIXTURES, make_record, scrapy_crawl
 
 NOW = datetime(2024, 11, 18, 12, 0, tzinfo=timezone.utc)
 DEFAULT = inc.RevisitPolicy.parse(inc.DEFAULT_REVISIT)
@@ -133,20 +131,7 @@ def test_lookup_uses_the_url_key_indexes(archive_path):
 
 # -- real crawls over the recorded site ----------------------------------------------------
 
-SCRAPY = [sys.executable, "-m", "scrapy"]
 T0 = "2024-11-18T12:00:00+08:00"  # the recorded site's "today": gen-2 articles of 11-09 to 11-18
-
-
-def crawl(archive, stats, *settings, site=FIXTURES / "ecns", now=T0, args=()):
-    command = [*SCRAPY, "crawl", "ecns", "-s", f"REPLAY_DIR={site}", "-s", f"ARCHIVE_PATH={archive}",
-               "-s", f"STATS_FILE={stats}", "-s", "LOG_LEVEL=INFO", *args]
-    if now:
-        command += ["-s", f"CRAWL_NOW={now}"]
-    for setting in settings:
-        command += ["-s", setting]
-    proc = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return json.loads(stats.read_text())
 
 
 def table_counts(archive):
@@ -176,14 +161,15 @@ def article_records_sent(capture_dir, after: set[str] = frozenset()) -> list[str
 def two_runs(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("incremental")
     archive = tmp / "archive.db"
-    first = crawl(archive, tmp / "s1.json")
+    first = scrapy_crawl(archive, f"CRAWL_NOW={T0}", stats=True).stats
     files_after_first = {p.name for p in (tmp / "archive.db-warc").iterdir()}
     counts = table_counts(archive)
     # An hour later: nothing is due for a revisit, nothing failed is due for a retry.
-    second = crawl(archive, tmp / "s2.json", now="2024-11-18T13:00:00+08:00")
+    second = scrapy_crawl(archive, "CRAWL_NOW=2024-11-18T13:00:00+08:00", stats=True).stats
     return tmp, archive, first, second, counts, files_after_first
 
 
+@pytest.mark.subprocess
 def test_second_run_downloads_no_article_page_and_adds_nothing(two_runs):
     tmp, archive, first, second, counts, files_after_first = two_runs
     assert first["incremental/new"] == 24 and first["store/new"] == 16
@@ -204,6 +190,7 @@ def test_second_run_downloads_no_article_page_and_adds_nothing(two_runs):
     assert json.loads(runs[1]["errors"]) == {"http_404": 16}
 
 
+@pytest.mark.subprocess
 def test_failed_article_pages_are_recorded_and_retried_when_due(two_runs):
     _, archive, first, _, _, _ = two_runs
     db = Database(archive)
@@ -219,18 +206,19 @@ def test_failed_article_pages_are_recorded_and_retried_when_due(two_runs):
     assert sum(v for k, v in first.items() if k.startswith("incremental/failed/")) == 6
 
 
+@pytest.mark.subprocess
 def test_revisits_are_due_by_policy_and_a_changed_page_makes_exactly_one_revision(tmp_path):
     site = tmp_path / "site"
     shutil.copytree(FIXTURES / "ecns", site)
     archive = tmp_path / "archive.db"
-    crawl(archive, tmp_path / "s1.json", site=site)
+    scrapy_crawl(archive, f"CRAWL_NOW={T0}", replay=site)
     before = table_counts(archive)
     # The next morning's edit of an article published the day before.
     page = site / "g2-society-author-byline" / "body.html"
     page.write_bytes(page.read_bytes().replace(b"eleven o'clock.", b"eleven o'clock, the figures were revised on Tuesday."))
 
     # 7 h later: the articles of the last two days (published 11-17 and 11-18) are due.
-    later = crawl(archive, tmp_path / "s2.json", site=site, now="2024-11-18T19:00:00+08:00")
+    later = scrapy_crawl(archive, "CRAWL_NOW=2024-11-18T19:00:00+08:00", replay=site, stats=True).stats
     assert later["incremental/revisit"] == 4  # three articles, one of them also under its utm URL form
     assert later["store/revised"] == 1 and later["store/unchanged"] == 3
     assert later["incremental/skipped/archived"] == 13
@@ -251,12 +239,12 @@ def test_revisits_are_due_by_policy_and_a_changed_page_makes_exactly_one_revisio
     assert {k: after[k] - before[k] for k in after} == {"articles": 0, "related": 0, "duplicates": 0, "revisions": 1, "article_urls": 0}
 
     # An hour after the revisit: not due again. Six hours after it: due, and unchanged now.
-    again = crawl(archive, tmp_path / "s3.json", site=site, now="2024-11-18T20:00:00+08:00")
+    again = scrapy_crawl(archive, "CRAWL_NOW=2024-11-18T20:00:00+08:00", replay=site, stats=True).stats
     assert "incremental/revisit" not in again and not any(k.startswith("store/") for k in again)
-    sixth = crawl(archive, tmp_path / "s4.json", site=site, now="2024-11-19T01:00:00+08:00")
+    sixth = scrapy_crawl(archive, "CRAWL_NOW=2024-11-19T01:00:00+08:00", replay=site, stats=True).stats
     assert sixth["incremental/revisit"] == 4 and sixth["store/unchanged"] == 4 and "store/revised" not in sixth
     # Three days on, all are older than two days: none is fetched again.
-    late = crawl(archive, tmp_path / "s5.json", site=site, now="2024-11-21T20:00:00+08:00")
+    late = scrapy_crawl(archive, "CRAWL_NOW=2024-11-21T20:00:00+08:00", replay=site, stats=True).stats
     assert "incremental/revisit" not in late
     assert Database(archive)["revisions"].count == 1
     runs = list(Database(archive)["crawls"].rows_where(order_by="id"))
@@ -264,17 +252,19 @@ def test_revisits_are_due_by_policy_and_a_changed_page_makes_exactly_one_revisio
     assert [r["articles_revised"] for r in runs] == [0, 1, 0, 0, 0]
 
 
+@pytest.mark.subprocess
 def test_revisit_policy_is_a_setting(tmp_path):
     archive = tmp_path / "archive.db"
-    crawl(archive, tmp_path / "s1.json", "INCREMENTAL_REVISIT=never")
-    later = crawl(archive, tmp_path / "s2.json", "INCREMENTAL_REVISIT=never", now="2024-11-19T12:00:00+08:00")
+    scrapy_crawl(archive, f"CRAWL_NOW={T0}", "INCREMENTAL_REVISIT=never")
+    later = scrapy_crawl(archive, "CRAWL_NOW=2024-11-19T12:00:00+08:00", "INCREMENTAL_REVISIT=never", stats=True).stats
     assert "incremental/revisit" not in later
-    tiered = crawl(archive, tmp_path / "s3.json", "INCREMENTAL_REVISIT=1d:1h,30d:1d", now="2024-11-19T12:00:00+08:00")
+    tiered = scrapy_crawl(archive, "CRAWL_NOW=2024-11-19T12:00:00+08:00", "INCREMENTAL_REVISIT=1d:1h,30d:1d", stats=True).stats
     # The ten 2024 articles (one also under its utm URL form) are younger than 30 days and
     # were last seen a day ago: due. The 2013-2014 ones are not.
     assert tiered["incremental/revisit"] == 11
 
 
+@pytest.mark.subprocess
 def test_a_url_that_redirected_to_an_archived_article_is_skipped_next_time(tmp_path):
     site = tmp_path / "site"
     shutil.copytree(FIXTURES / "ecns", site)
@@ -285,17 +275,18 @@ def test_a_url_that_redirected_to_an_archived_article_is_skipped_next_time(tmp_p
         {"url": short, "status": 301, "headers": {"Location": seed, "Content-Type": "text/html"}, "body": "body.html"}))
     (site / "redirect" / "body.html").write_bytes(b"")
     archive = tmp_path / "archive.db"
-    args = ("-a", f"start_urls={short}", "-a", "follow_sections=0")
-    first = crawl(archive, tmp_path / "s1.json", site=site, args=args)
+    args = (f"start_urls={short}", "follow_sections=0")
+    first = scrapy_crawl(archive, f"CRAWL_NOW={T0}", replay=site, args=args, stats=True).stats
     assert first["store/new"] >= 1 and first["incremental/aliases"] == 1
-    second = crawl(archive, tmp_path / "s2.json", site=site, args=args)
+    second = scrapy_crawl(archive, f"CRAWL_NOW={T0}", replay=site, args=args, stats=True).stats
     assert second["incremental/skipped/archived"] >= 1 and "incremental/new" not in second
     assert "downloader/response_status_count/301" not in second  # the redirect was not fetched again
 
 
+@pytest.mark.subprocess
 def test_incremental_off_fetches_everything_again(tmp_path):
     archive = tmp_path / "archive.db"
-    crawl(archive, tmp_path / "s1.json")
-    full = crawl(archive, tmp_path / "s2.json", "INCREMENTAL_ENABLED=False")
+    scrapy_crawl(archive, f"CRAWL_NOW={T0}")
+    full = scrapy_crawl(archive, f"CRAWL_NOW={T0}", "INCREMENTAL_ENABLED=False", stats=True).stats
     assert not any(k.startswith("incremental/") for k in full)
     assert full["store/unchanged"] == 17

@@ -5,10 +5,6 @@ recorded Chinese site fixtures/huaxia-ribao for each entry mode and limit."""
 from __future__ import annotations
 
 import gzip
-import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from scrapy.http import HtmlResponse, Request, XmlResponse
@@ -31,11 +27,10 @@ from crawler.extraction.discovery import (
     same_site,
 )
 from crawler.spiders.news import NewsSpider
-from tests.conftest import FIXTURES, ROOT, load_recording, recordings
+from tests.conftest import FIXTURES, load_recording, recordings, scrapy_crawl
 
 SITE = FIXTURES / "huaxia-ribao"
 WWW = "https://www.huaxia-ribao.cn"
-SCRAPY = [sys.executable, "-m", "scrapy"]
 
 
 def fixture(slug: str) -> tuple[dict, bytes, dict]:
@@ -334,15 +329,9 @@ def test_bad_arguments_are_refused():
 # -- real crawls ----------------------------------------------------------------------------------
 
 
-def crawl(tmp: Path, *args: str, name: str = "crawl") -> tuple[dict, Database, str]:
-    archive, stats = tmp / f"{name}.db", tmp / f"{name}.json"
-    proc = subprocess.run(
-        [*SCRAPY, "crawl", "news", *args, "-s", f"REPLAY_DIR={SITE}", "-s", f"ARCHIVE_PATH={archive}",
-         "-s", f"STATS_FILE={stats}", "-s", "LOG_LEVEL=INFO", "-s", "AUTOTHROTTLE_ENABLED=0"],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return json.loads(stats.read_text()), Database(archive), proc.stderr
+# This module's crawls: the news spider over a recorded site, without AutoThrottle's delays.
+NO_THROTTLE = "AUTOTHROTTLE_ENABLED=0"
+NEWS_CRAWL = {"spider": "news", "replay": SITE, "log_level": "INFO", "stats": True}
 
 
 def archived(db: Database) -> dict[str, dict]:
@@ -367,8 +356,10 @@ def tmp(tmp_path_factory):
     return tmp_path_factory.mktemp("news")
 
 
+@pytest.mark.subprocess
 def test_start_urls_crawl_archives_every_article_once(tmp):
-    stats, db, log = crawl(tmp, "-a", f"start_urls={WWW}/", name="start")
+    done = scrapy_crawl(tmp / "start.db", NO_THROTTLE, args=[f"start_urls={WWW}/"], **NEWS_CRAWL)
+    stats, db, log = done.stats, done.db, done.stderr
     assert_stored_right(db, ARTICLES)
     # home, 2 x 2 section pages, the tech home and the tag page: listings, never articles
     assert stats["news/pages/listing"] == 7 and stats["news/pages/article"] == 8
@@ -381,14 +372,17 @@ def test_start_urls_crawl_archives_every_article_once(tmp):
     # A second crawl of the same site adds nothing.
     # A second crawl of the same site adds nothing: its articles are either skipped before
     # fetching (meta["article"] and the incremental middleware) or found unchanged.
-    again, db, _ = crawl(tmp, "-a", f"start_urls={WWW}/", name="start")
+    done = scrapy_crawl(tmp / "start.db", NO_THROTTLE, args=[f"start_urls={WWW}/"], **NEWS_CRAWL)
+    again, db = done.stats, done.db
     assert again.get("store/new", 0) == 0
     assert again.get("store/unchanged", 0) + again.get("incremental/skipped/archived", 0) == 8
     assert db["articles"].count == 8
 
 
+@pytest.mark.subprocess
 def test_sitemap_crawl_from_robots_txt(tmp):
-    stats, db, _ = crawl(tmp, "-a", f"sitemap={WWW}/robots.txt", "-a", "follow=0", name="sitemap")
+    done = scrapy_crawl(tmp / "sitemap.db", NO_THROTTLE, args=[f"sitemap={WWW}/robots.txt", "follow=0"], **NEWS_CRAWL)
+    stats, db = done.stats, done.db
     assert_stored_right(db, ARTICLES)
     assert stats["news/robots/sitemaps"] == 1
     assert stats["news/sitemaps/fetched"] == 3  # the index, the urlset, the gzipped news sitemap
@@ -397,20 +391,25 @@ def test_sitemap_crawl_from_robots_txt(tmp):
     assert "replay/miss" not in stats
 
 
+@pytest.mark.subprocess
 def test_feed_crawl_fetches_the_feed_entries(tmp):
-    stats, db, _ = crawl(tmp, "-a", f"feed={WWW}/rss.xml", "-a", "follow=0", name="feed")
+    done = scrapy_crawl(tmp / "feed.db", NO_THROTTLE, args=[f"feed={WWW}/rss.xml", "follow=0"], **NEWS_CRAWL)
+    stats, db = done.stats, done.db
     _, _, feed = fixture("feed-rss")
     urls = [e["url"] for e in feed["entries"]]
     assert_stored_right(db, urls)
     assert stats["news/feeds/fetched"] == 1 and stats["news/feeds/entries"] == len(urls) == 6
     assert stats["news/pages/fetched"] == 6 and "news/pages/listing" not in stats
     # Following links from the feed's articles reaches the rest of the site.
-    stats, db, _ = crawl(tmp, "-a", f"feed={WWW}/rss.xml", name="feed-follow")
+    done = scrapy_crawl(tmp / "feed-follow.db", NO_THROTTLE, args=[f"feed={WWW}/rss.xml"], **NEWS_CRAWL)
+    stats, db = done.stats, done.db
     assert_stored_right(db, ARTICLES)
 
 
+@pytest.mark.subprocess
 def test_max_pages_stops_the_crawl_cleanly(tmp):
-    stats, db, log = crawl(tmp, "-a", f"start_urls={WWW}/", "-a", "max_pages=3", name="max")
+    done = scrapy_crawl(tmp / "max.db", NO_THROTTLE, args=[f"start_urls={WWW}/", "max_pages=3"], **NEWS_CRAWL)
+    stats, db, log = done.stats, done.db, done.stderr
     assert stats["finish_reason"] == "max_pages"
     assert stats["news/pages/fetched"] == 3
     assert stats["news/max_pages/not_fetched"] >= 1
@@ -419,22 +418,25 @@ def test_max_pages_stops_the_crawl_cleanly(tmp):
     assert "Traceback" not in log
 
 
+@pytest.mark.subprocess
 def test_since_skips_old_articles_before_or_after_fetching(tmp):
-    stats, db, _ = crawl(tmp, "-a", f"sitemap={WWW}/sitemap_index.xml", "-a", "since=2024-11-12", name="since-sitemap")
+    done = scrapy_crawl(tmp / "since-sitemap.db", NO_THROTTLE, args=[f"sitemap={WWW}/sitemap_index.xml", "since=2024-11-12"],
+                        **NEWS_CRAWL)
+    stats, db = done.stats, done.db
     assert_stored_right(db, set(ARTICLES) - OLD)
     assert stats["news/since/skipped_before_fetch"] == 2  # their sitemap lastmod is older
     assert "news/since/skipped_after_extraction" not in stats  # links to them are not followed either
-    stats, db, _ = crawl(tmp, "-a", f"start_urls={WWW}/", "-a", "since=2024-11-12", name="since-links")
+    done = scrapy_crawl(tmp / "since-links.db", NO_THROTTLE, args=[f"start_urls={WWW}/", "since=2024-11-12"],
+                        **NEWS_CRAWL)
+    stats, db = done.stats, done.db
     assert_stored_right(db, set(ARTICLES) - OLD)
     assert stats["news/since/skipped_after_extraction"] == 2  # only the page says how old it is
 
 
+@pytest.mark.subprocess
 def test_bad_arguments_stop_the_crawl(tmp):
-    proc = subprocess.run(
-        [*SCRAPY, "crawl", "news", "-a", "max_pages=0", "-a", f"start_urls={WWW}/",
-         "-s", f"REPLAY_DIR={SITE}", "-s", f"ARCHIVE_PATH={tmp / 'bad.db'}"],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
-    )
+    proc = scrapy_crawl(tmp / "bad.db", spider="news", replay=SITE, args=["max_pages=0", f"start_urls={WWW}/"],
+                        check=False, timeout=120)
     assert proc.returncode != 0
     assert "max_pages must be at least 1" in proc.stderr
 
@@ -454,22 +456,13 @@ def english_articles() -> dict[str, dict]:
     return out
 
 
-def crawl_english(tmp: Path, *args: str, name: str) -> tuple[dict, Database]:
-    archive, stats = tmp / f"{name}.db", tmp / f"{name}.json"
-    proc = subprocess.run(
-        [*SCRAPY, "crawl", "news", *args, "-s", f"REPLAY_DIR={ENGLISH}", "-s", f"ARCHIVE_PATH={archive}",
-         "-s", f"STATS_FILE={stats}", "-s", "AUTOTHROTTLE_ENABLED=0"],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return json.loads(stats.read_text()), Database(archive)
-
-
+@pytest.mark.subprocess
 @pytest.mark.parametrize(
     "entry", [f"feed={COURIER}/feeds/all.atom.xml", f"start_urls={COURIER}/", f"sitemap={COURIER}/robots.txt"]
 )
 def test_english_site_is_archived_from_each_entry_point(tmp, entry):
-    stats, db = crawl_english(tmp, "-a", entry, name=entry.split("=")[0] + "-en")
+    done = scrapy_crawl(tmp / f"{entry.split('=')[0]}-en.db", NO_THROTTLE, args=[entry], **{**NEWS_CRAWL, "replay": ENGLISH})
+    stats, db = done.stats, done.db
     want = english_articles()
     rows = {row["url"]: row for row in db["articles"].rows}
     assert set(rows) == set(want)

@@ -7,7 +7,11 @@ from scrapy.exceptions import DropItem
 from scrapy.utils.test import get_crawler
 
 from crawler.items import Article
-from crawler.pipelines import DedupePipeline, NormalizePipeline, StorePipeline, ValidatePipeline, normalize_language
+from crawler.pipelines.dedupe import DedupePipeline
+from crawler.normalize import normalize_language
+from crawler.pipelines.normalization import NormalizePipeline
+from crawler.pipelines.storage import StorePipeline
+from crawler.pipelines.validation import ValidatePipeline
 from tests.conftest import make_record
 
 

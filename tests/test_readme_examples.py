@@ -85,11 +85,13 @@ def run_example(directory: Path, command: str, expected: str) -> None:
     assert expected in proc.stdout + proc.stderr, f"{command}\n--- printed:\n{proc.stdout}{proc.stderr}"
 
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize("command, expected", [e[:2] for e in EXAMPLES], ids=[e[0][:60] for e in EXAMPLES])
 def test_readme_example_on_the_test_archive(workdir, command, expected):
     run_example(workdir, command, expected)
 
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize("command, expected", ON_DEMO_ARCHIVE, ids=[c[:60] for c, _ in ON_DEMO_ARCHIVE])
 def test_readme_example_not_marked_runs_on_the_demo_archive(demo_workdir, command, expected):
     run_example(demo_workdir, command, expected)

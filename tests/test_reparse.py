@@ -16,11 +16,12 @@ from archive.record import RECORD_FIELDS
 from archive.store import Archive
 from archive.warc import locate, read_capture
 from crawler.cli import cli
-from crawler.reparse import Reparser
-from crawler.spiders import base
-from tests.conftest import FIXTURES, ROOT
+from crawler import parsing
+from crawler.parsing import CapturedResponse, parse_response
+from tests.conftest import ROOT, scrapy_crawl
 
-SCRAPY = [sys.executable, "-m", "scrapy"]
+pytestmark = pytest.mark.subprocess
+
 BORSE = "http://www.ecns.cn/business/2014/05-16/115221.shtml"
 
 
@@ -28,12 +29,7 @@ BORSE = "http://www.ecns.cn/business/2014/05-16/115221.shtml"
 def crawled(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("reparse")
     archive = tmp / "archive.db"
-    proc = subprocess.run(
-        [*SCRAPY, "crawl", "ecns", "-s", f"REPLAY_DIR={FIXTURES / 'ecns'}", "-s", f"ARCHIVE_PATH={archive}",
-         "-s", "LOG_LEVEL=WARNING"],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    scrapy_crawl(archive)
     return tmp
 
 
@@ -62,7 +58,6 @@ def reparse(path, *args, status=0):
 
 def test_every_article_points_to_a_capture_whose_bytes_reparse_to_the_same_record(crawled):
     path = crawled / "archive.db"
-    reparser = Reparser()
     with Archive(path, readonly=True) as archive:
         rows = list(archive.db.query("select * from articles order by id"))
         assert len(rows) == 16
@@ -70,8 +65,8 @@ def test_every_article_points_to_a_capture_whose_bytes_reparse_to_the_same_recor
             assert row["warc_file"].startswith("archive.db-warc/") and row["warc_record_id"].startswith("<urn:uuid:")
             capture = read_capture(locate(row["warc_file"], path), row["warc_offset"], row["warc_record_id"])
             assert capture.url == row["url"] and capture.status == 200
-            record, why = reparser.record(capture)
-            assert why is None, (row["url"], why)
+            record = parse_response(CapturedResponse.from_warc(capture))
+            assert isinstance(record, dict), (row["url"], record)
             stored = archive.get_article(row["id"])
             for field in RECORD_FIELDS:
                 assert record[field] == stored[field], (row["url"], field)
@@ -85,7 +80,7 @@ def test_every_article_points_to_a_capture_whose_bytes_reparse_to_the_same_recor
 
 def test_reparse_after_an_extractor_change_updates_exactly_that_field(archive_copy, monkeypatch):
     before = snapshot(archive_copy)
-    original = base.extract_article
+    original = parsing.extract_article
 
     def improved(url, body, headers=None):
         record = original(url, body, headers)
@@ -93,7 +88,7 @@ def test_reparse_after_an_extractor_change_updates_exactly_that_field(archive_co
             record["editor"] = "Mo Hong'e and Li Yan"
         return record
 
-    monkeypatch.setattr(base, "extract_article", improved)
+    monkeypatch.setattr(parsing, "extract_article", improved)
     output = reparse(archive_copy)
     assert "re-parsed 16 articles: 1 changed (1 with a new revision, 0 updated in place), 15 unchanged" in output
     assert "fields changed: editor 1" in output
@@ -113,7 +108,7 @@ def test_reparse_after_an_extractor_change_updates_exactly_that_field(archive_co
 
 
 def test_a_field_that_makes_no_revision_is_updated_in_place(archive_copy, monkeypatch):
-    original = base.extract_article
+    original = parsing.extract_article
 
     def improved(url, body, headers=None):
         record = original(url, body, headers)
@@ -121,7 +116,7 @@ def test_a_field_that_makes_no_revision_is_updated_in_place(archive_copy, monkey
             record["copyright"] = {**record["copyright"], "holder": "China News Service"}
         return record
 
-    monkeypatch.setattr(base, "extract_article", improved)
+    monkeypatch.setattr(parsing, "extract_article", improved)
     before = snapshot(archive_copy)
     output = reparse(archive_copy, "--site", "ecns.cn", "--since", "2000-01-01")
     with_copyright = sum(1 for r in before["articles"].values() if r["copyright_holder"])
@@ -210,14 +205,8 @@ def test_every_response_is_captured_with_its_request(crawled):
 
 def test_a_crawl_replayed_from_the_captures_builds_the_same_archive(crawled, tmp_path):
     replayed = tmp_path / "replayed.db"
-    stats_file = tmp_path / "stats.json"
-    proc = subprocess.run(
-        [*SCRAPY, "crawl", "ecns", "-s", f"REPLAY_WARC={crawled / 'archive.db-warc'}", "-s", f"ARCHIVE_PATH={replayed}",
-         "-s", f"STATS_FILE={stats_file}", "-s", "CAPTURE_ENABLED=False"],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    stats = __import__("json").loads(stats_file.read_text())
+    stats = scrapy_crawl(replayed, f"REPLAY_WARC={crawled / 'archive.db-warc'}", "CAPTURE_ENABLED=False", replay=None,
+                         log_level="INFO", stats=True).stats
     assert "replay/miss" not in stats and stats["replay/dataloss"] == 1
     assert not (tmp_path / "replayed.db-warc").exists()  # captures off
 

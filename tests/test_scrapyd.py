@@ -21,6 +21,8 @@ from sqlite_utils import Database
 
 from tests.conftest import FIXTURES, ROOT
 
+pytestmark = pytest.mark.scrapyd
+
 pytest.importorskip("scrapyd")
 pytest.importorskip("scrapyd_client")
 BIN = Path(sys.executable).parent

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 
 import pytest
 from click.testing import CliRunner
@@ -14,26 +12,14 @@ from sqlite_utils import Database
 
 from archive.warc import read_capture, locate, scan
 from crawler.cli import cli
-from tests.conftest import FIXTURES, ROOT
+from tests.conftest import scrapy_crawl
 
-SCRAPY = [sys.executable, "-m", "scrapy"]
-
-
-def crawl(archive, *settings, check=True):
-    command = [*SCRAPY, "crawl", "ecns", "-s", f"REPLAY_DIR={FIXTURES / 'ecns'}", "-s", f"ARCHIVE_PATH={archive}",
-               "-s", "LOG_LEVEL=WARNING"]
-    for setting in settings:
-        command += ["-s", setting]
-    proc = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
-    if check:
-        assert proc.returncode == 0, proc.stderr[-3000:]
-    return proc
-
+pytestmark = pytest.mark.subprocess
 
 def test_capture_files_rotate_by_size_and_every_pointer_stays_valid(tmp_path):
     (tmp_path / "db").mkdir()
     archive, captures = tmp_path / "db" / "archive.db", tmp_path / "captures"
-    crawl(archive, f"CAPTURE_DIR={captures}", "CAPTURE_MAX_FILE_SIZE=20000", "CAPTURE_FILE_PREFIX=ecns-test")
+    scrapy_crawl(archive, f"CAPTURE_DIR={captures}", "CAPTURE_MAX_FILE_SIZE=20000", "CAPTURE_FILE_PREFIX=ecns-test")
     files = sorted(captures.iterdir())
     assert len(files) >= 4 and all(f.name.startswith("ecns-test-") and f.name.endswith(".warc.gz") for f in files)
     assert all(scan(f).ok and scan(f).records[0]["type"] == "warcinfo" for f in files)
@@ -47,7 +33,7 @@ def test_capture_files_rotate_by_size_and_every_pointer_stays_valid(tmp_path):
 
 def test_captures_can_be_turned_off(tmp_path):
     archive = tmp_path / "archive.db"
-    crawl(archive, "CAPTURE_ENABLED=False")
+    scrapy_crawl(archive, "CAPTURE_ENABLED=False")
     assert not (tmp_path / "archive.db-warc").exists()
     rows = list(Database(archive)["articles"].rows)
     assert rows and all(r["warc_file"] is None and r["warc_offset"] is None for r in rows)
@@ -70,7 +56,7 @@ def test_unusable_settings_fail_at_start_in_one_line(tmp_path, setting, message)
     a_file = tmp_path / "notes.txt"
     a_file.write_text("not a directory")
     archive = tmp_path / "archive.db"
-    proc = crawl(archive, setting.format(file=a_file), check=False)
+    proc = scrapy_crawl(archive, setting.format(file=a_file), check=False)
     assert proc.returncode == 2, proc.stderr[-2000:]
     errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and message in errors[0], proc.stderr[-2000:]
@@ -79,13 +65,13 @@ def test_unusable_settings_fail_at_start_in_one_line(tmp_path, setting, message)
 
 
 def test_read_only_capture_directory_fails_at_start(tmp_path, unwritable_dir):
-    proc = crawl(tmp_path / "archive.db", f"CAPTURE_DIR={unwritable_dir}", check=False)
+    proc = scrapy_crawl(tmp_path / "archive.db", f"CAPTURE_DIR={unwritable_dir}", check=False)
     assert proc.returncode == 2 and "error: capture directory is not writable" in proc.stderr
 
 
 def test_stats_and_crawl_row_count_captures(tmp_path):
     archive, stats = tmp_path / "archive.db", tmp_path / "stats.json"
-    crawl(archive, f"STATS_FILE={stats}")
+    scrapy_crawl(archive, f"STATS_FILE={stats}")
     values = json.loads(stats.read_text())
     # Every response, robots.txt and each retry of the 500 included.
     assert values["capture/records"] == values["downloader/response_count"] and values["capture/files"] == 1
@@ -98,7 +84,7 @@ def test_stats_and_crawl_row_count_captures(tmp_path):
 
 def test_replay_from_captures_with_a_damaged_file_uses_its_good_records(tmp_path):
     archive, captures = tmp_path / "archive.db", tmp_path / "captures"
-    crawl(archive, f"CAPTURE_DIR={captures}", "CAPTURE_MAX_FILE_SIZE=40000")
+    scrapy_crawl(archive, f"CAPTURE_DIR={captures}", "CAPTURE_MAX_FILE_SIZE=40000")
     files = sorted(captures.iterdir())
     assert len(files) >= 2
     damaged = files[-1]
@@ -107,11 +93,8 @@ def test_replay_from_captures_with_a_damaged_file_uses_its_good_records(tmp_path
         fh.truncate(damaged.stat().st_size - 50)  # cut inside the last record, as a crash would
     after = scan(damaged)
     assert not after.ok and len(after.records) == len(good) - 1
-    stats_file = tmp_path / "stats.json"
-    command = [*SCRAPY, "crawl", "ecns", "-s", f"REPLAY_WARC={captures}", "-s", f"ARCHIVE_PATH={tmp_path / 'replayed.db'}",
-               "-s", "CAPTURE_ENABLED=False", "-s", f"STATS_FILE={stats_file}"]
-    proc = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    proc = scrapy_crawl(tmp_path / "replayed.db", f"REPLAY_WARC={captures}", "CAPTURE_ENABLED=False", replay=None,
+                        log_level="INFO", stats=True)
     assert "Damaged capture file" in proc.stderr and f"at offset {after.damaged[0].offset}" in proc.stderr
-    stats = json.loads(stats_file.read_text())
+    stats = proc.stats
     assert stats["replay/warc_damaged"] == 1 and stats["store/new"] >= 15

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
-import sys
 
 import pytest
 from click.testing import CliRunner
@@ -16,19 +14,11 @@ from sqlite_utils import Database
 
 from archive.warc import scan
 from crawler.cli import cli
-from tests.conftest import FIXTURES, ROOT
+from tests.conftest import scrapy_crawl
 
-SCRAPY = [sys.executable, "-m", "scrapy"]
+pytestmark = pytest.mark.subprocess
+
 PRINTABLE = re.compile(r"[\x20-\x7e\n]*")
-
-
-def crawl(*settings):
-    command = [*SCRAPY, "crawl", "ecns", "-s", "LOG_LEVEL=WARNING"]
-    for setting in settings:
-        command += ["-s", setting]
-    proc = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return proc
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +28,7 @@ def damaged(tmp_path_factory):
     next one, so an article is lost). Returns the directory, the file's records before the
     damage and those the damage changed."""
     tmp = tmp_path_factory.mktemp("damaged")
-    crawl(f"REPLAY_DIR={FIXTURES / 'ecns'}", f"ARCHIVE_PATH={tmp / 'archive.db'}")
+    scrapy_crawl(tmp / "archive.db")
     (path,) = (tmp / "archive.db-warc").iterdir()
     records = scan(path).records
     for record, end in zip(records, [r["offset"] for r in records[1:]] + [path.stat().st_size]):
@@ -79,8 +69,8 @@ def test_a_rebuild_from_the_captures_recovers_every_article_whose_record_is_inta
     good_responses = {r["url"] for r in damaged["records"] if r["type"] == "response" and r not in damaged["hit"]}
     expected = damaged["articles"] - (lost - good_responses)
     assert len(expected) == 15
-    proc = crawl(f"REPLAY_WARC={damaged['dir'] / 'archive.db-warc'}", f"ARCHIVE_PATH={tmp_path / 'rebuilt.db'}",
-                 "CAPTURE_ENABLED=False")
+    proc = scrapy_crawl(tmp_path / "rebuilt.db", f"REPLAY_WARC={damaged['dir'] / 'archive.db-warc'}",
+                        "CAPTURE_ENABLED=False", replay=None)
     rebuilt = {r["url"] for r in Database(tmp_path / "rebuilt.db")["articles"].rows}
     assert rebuilt == expected
     warning = next(line for line in proc.stderr.splitlines() if "Damaged capture file" in line)

@@ -18,9 +18,9 @@ from archive.identity import MISSING, ArchiveError, archive_kind, create_archive
 from archive.lock import check_writable, lock_archive
 from archive.store import build_new_archive
 from archive.warc import WarcError
-from crawler import scheduling
+from crawler import checked_settings
 from crawler.crawl_archive import FAILED_REASONS
-from crawler.extensions import SPIDER_ARGUMENTS_SETTING
+from crawler.extensions.crawl_run import SPIDER_ARGUMENTS_SETTING
 
 
 class Command(ScrapyCrawl):
@@ -33,7 +33,7 @@ class Command(ScrapyCrawl):
             return  # Scrapy's own usage error, from run()
         try:
             self.check(args[0], opts.spargs)
-        except (ArchiveError, WarcError, scheduling.SettingError) as exc:
+        except (ArchiveError, WarcError, checked_settings.SettingError) as exc:
             if self.lock is not None:
                 self.lock.release()
             print(f"error: {exc}", file=sys.stderr)
@@ -41,16 +41,16 @@ class Command(ScrapyCrawl):
 
     def check(self, spider: str, arguments: dict) -> None:
         settings = self.settings
-        scheduling.check_values(settings)
-        scheduling.apply_contact(settings)
-        scheduling.check_spider_arguments(get_spider_loader(settings), spider, arguments)
+        checked_settings.check_values(settings)
+        checked_settings.apply_contact(settings)
+        checked_settings.check_spider_arguments(get_spider_loader(settings), spider, arguments)
         path = settings.get("ARCHIVE_PATH")
         # An existing file: an archive this crawl can write, or nothing else is touched. A
         # missing one is created last, when everything else is known to be usable.
         missing = archive_kind(path) == MISSING
         if not missing:
             self.take_archive(path)
-        scheduling.check_directories(settings)
+        checked_settings.check_directories(settings)
         if missing:
             create_archive(path, build_new_archive)
             self.take_archive(path)
@@ -60,7 +60,7 @@ class Command(ScrapyCrawl):
         if self.settings.getbool("CRAWLS_ENABLED", True):
             # Held until the process exits; the crawl's extension takes it again (re-entrant).
             self.lock = lock_archive(path)
-        check_writable(path, timeout=scheduling.lock_timeout(self.settings))
+        check_writable(path, timeout=checked_settings.lock_timeout(self.settings))
 
     def _create_crawler(self, spname):
         self.crawler = super()._create_crawler(spname)

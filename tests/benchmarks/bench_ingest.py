@@ -111,7 +111,10 @@ def ingest_with_pipelines(archive_path: Path, records: list[dict]) -> tuple[floa
     from scrapy.utils.test import get_crawler
 
     from crawler.items import Article
-    from crawler.pipelines import DedupePipeline, NormalizePipeline, StorePipeline, ValidatePipeline
+    from crawler.pipelines.dedupe import DedupePipeline
+    from crawler.pipelines.normalization import NormalizePipeline
+    from crawler.pipelines.storage import StorePipeline
+    from crawler.pipelines.validation import ValidatePipeline
 
     crawler = get_crawler(settings_dict={"ARCHIVE_PATH": str(archive_path), "ARCHIVE_BATCH_SIZE": 50})
     stages = [cls.from_crawler(crawler) for cls in (ValidatePipeline, NormalizePipeline, DedupePipeline, StorePipeline)]

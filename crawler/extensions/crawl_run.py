@@ -1,5 +1,5 @@
-"""Extensions: the crawl's stats written to a JSON file when it ends; the crawl run's
-bookkeeping (lock, `crawls` row, CRAWL_NOW, JOBDIR after a kill)."""
+"""The crawl run's bookkeeping: the archive's lock, the `crawls` row, CRAWL_NOW, JOBDIR
+after a kill."""
 
 from __future__ import annotations
 
@@ -21,36 +21,12 @@ from scrapy.settings import SETTINGS_PRIORITIES
 from archive import crawls
 from archive.lock import lock_archive
 from archive.store import ArchiveError
-from crawler import scheduling
+from crawler import checked_settings
+from crawler import signals as project_signals
 from crawler.crawl_archive import STORAGE_ERRORS, archive_failed, archive_for, failure
 
 logger = logging.getLogger(__name__)
 
-
-class StatsFile:
-    """Writes the final crawl stats to STATS_FILE (JSON), for scripts and tests that run a
-    crawl and check what it did."""
-
-    def __init__(self, path: Path, stats):
-        self.path = path
-        self.stats = stats
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        path = crawler.settings.get("STATS_FILE")
-        if not path:
-            raise NotConfigured  # off by default: no message (Scrapy would log it as a warning)
-        ext = cls(Path(path), crawler.stats)
-        crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
-        return ext
-
-    def spider_closed(self, spider, reason):
-        stats = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in self.stats.get_stats().items()}
-        stats["finish_reason"] = reason
-        self.path.write_text(json.dumps(stats, indent=2, sort_keys=True, default=str), encoding="utf-8")
-
-
-# -- crawl runs --------------------------------------------------------------------------------
 
 # Stats that are counted as dropped (by the reason after the prefix) and as errors.
 DROPPED_PATTERN = re.compile(r"^(?!incremental/)[\w-]+/(?:dropped|skipped)/(?P<reason>[\w.-]+)$")
@@ -147,7 +123,7 @@ class CrawlRun:
             logger.error("%s", exc)
             raise
         ext = cls(crawler, lock)
-        if scheduling.missing_contact(settings):
+        if checked_settings.missing_contact(settings):
             logger.warning("The User-Agent names no contact: set -s CONTACT=https://your.site/about-this-crawler "
                            "(or mailto:you@example.org) so the sites you crawl can reach you")
         ext.reset_killed_jobdir()
@@ -198,7 +174,7 @@ class CrawlRun:
 
     def spider_opened(self, spider):
         archive = self.archive
-        scheduling.apply_crawl_now(self.settings, archive)
+        checked_settings.apply_crawl_now(self.settings, archive)
         try:
             killed = crawls.mark_killed(archive.db, self._now())
             self.crawl_id = crawls.start_crawl(
@@ -236,7 +212,7 @@ class CrawlRun:
 
     def spider_closed(self, spider, reason):
         try:
-            self.crawler.signals.send_catch_log(signal=scheduling.run_closing, reason=reason)
+            self.crawler.signals.send_catch_log(signal=project_signals.run_closing, reason=reason)
             if self.crawl_id is not None:
                 try:
                     if failure(self.crawler):

@@ -1,6 +1,7 @@
-"""Settings shared by the components of a scheduled crawl (the crawl command, the
-incremental and capture middlewares, the crawl-run extension), read and checked in one
-place so a bad value fails before the crawl starts, in one line."""
+"""The project's settings as the values the crawl's components use (policies, times,
+directories, the User-Agent), read and checked in one place so that a bad value fails
+before the crawl starts, in one line (the crawl command, crawler/commands/crawl.py, checks
+them all first; the middlewares and the crawl-run extension read them)."""
 
 from __future__ import annotations
 
@@ -12,11 +13,6 @@ from scrapy.settings import SETTINGS_PRIORITIES
 from archive.incremental import PolicyError, RetryPolicy, RevisitPolicy, parse_time
 from archive.lock import DEFAULT_LOCK_TIMEOUT
 from archive.warc import check_capture_dir
-
-
-# Sent by the crawl-run extension when the spider closes, before it writes the run's final
-# counts: components that count work at the end (failed article pages) do it then.
-run_closing = object()
 
 
 class SettingError(ValueError):
@@ -139,7 +135,6 @@ def check_directories(settings) -> None:
     once the archive is known to be one the crawl may write."""
     if settings.getbool("CAPTURE_ENABLED"):
         check_capture_dir(capture_dir(settings))
-
 
 
 def apply_contact(settings) -> None:

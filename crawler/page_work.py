@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from archive.dedupe import fingerprint
-from crawler.extraction import ExtractionError, Page, discovery, pagetype
+from crawler.extraction import ExtractionError, Page, discovery
+from crawler.extraction.discovery import pagetype
 from crawler.normalize import normalized_fields
 from crawler.parsing import CapturedResponse, Skip, extract_page, extract_response, last_header
 
@@ -55,7 +56,7 @@ class NewsPage:
 
 
 def news_page(response: CapturedResponse, listed_as_article: bool = False) -> NewsPage:
-    """Classify the page (crawler/extraction/pagetype.py), find its links, and extract it
+    """Classify the page (crawler/extraction/discovery/pagetype.py), find its links, and extract it
     when it is an article. `listed_as_article`: a feed or a news sitemap lists it as one."""
     headers = {"content-type": last_header(response.headers, "Content-Type") or ""}
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from crawler.extraction import boilerplate, chinese, copyright, generic, related, source, structured
+from crawler.extraction import authors, boilerplate, chinese, copyright, dates, related, source, structured, titles
 from crawler.extraction import body as body_mod
 from crawler.extraction.decoding import decode_html
 from crawler.extraction.page import Page
@@ -38,9 +38,9 @@ def test_jsonld_article_is_found_inside_a_graph_among_other_objects():
     page = make(f"<html><head>{ld(graph)}</head><body><p>x</p></body></html>")
     sd = structured.parse(page.tree)
     assert sd.article["headline"] == "Storm hits coast"
-    assert generic.find_published(page, sd) == ("2024-05-01T08:30:00+02:00", "jsonld")
-    assert generic.find_updated(page, sd) == ("2024-05-02T09:00:00+02:00", "jsonld")
-    assert generic.find_authors(page, sd) == (["Ana Silva", "Ben Okafor"], "jsonld")
+    assert dates.find_published(page, sd) == ("2024-05-01T08:30:00+02:00", "jsonld")
+    assert dates.find_updated(page, sd) == ("2024-05-02T09:00:00+02:00", "jsonld")
+    assert authors.find_authors(page, sd) == (["Ana Silva", "Ben Okafor"], "jsonld")
 
 
 def test_jsonld_with_raw_newlines_and_trailing_commas_is_repaired():
@@ -67,7 +67,7 @@ def test_modified_date_and_related_link_dates_are_not_the_published_date():
     )
     page = make(html)
     sd = structured.parse(page.tree)
-    assert generic.find_published(page, sd) == ("2024-05-01T08:00:00+00:00", "time")
+    assert dates.find_published(page, sd) == ("2024-05-01T08:00:00+00:00", "time")
 
 
 # -- titles and authors ---------------------------------------------------------------------------
@@ -75,15 +75,15 @@ def test_modified_date_and_related_link_dates_are_not_the_published_date():
 
 def test_site_name_is_stripped_from_titles():
     names = ["Example News", "example-news.com", "example-news"]
-    assert generic.clean_title("Storm hits coast | Example News", names) == "Storm hits coast"
-    assert generic.clean_title("Storm hits coast - Example News", names) == "Storm hits coast"
-    assert generic.clean_title("Storm hits coast | World | Example News | 01.05.2024", names) == "Storm hits coast"
-    assert generic.clean_title("Example News: Storm hits coast", names) == "Storm hits coast"
+    assert titles.clean_title("Storm hits coast | Example News", names) == "Storm hits coast"
+    assert titles.clean_title("Storm hits coast - Example News", names) == "Storm hits coast"
+    assert titles.clean_title("Storm hits coast | World | Example News | 01.05.2024", names) == "Storm hits coast"
+    assert titles.clean_title("Example News: Storm hits coast", names) == "Storm hits coast"
     # A dash inside the headline is not a separator from the site.
-    assert generic.clean_title("Storm - and then the flood", names) == "Storm - and then the flood"
+    assert titles.clean_title("Storm - and then the flood", names) == "Storm - and then the flood"
     # CJK sites append their name after a full-width colon; a colon inside the headline stays.
     zh = ["东方新闻网", "dongfang-news.cn"]
-    assert generic.clean_title("市长：三座新桥年内开工：东方新闻网", zh) == "市长：三座新桥年内开工"
+    assert titles.clean_title("市长：三座新桥年内开工：东方新闻网", zh) == "市长：三座新桥年内开工"
 
 
 def test_title_prefers_og_title_and_cross_checks_the_h1():
@@ -93,7 +93,7 @@ def test_title_prefers_og_title_and_cross_checks_the_h1():
         "</head><body><h1>Storm hits coast</h1></body></html>"
     )
     page = make(html)
-    assert generic.find_title(page, structured.parse(page.tree)) == ("Storm hits coast", "og")
+    assert titles.find_title(page, structured.parse(page.tree)) == ("Storm hits coast", "og")
 
 
 def test_meta_authors_are_split_and_cleaned_and_the_site_is_not_an_author():
@@ -103,19 +103,19 @@ def test_meta_authors_are_split_and_cleaned_and_the_site_is_not_an_author():
         "</head><body></body></html>"
     )
     page = make(html)
-    assert generic.find_authors(page, structured.parse(page.tree)) == (["Jane Doe", "John Roe"], "meta")
+    assert authors.find_authors(page, structured.parse(page.tree)) == (["Jane Doe", "John Roe"], "meta")
     only_site = make('<html><head><meta property="og:site_name" content="Daily Example">'
                      '<meta name="author" content="Daily Example"></head><body></body></html>')
-    assert generic.find_authors(only_site, structured.parse(only_site.tree))[0] == []
+    assert authors.find_authors(only_site, structured.parse(only_site.tree))[0] == []
 
 
 def test_person_names_drop_roles_emails_and_prefixes():
-    assert generic.clean_person("By Jane Doe") == "Jane Doe"
-    assert generic.clean_person("Von Max Muster") == "Max Muster"
-    assert generic.clean_person("jane@example.com") is None
-    assert generic.clean_person("신현주 기자") == "신현주"
-    assert generic.clean_person("赵 培") == "赵培"
-    assert generic.clean_person("Follow") is None
+    assert authors.clean_person("By Jane Doe") == "Jane Doe"
+    assert authors.clean_person("Von Max Muster") == "Max Muster"
+    assert authors.clean_person("jane@example.com") is None
+    assert authors.clean_person("신현주 기자") == "신현주"
+    assert authors.clean_person("赵 培") == "赵培"
+    assert authors.clean_person("Follow") is None
 
 
 # -- decoding ----------------------------------------------------------------------------------------
@@ -191,7 +191,7 @@ def test_chinese_source_is_never_markup():
 
 def test_chinese_organisation_in_author_meta_is_not_a_person():
     page = make('<html><head><meta name="author" content="大汉网络"></head><body><p>x</p></body></html>')
-    assert generic.find_authors(page, structured.parse(page.tree)) == ([], None)
+    assert authors.find_authors(page, structured.parse(page.tree)) == ([], None)
 
 
 def test_is_chinese():
@@ -341,15 +341,15 @@ def test_publisher_named_as_author_is_credited_only_when_no_person_is():
     own = {"@type": "NewsArticle", "headline": "H", "publisher": publisher,
            "author": [{"@type": "Organization", "name": "Example News"}]}
     page = make(f'<html><head>{ld(own)}</head><body><p>x</p></body></html>')
-    assert generic.find_authors(page, structured.parse(page.tree)) == (["Example News"], "jsonld-organization")
+    assert authors.find_authors(page, structured.parse(page.tree)) == (["Example News"], "jsonld-organization")
     byline = f'<html><head>{ld(own)}</head><body><p class="byline">By Ann Lee</p><p>x</p></body></html>'
-    assert generic.find_authors(make(byline), structured.parse(make(byline).tree))[0] == ["Ann Lee"]
+    assert authors.find_authors(make(byline), structured.parse(make(byline).tree))[0] == ["Ann Lee"]
     wire = dict(own, author=[{"@type": "Organization", "name": "Coastal Wire"}])
     page = make(f'<html><head>{ld(wire)}</head><body><p>x</p></body></html>')
-    assert generic.find_authors(page, structured.parse(page.tree)) == (["Coastal Wire"], "jsonld-organization")
+    assert authors.find_authors(page, structured.parse(page.tree)) == (["Coastal Wire"], "jsonld-organization")
     joint = dict(own, author=[{"@type": "Person", "name": "Example News et AFP"}])
     page = make(f'<html><head>{ld(joint)}</head><body><p>x</p></body></html>')
-    assert generic.find_authors(page, structured.parse(page.tree))[0] == ["Example News et AFP"]
+    assert authors.find_authors(page, structured.parse(page.tree))[0] == ["Example News et AFP"]
 
 
 def test_labelled_source_near_the_dateline_is_found_but_not_a_photo_credit():
@@ -518,10 +518,10 @@ def test_bold_line_of_names_opening_the_text_is_the_byline_but_a_bold_lead_in_is
     story = "".join(f"<p>The quarry's blasts cracked walls in {n} villages, residents told the council.</p>" for n in range(5))
     html = ("<html><body><h1>Blasts</h1><div class='entry-content'><p>&nbsp;</p>"
             f"<p><strong>Ann Lee/Bo Chen</strong></p>{story}</div></body></html>")
-    assert generic.lead_line_byline(make(html), []) == ["Ann Lee", "Bo Chen"]
+    assert authors.lead_line_byline(make(html), []) == ["Ann Lee", "Bo Chen"]
     lead_in = html.replace("<strong>Ann Lee/Bo Chen</strong>", "<strong>MASERU</strong>")
-    assert generic.lead_line_byline(make(lead_in), []) == []
+    assert authors.lead_line_byline(make(lead_in), []) == []
     not_all_bold = html.replace("<strong>Ann Lee/Bo Chen</strong>", "<strong>Ann Lee</strong> said on Monday")
-    assert generic.lead_line_byline(make(not_all_bold), []) == []
+    assert authors.lead_line_byline(make(not_all_bold), []) == []
     site = html.replace("Ann Lee/Bo Chen", "Example News")
-    assert generic.lead_line_byline(make(site), ["Example News"]) == []
+    assert authors.lead_line_byline(make(site), ["Example News"]) == []

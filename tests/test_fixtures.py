@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 
 from archive.record import RECORD_FIELDS
-from crawler.extraction import Page, ecns
+from crawler.extraction import Page
+from crawler.extraction.profiles import ecns
 from crawler.parsing import Skip, parse_response
 from tests.conftest import load_recording, recorded_response, recordings
 

@@ -1,12 +1,13 @@
-"""The page classifier (crawler/extraction/pagetype.py): its accuracy over every recorded
-page of every fixture site, and the URL pre-filter the news spider applies before fetching."""
+"""The page classifier (crawler/extraction/discovery/pagetype.py): its accuracy over every
+recorded page of every fixture site, and the URL pre-filter the news spider applies before
+fetching."""
 
 from __future__ import annotations
 
 import pytest
 
 from crawler.extraction import Page
-from crawler.extraction.pagetype import page_evidence, page_kind, skip_reason, url_kind
+from crawler.extraction.discovery.pagetype import page_evidence, page_kind, skip_reason, url_kind
 from tests.conftest import load_recording, recordings
 
 # expected.json kind -> what page_kind must say

@@ -6,8 +6,7 @@ import lxml.html
 
 from crawler.extraction import extract_article
 from crawler.extraction.body import looks_like_code
-from crawler.extraction.generic import _TITLE_SEP
-from crawler.extraction.titles import printed_segment
+from crawler.extraction.titles import _TITLE_SEP, printed_segment
 
 STORY = [
     "The city council voted on Tuesday to rebuild the old harbour bridge, ending a debate that "

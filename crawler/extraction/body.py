@@ -12,13 +12,14 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from crawler.extraction import boilerplate
-from crawler.extraction.common import element_text
 from crawler.extraction.page import Page
-from crawler.extraction.structured import Structured, body_value
+from crawler.extraction.structured import Structured, body_value, text_value
+from crawler.extraction.text import element_text
+from crawler.extraction.titles import h1_texts
+from crawler.extraction.vocabulary import CJK, CJK_CHAR, OUTSIDE_TEXT_TAGS
 from crawler.normalize import normalize_body
 
 MAX_ELEMENTS_FULL = 30_000
-_CJK = re.compile(r"[\u3400-\u9fff]")
 
 
 def trafilatura_body(page: Page, **options) -> str:
@@ -38,7 +39,7 @@ def prose_chars(body: str) -> int:
     """Characters in paragraphs that read as sentences, not as menu items or link lists."""
     total = 0
     for paragraph in body.split("\n\n"):
-        cjk = len(_CJK.findall(paragraph))
+        cjk = len(CJK_CHAR.findall(paragraph))
         if len(paragraph) >= 150 or (cjk >= 15 and re.search(r"[，。！？；]", paragraph)) or \
                 (len(paragraph.split()) >= 6 and _SENTENCE_END.search(paragraph)):
             total += len(paragraph)
@@ -57,10 +58,8 @@ def looks_like_article(body: str | None) -> bool:
 def headline_texts(page: Page, sd: Structured, title: str | None) -> list[str]:
     """Every form of the headline the page prints: the record's title, og:title, the first
     <h1>s and <title>; extractors often return one of them as the text's first line."""
-    from crawler.extraction.generic import _h1_texts
-
     out = [title, sd.first_meta("og:title", "twitter:title")]
-    out.extend(_h1_texts(page)[:2])
+    out.extend(h1_texts(page)[:2])
     head_title = page.tree.find(".//title")
     if head_title is not None:
         out.append(element_text(head_title))
@@ -70,18 +69,10 @@ def headline_texts(page: Page, sd: Structured, title: str | None) -> list[str]:
 def descriptions(sd: Structured) -> list[str]:
     """The summaries the page declares (meta and JSON-LD descriptions): a standfirst printed
     under the headline is one of them."""
-    from crawler.extraction.structured import text_value
-
     out = sd.all_meta("description", "og:description", "twitter:description")
     if sd.article:
         out.append(text_value(sd.article.get("description")) or "")
     return [d for d in dict.fromkeys(out) if len(d) >= 20]
-
-
-def find_body(page: Page, sd: Structured, **options) -> tuple[str | None, str | None]:
-    """(text, method) of the article's body."""
-    found = extract_body(page, sd, **options)
-    return found.text, found.method
 
 
 @dataclass
@@ -185,7 +176,7 @@ def restore_repeats(text: str, page: Page) -> str:
     return "\n\n".join(out)
 
 
-_WORDS = re.compile(r"[\u3400-\u9fff]|[^\W\u3400-\u9fff]+")
+_WORDS = re.compile(rf"[{CJK}]|[^\W{CJK}]+")
 _MARKUP_TOKEN = re.compile(r"^[\W_]*[A-Za-z_-]+[\W_]*$")  # `+++dropcap`: a CMS template token
 
 
@@ -264,7 +255,6 @@ def drop_other_stories(paragraphs: list[str], page: Page, index: boilerplate.Tex
 # -- the rest of a text split over several boxes ------------------------------------------------
 
 _TEXT_BLOCKS = ("p", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre")
-_OUTSIDE_TEXT = frozenset({"aside", "nav", "footer", "form", "figure", "figcaption", "header"})
 
 
 def _signature(el) -> tuple[str, str] | None:
@@ -430,7 +420,7 @@ def add_embedded_posts(text: str, page: Page, index: boilerplate.TextIndex) -> t
 
 def _prose_paragraph(el, value: str) -> bool:
     """A paragraph of story text: a sentence or more, little of it link text."""
-    if len(_CJK.findall(value)) >= 20:
+    if len(CJK_CHAR.findall(value)) >= 20:
         prose = bool(re.search(r"[，。！？；]", value))
     else:
         prose = len(value.split()) >= 12 and bool(_SENTENCE_END.search(value))
@@ -451,7 +441,7 @@ def _outside_text(el, scope) -> bool:
     between itself and the article box."""
     node = el
     while node is not None and node is not scope:
-        if node.tag in _OUTSIDE_TEXT or _OUTSIDE_ATTR.search(f"{node.get('class') or ''} {node.get('id') or ''}"):
+        if node.tag in OUTSIDE_TEXT_TAGS or _OUTSIDE_ATTR.search(f"{node.get('class') or ''} {node.get('id') or ''}"):
             return True
         node = node.getparent()
     return False

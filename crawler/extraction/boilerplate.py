@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from crawler.extraction.common import NON_TEXT_TAGS
+from crawler.extraction.vocabulary import CJK_CHAR, FURNITURE_TAGS, NON_TEXT_TAGS
 
 # -- tracing a paragraph back to the page --------------------------------------------------
 
@@ -137,7 +137,6 @@ _FURNITURE_ATTR = re.compile(
     r"social|sharebar|breadcrumbs?|author-?bio|access-wall|registration-wall|read-?next|read-?more|"
     r"more-stories|more-articles|outbrain|taboola|latest-news|most-read|trending)(?:$|[\s-])"
 )
-_FURNITURE_TAGS = frozenset({"nav", "aside", "footer", "form", "menu"})
 _CAPTION_ATTR = re.compile(r"(?i)caption|credit|pictext|img-?desc|image-?desc|photo-?desc|bildtext|legend")
 
 _SENTENCE = re.compile(r"[.!?。！？…»”\"')）:]\s*$")
@@ -183,7 +182,7 @@ class Paragraph:
 
     @property
     def prose(self) -> bool:
-        cjk = len(re.findall(r"[\u3400-\u9fff\u3040-\u30ff\uac00-\ud7af]", self.text))
+        cjk = len(CJK_CHAR.findall(self.text))
         if cjk >= 20:
             return bool(re.search(r"[，。！？；,.]", self.text))
         words = len(self.text.split())
@@ -200,7 +199,7 @@ def _context(block, levels: int = 7) -> tuple[bool, bool, set]:
             break
         tags.add(node.tag)
         attrs = f"{node.get('class') or ''} {node.get('id') or ''}"
-        if node.tag in _FURNITURE_TAGS:
+        if node.tag in FURNITURE_TAGS:
             furniture = True
         elif node.tag in ("article", "main"):
             break  # furniture classes outside the article's own box say nothing about it

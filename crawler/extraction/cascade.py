@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-import htmldate
-
 from archive.record import EXTRACTION_FIELDS as FIELDS
 from crawler.extraction import body as body_mod
-from crawler.extraction import chinese, copyright, generic, related, source, structured
+from crawler.extraction import chinese, copyright, related, source, structured
+from crawler.extraction.authors import find_authors
+from crawler.extraction.canonical import find_canonical
+from crawler.extraction.dates import find_published, find_updated, htmldate_published
+from crawler.extraction.language import find_language
 from crawler.extraction.page import Page
-from crawler.normalize import parse_date
+from crawler.extraction.text import visible_text
+from crawler.extraction.titles import find_title
 
 
 def _empty(value: Any) -> bool:
@@ -66,8 +69,8 @@ def run(page: Page, profile: tuple[str, Callable[[Page], dict]] | None) -> dict[
 
     sd = structured.parse(page.tree)
     body_el = page.tree.find("body")
-    text = chinese.visible_text(body_el if body_el is not None else page.tree)
-    language, language_method = generic.find_language(page, sd)
+    text = visible_text(body_el if body_el is not None else page.tree)
+    language, language_method = find_language(page, sd)
     zh = chinese.is_chinese(language, text[len(text) // 3 :] or text)
     offset = chinese.OFFSET if zh else None
     if zh and (not language or language != "zh"):
@@ -77,16 +80,16 @@ def run(page: Page, profile: tuple[str, Callable[[Page], dict]] | None) -> dict[
     # On huge trees (hostile or broken pages) the costly DOM searches are skipped.
     huge = sum(1 for _ in page.tree.iter()) > body_mod.MAX_ELEMENTS_FULL
     for field, finder in (
-        ("title", generic.find_title),
-        ("updated", generic.find_updated),
-        ("canonical_url", generic.find_canonical),
+        ("title", find_title),
+        ("updated", find_updated),
+        ("canonical_url", find_canonical),
     ):
         if record.missing(field):
             record.offer(field, *finder(page, sd))
     if record.missing("authors"):
-        record.offer("authors", *generic.find_authors(page, sd, dom=not huge))
+        record.offer("authors", *find_authors(page, sd, dom=not huge))
     if record.missing("published"):
-        record.offer("published", *generic.find_published(page, sd, offset))
+        record.offer("published", *find_published(page, sd, offset))
 
     body_raw = None
     if record.missing("body"):
@@ -106,7 +109,7 @@ def run(page: Page, profile: tuple[str, Callable[[Page], dict]] | None) -> dict[
             record.offer(field, credits.get(field), "chinese-byline")
 
     if record.missing("published"):
-        record.offer("published", _htmldate(page, offset, extensive=not huge), "htmldate")
+        record.offer("published", htmldate_published(page, offset, extensive=not huge), "htmldate")
 
     if record.missing("related"):
         heading, entries = related.find_related(page)
@@ -121,11 +124,3 @@ def run(page: Page, profile: tuple[str, Callable[[Page], dict]] | None) -> dict[
             page, sd, body=record.data.get("body"), authors=record.data.get("authors"),
             zh_text=text if zh else None, zone=zone if zh else None, holder=holder))
     return record.finish()
-
-
-def _htmldate(page: Page, offset: str | None, extensive: bool = True) -> str | None:
-    try:
-        found = htmldate.find_date(page.tree, url=page.url or None, original_date=True, extensive_search=extensive)
-    except Exception:  # htmldate raises on odd trees; a missing date is the honest answer
-        return None
-    return parse_date(found, offset) if found else None

@@ -17,13 +17,10 @@ from __future__ import annotations
 
 import re
 
-from crawler.extraction.common import NON_TEXT_TAGS
+from crawler.extraction.vocabulary import HAN, HAN_CHAR, KANA_HANGUL_CHAR
 from crawler.normalize import collapse_whitespace, parse_date
 
 OFFSET = "+08:00"  # China Standard Time: pages print it without an offset
-
-_HAN = re.compile(r"[\u3400-\u9fff]")
-_KANA_HANGUL = re.compile(r"[\u3040-\u30ff\uac00-\ud7af]")
 
 
 def is_chinese(lang: str | None, sample: str) -> bool:
@@ -34,30 +31,8 @@ def is_chinese(lang: str | None, sample: str) -> bool:
         if lang.startswith(("ja", "ko")):
             return False
     sample = sample[:3000]
-    han = len(_HAN.findall(sample))
-    return han >= 20 and han > 0.3 * len(sample.replace(" ", "")) and len(_KANA_HANGUL.findall(sample)) < han * 0.05
-
-
-def visible_text(root) -> str:
-    """The element's visible text in document order, one space between text nodes."""
-    parts: list[str] = []
-
-    def walk(node) -> None:
-        for child in node:
-            tag = child.tag
-            if isinstance(tag, str) and tag not in NON_TEXT_TAGS:
-                if child.text:
-                    parts.append(child.text)
-                walk(child)
-            if child.tail:
-                parts.append(child.tail)
-
-    if root is None:
-        return ""
-    if root.text:
-        parts.append(root.text)
-    walk(root)
-    return collapse_whitespace(" ".join(parts))
+    han = len(HAN_CHAR.findall(sample))
+    return han >= 20 and han > 0.3 * len(sample.replace(" ", "")) and len(KANA_HANGUL_CHAR.findall(sample)) < han * 0.05
 
 
 # -- where the article sits in the page's text -------------------------------------------------
@@ -141,7 +116,7 @@ def find_date(text: str, zone: tuple[int, int, int]) -> str | None:
 
 # -- bylines and credits -----------------------------------------------------------------------
 
-_NAME_TOKEN = re.compile(r"^(?:[\u4e00-\u9fff·]{2,5}|[A-Za-z][A-Za-z0-9_.-]{1,24})$")
+_NAME_TOKEN = re.compile(r"^(?:[" + HAN + r"·]{2,5}|[A-Za-z][A-Za-z0-9_.-]{1,24})$")
 _ROLE_WORDS = (
     "本报记者", "本报实习生", "本报通讯员", "记者", "实习生", "通讯员", "特约记者", "见习记者", "首席记者",
     "本报", "摄影", "摄", "文", "图", "报道", "综合报道", "整理", "编译", "撰稿",
@@ -157,6 +132,14 @@ _AUTHOR_LABEL = re.compile(
     r"(?:作者|作\s*者|撰文|文|记者|实习生|通讯员|特约记者|见习记者|首席记者|主笔|By|by)\s*[:：/]?\s*"
 )
 _EDITOR_LABEL = re.compile(r"(?:责任编辑|责编|编辑|主编|值班编辑|校对)\s*[:：]\s*")
+# `记者马俊峰/文`: a name before a trailing `/文`.
+_SLASH_BYLINE = re.compile(r"([" + HAN + r"]{2,10})\s*/\s*文")
+# `2004年7月16日08:19 [ 黄宇 ]`: a bracketed name right after the time.
+_BRACKETED_NAME = re.compile(r"\d{1,2}[:：]\d{2}\s*[\[【]\s*([" + HAN + r"]{2,4})\s*[\]】]")
+# `（袁源）`, `（记者 X）` closing the text.
+_SIGNATURE = re.compile(
+    r"[（(]\s*(?:[" + HAN + r"]{0,6}记者\s*)?([" + HAN + r"]{2,4}(?:\s+[" + HAN + r"]{2,4})*)\s*[)）]\s*$"
+)
 
 
 def _names_after(text: str, pos: int, limit: int = 40) -> list[str]:
@@ -185,7 +168,7 @@ def _names_after(text: str, pos: int, limit: int = 40) -> list[str]:
             continue
         if re.search(r"编辑|来源|时间|日期|发布|责任|阅读|评论|点击|字号|分享|打印|关注|稿源|简介|新闻|报道|频道|网", token):
             break
-        if token in _NOT_NAMES or (names and _HAN.match(token) and len(token) > 3):
+        if token in _NOT_NAMES or (names and HAN_CHAR.match(token) and len(token) > 3):
             break  # `宋怡 杨志华 我要说说`: page furniture after the names
         if token and _NAME_TOKEN.match(token):
             names.append(token)
@@ -229,7 +212,7 @@ def find_credits(text: str, zone: tuple[int, int, int], body: str | None, title:
                 if name not in authors:
                     authors.append(name)
         # `记者马俊峰/文`: the name before a trailing `/文`.
-        for match in re.finditer(r"([\u4e00-\u9fff]{2,10})\s*/\s*文", segment):
+        for match in _SLASH_BYLINE.finditer(segment):
             name = re.split(r"记者|通讯员|实习生|撰稿|作者", match.group(1))[-1]
             if 2 <= len(name) <= 4 and name not in authors:
                 authors.append(name)
@@ -239,7 +222,7 @@ def find_credits(text: str, zone: tuple[int, int, int], body: str | None, title:
             if _NAME_TOKEN.match(name) and name not in authors:
                 authors.append(name)
         # `2004年7月16日08:19 [ 黄宇 ]`: a bracketed name right after the date.
-        for match in re.finditer(r"\d{1,2}[:：]\d{2}\s*[\[【]\s*([\u4e00-\u9fff]{2,4})\s*[\]】]", segment):
+        for match in _BRACKETED_NAME.finditer(segment):
             if match.group(1) not in authors:
                 authors.append(match.group(1))
         if "editor" not in out:
@@ -253,7 +236,7 @@ def find_credits(text: str, zone: tuple[int, int, int], body: str | None, title:
     # `（袁源）` or `（记者 X）` closing the text: the writer's signature.
     if body:
         last = body.strip().split("\n\n")[-1][-20:]
-        match = re.search(r"[（(]\s*(?:[\u4e00-\u9fff]{0,6}记者\s*)?([\u4e00-\u9fff]{2,4}(?:\s+[\u4e00-\u9fff]{2,4})*)\s*[)）]\s*$", last)
+        match = _SIGNATURE.search(last)
         if match:
             for name in match.group(1).split():
                 if name not in authors and name not in _ROLE_WORDS:
@@ -309,7 +292,7 @@ def _lone_name(text: str, start: int, body_start: int) -> list[str]:
     parts = [p for p in re.split(r"[、,，]", token) if p]
     if not parts or len(parts) > 4 or not all(_NAME_TOKEN.match(p) and len(p) <= 16 for p in parts):
         return []
-    if any(_HAN.search(p) and len(p) > 4 for p in parts):
+    if any(HAN_CHAR.search(p) and len(p) > 4 for p in parts):
         return []
     return parts
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 
-from crawler.extraction.common import NON_TEXT_TAGS
+from crawler.extraction.vocabulary import CAPTION_TAGS, HAN, NON_TEXT_TAGS
 from crawler.normalize import collapse_whitespace
 
 # "All rights reserved" in the languages news sites print it in.
@@ -44,7 +44,6 @@ _POLICY_LINK = re.compile(
 _YEARS = re.compile(r"(?<![\d.])((?:19|20)\d{2})(?:\s*[-–—~至]\s*((?:19|20)\d{2}|present|now|today|heute))?(?![\d])", re.I)
 # Where a credit sits that is not the site's notice: captions, photo and media credits.
 _NOT_NOTICE_AREA = re.compile(r"(?i)caption|credit|photo|image|img|media|gallery|video|figure|picture|licen[cs]e")
-_NOT_NOTICE_TAGS = frozenset({"figure", "figcaption", "caption", "picture"})
 _FOOTER_AREA = re.compile(r"(?i)foot|copyright|legal|bottom|colophon|imprint|impressum|site-info|siteinfo")
 _HOLDER_STOP = re.compile(
     r"(?i)\s*(?:\ball\s+rights?\b|\bunless\s+otherwise\b|\bpowered\s+by\b|\bsome\s+rights\b|\bexcept\b|"
@@ -157,7 +156,7 @@ def _in_credit_area(node) -> bool:
     for depth, anc in enumerate([node, *node.iterancestors()]):
         if depth > 4 or anc.tag in ("body", "html"):
             break
-        if anc.tag in _NOT_NOTICE_TAGS:
+        if anc.tag in CAPTION_TAGS:
             return True
         attrs = f"{anc.get('class') or ''} {anc.get('id') or ''}"
         if _NOT_NOTICE_AREA.search(attrs) and not _FOOTER_AREA.search(attrs):
@@ -247,11 +246,16 @@ def _notice_text(line: str, start: int) -> str:
     return line[begin:end].strip()[:300]
 
 
+# `中国新闻网 版权所有`, `版权所有：中国新闻网`.
+_ZH_HOLDER_BEFORE = re.compile(r"([" + HAN + r"A-Za-z0-9.（）()·]{2,30}?)\s*版[权權]所有")
+_ZH_HOLDER_AFTER = re.compile(r"版[权權]所有\s*[:：]?\s*([" + HAN + r"][" + HAN + r"A-Za-z0-9（）()·]{1,30})")
+
+
 def _holder(notice: str) -> str | None:
     """The organisation a notice names: after the mark and years (`© 2024 Example Ltd.`), before
     them (`Example © 2024`, `中国新闻网 版权所有`) or after `版权所有`."""
-    zh_before = re.search(r"([\u4e00-\u9fffA-Za-z0-9.（）()·]{2,30}?)\s*版[权權]所有", notice)
-    zh_after = re.search(r"版[权權]所有\s*[:：]?\s*([\u4e00-\u9fff][\u4e00-\u9fffA-Za-z0-9（）()·]{1,30})", notice)
+    zh_before = _ZH_HOLDER_BEFORE.search(notice)
+    zh_after = _ZH_HOLDER_AFTER.search(notice)
     for candidate in (_after_mark(notice), _before_mark(notice)):
         holder = _clean(candidate)
         if holder:

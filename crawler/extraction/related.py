@@ -27,7 +27,8 @@ from itertools import islice
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from crawler.extraction.common import NON_TEXT_TAGS, element_text
+from crawler.extraction.text import element_text
+from crawler.extraction.vocabulary import CJK_CHAR, NON_TEXT_TAGS
 from crawler.normalize import absolute_url, collapse_whitespace, parse_date, site_of
 
 MODEL_PATH = Path(__file__).with_name("related_model.json")
@@ -65,7 +66,6 @@ OTHER_WORDS = re.compile(
     r"最新|热门|熱門|排行|点击排行|图片|視頻|视频|专题|專題|ランキング|最新記事|많이\s*본|최신"
 )
 _HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
-_SHORT_TEXT_TAGS = frozenset({"strong", "b", "span", "div", "p", "em", "header", "dt", "th", "label", "font", "td"})
 _RELATED_CLASS = re.compile(
     r"(?i)relat|similar|also|read-?more|readmore|more-?(?:stories|news|articles|on)|recommend|weitere|"
     r"mehr|zum-?thema|teaser|inline|xgxw|xiangguan|linked|topic-?box|see-?also|further"
@@ -87,7 +87,6 @@ _DATE_TEXT = re.compile(
     r"\d{1,2}\.?\s+(?i:jan|feb|mär|mar|apr|mai|may|jun|jul|aug|sep|okt|oct|nov|dez|dec)[a-zä]*\b|"
     r"\d{1,2}月\d{1,2}日|\b\d+\s+(?i:hours?|minutes?|days?|stunden?|minuten|tagen?)\s+(?i:ago|her)\b"
 )
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 
 FEATURES = (
     "title_words", "title_cjk", "title_like", "short_text", "same_site", "other_site", "url_article",
@@ -332,7 +331,7 @@ def candidates(page) -> list[Candidate]:
     for a, url, title, above in links:
         f = dict.fromkeys(FEATURES, 0.0)
         words = len(title.split())
-        cjk = len(_CJK.findall(title))
+        cjk = len(CJK_CHAR.findall(title))
         f["title_words"] = min(words, 20) / 20
         f["title_cjk"] = min(cjk, 30) / 30
         f["title_like"] = float(words >= 4 or cjk >= 8)

@@ -18,12 +18,76 @@ holder): the site's own stories credit no source.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Iterable
 
 from crawler.extraction import structured as sd_mod
-from crawler.extraction.common import AGENCY, AGENCY_ALT, NON_TEXT_TAGS, element_text, source_from_dateline
-from crawler.extraction.generic import compact_key, site_names
+from crawler.extraction.sitenames import compact_key, site_names
+from crawler.extraction.text import element_text
+from crawler.extraction.vocabulary import CJK, HAN, NON_TEXT_TAGS, NOT_CREDIT_TAGS
 from crawler.normalize import collapse_whitespace
+
+# -- news organisations, datelines and attributions ---------------------------------------------
+
+# Words that mark a name as a news organisation rather than a person.
+OUTLET_WORDS = re.compile(
+    r"(?i)\b(?:news|daily|times|post|agency|press|herald|journal|tribune|gazette|radio|tv|"
+    r"television|broadcast\w*|media|network|online|weekly|evening|morning|wire|newspaper|"
+    r"magazine|observer|review|reuters|xinhua|afp|ap|bloomberg|cgtn|cctv|cns|ecns|bbc|cnn|"
+    r"nikkei|yonhap|kyodo|tass|sputnik|caixin|yicai|thepaper|people's daily|global times|"
+    r"china daily)\b|\.(?:com|cn|net|org)\b"
+)
+_NAME = r"(?:the\s+)?(?P<name>[A-Z][\w.&'’-]*(?:\s+(?:of\s+|and\s+|&\s+)?[A-Z][\w.&'’-]*){0,5})"
+# News agencies as they print their names, and the word for unnamed ones ("with agencies").
+AGENCIES = (
+    "Associated Press", "AP", "Reuters", "REUTERS", "Agence France-Presse", "AFP", "Deutsche Presse-Agentur",
+    "dpa", "DPA", "dpa-AFX", "epd", "KNA", "APA", "SDA", "Keystone-SDA", "ANSA", "EFE", "Europa Press", "Lusa",
+    "ANP", "Belga", "NTB", "TT", "Ritzau", "STT", "PAP", "ČTK", "CTK", "MTI", "Agerpres", "BTA", "Tanjug",
+    "HINA", "Anadolu Ajansı", "Anadolu Agency", "Anadolu", "AA", "İHA", "DHA", "TASS", "ТАСС", "RIA Novosti",
+    "РИА Новости", "Interfax", "Интерфакс", "Ukrinform", "Укрінформ", "UNIAN", "УНІАН", "Xinhua", "新华社",
+    "中新社", "China News Service", "Kyodo News", "Kyodo", "共同通信", "Jiji Press", "時事通信", "Yonhap",
+    "연합뉴스", "뉴시스", "Newsis", "PTI", "IANS", "ANI", "Bernama", "Antara", "AAP", "Canadian Press", "UPI",
+    "Bloomberg", "Notimex", "Télam", "Agência Brasil", "Prensa Latina", "IRNA", "KUNA", "WAM", "PA Media",
+    "Press Association", "SID", "AFX", "CNA", "Agencies", "agencies", "Agenturen", "agences", "agencias",
+    "agenzie", "agências",
+)
+AGENCY_ALT = "|".join(re.escape(a) for a in sorted(AGENCIES, key=len, reverse=True))
+AGENCY = re.compile(r"(?<![\w-])(?:" + AGENCY_ALT + r")(?![\w-])")
+
+_DATELINE = re.compile(
+    r"^\s*(?:[A-ZÀ-Þ][\w.'-]*(?:[ ,/]+[A-ZÀ-Þ][\w.'-]*){0,4},?\s+"
+    r"(?:[A-Z][a-z]{2,8}\.?\s+\d{1,2}(?:,\s*\d{4})?\s*)?)?"
+    r"\((?P<name>[A-Z][\w.&' -]{0,40}?|" + AGENCY_ALT + r")(?:/[\w.&' -]{1,20})?\)\s*(?:--|—|–|-|:)"
+)
+_ATTRIBUTIONS = (
+    re.compile(r"[,;]\s+" + _NAME + r"\s+(?:reported|reports|has reported)\b"),
+    re.compile(r"(?i:according to)\s+(?:a\s+report\s+(?:by|from|in)\s+)?" + _NAME),
+    re.compile(r"(?i:reported by)\s+" + _NAME),
+)
+
+
+def source_from_dateline(first_paragraph: str | None) -> str | None:
+    """`Beijing, Aug. 12 (Xinhua) -- ...` -> `Xinhua`; `(ECNS) -- ...` -> `ECNS`; `Berlin (dpa) - ...`
+    -> `dpa`."""
+    if not first_paragraph:
+        return None
+    match = _DATELINE.match(first_paragraph)
+    return match.group("name").strip() if match else None
+
+
+def source_from_attribution(paragraphs: Iterable[str]) -> str | None:
+    """The outlet a body credits: `..., Qianlong.com reported.`, `according to China Daily`.
+    Only names that look like news organisations count: people are quoted, not credited."""
+    for paragraph in paragraphs:
+        for pattern in _ATTRIBUTIONS:
+            for match in pattern.finditer(paragraph):
+                name = match.group("name").strip(" .,'’")
+                name = re.sub(r"^(?:the|The)\s+", "", name)
+                if OUTLET_WORDS.search(name):
+                    return name
+    return None
+
+
+# -- the credited source ----------------------------------------------------------------------
 
 # Labels of one credited source; plural ones (`Sources:`, `Quellen:`) head reference lists.
 _LABEL = re.compile(
@@ -39,7 +103,6 @@ _NOT_CREDIT_AREA = re.compile(
     r"(?i)caption|figure|photo|image|img|media|gallery|related|comment|footer|sidebar|nav|menu|teaser|promo|"
     r"fact|infobox|info-box|newsletter|widget|recommend|popular|trending|ticker|breadcrumb"
 )
-_NOT_CREDIT_TAGS = frozenset({"figure", "figcaption", "aside", "nav", "footer", "caption", "picture", "li", "td", "th"})
 # Words that fill a source field without naming anyone.
 _NOT_A_NAME = re.compile(
     r"^(?:转载|轉載|转自网络|网络|網絡|互联网|网友|本站|本网|本網|本报|原创|原創|综合|未知|不详|佚名|作者|"
@@ -87,7 +150,7 @@ def _clean(name: str | None) -> str | None:
 
 # -- the site's own names ------------------------------------------------------------------------------
 
-_TITLE_SEP = re.compile(r"\s+[|\-–—·•:~»/]\s+|\s*[|｜_]\s*|\s*[-–—]\s*(?=[\u3040-\u9fff])")
+_TITLE_SEP = re.compile(r"\s+[|\-–—·•:~»/]\s+|\s*[|｜_]\s*|\s*[-–—]\s*(?=[" + CJK + r"])")
 
 
 def _site_names(page, sd, holder: str | None) -> list[str]:
@@ -142,7 +205,7 @@ def _in_story_area(node) -> bool:
     for anc in [node, *node.iterancestors()]:
         if anc.tag in ("body", "html"):
             return True
-        if not isinstance(anc.tag, str) or anc.tag in _NOT_CREDIT_TAGS or anc.tag in NON_TEXT_TAGS:
+        if not isinstance(anc.tag, str) or anc.tag in NOT_CREDIT_TAGS or anc.tag in NON_TEXT_TAGS:
             return False
         if "-" in anc.tag and _NOT_CREDIT_AREA.search(anc.tag):  # custom elements: <x-factbox>
             return False
@@ -302,8 +365,8 @@ def _provided_by(page) -> list[str]:
 # -- Chinese credits -------------------------------------------------------------------------------------
 
 _ZH_SOURCE_LABEL = re.compile(r"(?:来源|稿源|來源|出处|出自)\s*[:：]\s*")
-_ZH_OUTLET = r"[\u4e00-\u9fff·—]{2,14}?(?:日报|晚报|早报|商报|时报|周刊|周报|快报|青年报|报|网|社|杂志|电视台|广播电台|新闻|在线)"
-_ZH_OPENING = re.compile(r"【\s*(?P<name>[\u4e00-\u9fffA-Za-z]{2,12}?)\s*(?:\d{4}年\d{1,2}月\d{1,2}日)?\s*(?:讯|报道|消息|电)\s*】")
+_ZH_OUTLET = r"[" + HAN + r"·—]{2,14}?(?:日报|晚报|早报|商报|时报|周刊|周报|快报|青年报|报|网|社|杂志|电视台|广播电台|新闻|在线)"
+_ZH_OPENING = re.compile(r"【\s*(?P<name>[" + HAN + r"A-Za-z]{2,12}?)\s*(?:\d{4}年\d{1,2}月\d{1,2}日)?\s*(?:讯|报道|消息|电)\s*】")
 _ZH_EXCERPT = re.compile(r"(?:摘自|选自|转自|原载|原载于|转载自|刊于)\s*[:：]?\s*《(?P<name>[^》]{2,30})》")
 _ZH_DATE_OUTLET = re.compile(
     r"(?:19|20)\d{2}[-/.年]\d{1,2}[-/.月]\d{1,2}日?(?:\s*\d{1,2}[:：]\d{2}(?:[:：]\d{2})?)?\s+(?P<name>" + _ZH_OUTLET + r")(?=\s|$)"

@@ -1,6 +1,6 @@
 """Structured data a page declares about itself: JSON-LD (schema.org Article types, inside
 `@graph`s and arrays), OpenGraph / `article:*`, Dublin Core, parse.ly and sailthru meta, and
-`<time datetime>`. Everything here is what the page states; `generic.py` cross-checks it
+`<time datetime>`. Everything here is what the page states; the finders of each field (titles.py, dates.py, authors.py...) cross-check it
 against the page's visible text before the cascade trusts it."""
 
 from __future__ import annotations

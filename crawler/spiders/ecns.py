@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import scrapy
 
-from crawler.extraction import ExtractionError, Page, ecns
+from crawler.extraction import ExtractionError, Page
+from crawler.extraction.profiles import ecns
 from crawler.spiders.base import ArticleSpider, split_arg
 
 DEFAULT_START_URLS = (

@@ -7,8 +7,9 @@ its articles.
       [-a max_pages=N] [-a since=YYYY-MM-DD] [-a follow=0] [-a max_pagination=N]
 
 The crawl stays on the registered domains of the URLs it was given (subdomains included).
-Each fetched page is classified (crawler.extraction.pagetype): articles are extracted and
-stored through the same pipelines as every spider; articles and listings are followed.
+Each fetched page is classified (crawler.extraction.discovery.pagetype): articles are
+extracted and stored through the same pipelines as every spider; articles and listings are
+followed.
 Every decision is counted in the crawl stats under `news/`.
 """
 
@@ -24,7 +25,8 @@ from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from w3lib.url import canonicalize_url
 
-from crawler.extraction import discovery, pagetype
+from crawler.extraction import discovery
+from crawler.extraction.discovery import pagetype
 from crawler.normalize import parse_date, site_of
 from crawler.page_work import NewsPage, news_page
 from crawler.page_workers import page_workers

@@ -6,7 +6,7 @@ hand-labelled pages of the shared eval folder (`fields-dev`), in-sample and cros
 
 Runs `crawler.extraction.extract_article` over each labelled page and scores the predictions with
 the eval folder's own `score-fields.py` (imported, not copied). Decisions with parameters fit to
-labels (the related-block model, `crawler/extraction/related_model.py`) are scored twice:
+labels (the related-block model, `crawler/extraction/related_model.json`) are scored twice:
 
 - in-sample: the parameters fit on every labelled page, as shipped;
 - cross-validated by site: pages are grouped by publisher (registered domain, fundus' publisher

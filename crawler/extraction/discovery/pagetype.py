@@ -3,8 +3,10 @@ page that lists articles), or something else (about and contact pages, error pag
 
     skip_reason(url)     -> reason or None   obvious non-pages, never worth fetching
     url_kind(url)        -> "article" | "listing" | "other" | "unknown"   the URL's shape alone
+    pagination_number(url) -> the page number a list URL asks for, or None
     page_kind(url, page) -> "article" | "listing" | "other"              after fetching
     page_evidence(url, page) -> Evidence                                  the scores behind it
+    listing_links(page)  -> ([article url], next page url or None)      a list page's articles
 
 `page_kind` adds up independent evidence: the schema.org type the page declares in JSON-LD
 (NewsArticle / Article vs CollectionPage / ItemList), `og:type`, the URL's shape, and the
@@ -20,11 +22,10 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from crawler.extraction.discovery import Link, _in_chrome, next_page_url, page_links, pagination_number
+from crawler.extraction.discovery.links import Link, in_chrome, next_page_url, page_links
 from crawler.extraction.page import Page
+from crawler.extraction.vocabulary import CJK_CHAR, NOT_PROSE_TAGS
 from crawler.normalize import absolute_url, collapse_whitespace, site_of
-
-KINDS = ("article", "listing", "other")
 
 # -- the URL alone ---------------------------------------------------------------------------
 
@@ -65,6 +66,22 @@ _QUERY_REASON = {
 # A path that ends in a bare date (`/2024/`, `/2024/11/`, `/2024/11/18/`, `/2024-11-18/`):
 # a day/month archive, reached from calendars that page back for ever.
 _DATE_ARCHIVE = re.compile(r"/(?:19|20)\d{2}(?:[/_-](?:0?[1-9]|1[0-2])(?:[/_-](?:0?[1-9]|[12]\d|3[01]))?)?/?$")
+
+
+_PAGE_NUMBER = (
+    re.compile(r"/page/(\d+)/?$", re.IGNORECASE),
+    re.compile(r"/(?:index|list|default|more)[_-](\d+)\.\w+$", re.IGNORECASE),
+    re.compile(r"[?&](?:page|pg|pn|paged|pageno|pagenum|page_no|pageindex|curpage)=(\d+)(?:&|$)", re.IGNORECASE),
+)
+
+
+def pagination_number(url: str) -> int | None:
+    """The page number a list URL asks for (`index_3.html`, `/page/3/`, `?page=3`)."""
+    for pattern in _PAGE_NUMBER:
+        match = pattern.search(url)
+        if match:
+            return int(match.group(1))
+    return None
 
 
 def _segments(path: str) -> list[str]:
@@ -179,10 +196,8 @@ ARTICLE_TYPES = frozenset(
 )
 LISTING_TYPES = frozenset("collectionpage itemlist searchresultspage profilepage".split())
 
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 _INLINE = frozenset("a span strong b em i u font small big sub sup abbr cite q mark time label code br img".split())
 _PROSE_TAGS = ("p", "div", "td", "section", "article", "blockquote")
-_NOT_PROSE_ANCESTORS = frozenset({"li", "a", "nav", "header", "footer", "aside", "button", "select", "dl"})
 _TEASER_CLASS = re.compile(r"(?i)summary|desc|intro|abstract|excerpt|teaser|lead|brief|zhaiyao|txt-?info")
 _RELATED_CLASS = re.compile(r"(?i)related|relate|xgxw|recommend|more-?news|read-?more")
 _CUES = re.compile(
@@ -193,7 +208,7 @@ PROSE_MIN_WEIGHT = 150  # a paragraph of ~150 Latin letters or ~50 Chinese chara
 
 
 def text_weight(text: str) -> int:
-    cjk = len(_CJK.findall(text))
+    cjk = len(CJK_CHAR.findall(text))
     return len(text) + 2 * cjk
 
 
@@ -273,12 +288,12 @@ def _is_teaser(el) -> bool:
 def _excluded(el) -> bool:
     node = el.getparent()
     while node is not None and node.tag not in ("body", "html"):
-        if node.tag in _NOT_PROSE_ANCESTORS:
+        if node.tag in NOT_PROSE_TAGS:
             return True
         if _RELATED_CLASS.search(f"{node.get('class') or ''} {node.get('id') or ''}"):
             return True
         node = node.getparent()
-    return _in_chrome(el, compound=False)
+    return in_chrome(el, compound=False)
 
 
 def prose_paragraphs(page: Page) -> list[str]:
@@ -310,13 +325,20 @@ def _article_links(url: str, links: list[Link]) -> list[str]:
     return list(seen)
 
 
+def listing_links(page: Page) -> tuple[list[str], str | None]:
+    """A list page's article links outside the site's navigation, header, footer and
+    sidebars, on the page's own site, in page order, and its next page."""
+    links = page_links(page)
+    return _article_links(page.url, links), next_page_url(page, links)
+
+
 def _linked_headlines(url: str, page: Page) -> int:
     """Headings (h2-h4) that link to another article of the site: the cards of a list."""
     site = site_of(url)
     count = 0
     for heading in page.tree.xpath("//body//*[self::h2 or self::h3 or self::h4][.//a[@href]]"):
         href = absolute_url(page.url, heading.xpath(".//a/@href")[0])
-        if href and href != url and site_of(href) == site and url_kind(href) == "article" and not _in_chrome(heading):
+        if href and href != url and site_of(href) == site and url_kind(href) == "article" and not in_chrome(heading):
             count += 1
     return count
 

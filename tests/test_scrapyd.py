@@ -23,8 +23,8 @@ from tests.conftest import FIXTURES, ROOT
 
 pytestmark = pytest.mark.scrapyd
 
-pytest.importorskip("scrapyd")
-pytest.importorskip("scrapyd_client")
+import scrapyd  # noqa: E402,F401  (the test extra: missing fails the import)
+import scrapyd_client  # noqa: E402,F401
 BIN = Path(sys.executable).parent
 
 

@@ -405,9 +405,9 @@ def test_read_only_file_searches_and_refuses_writes(tmp_path, query_archive):
 
 def test_read_only_mount_searches(tmp_path, query_archive):
     """A read-only mount (SQLite cannot create the WAL's -shm file there): the archive is
-    opened immutable. Needs a private mount namespace (root, unshare); skipped without."""
+    opened immutable. Needs a private mount namespace (root, unshare), as make test runs on CI."""
     if shutil.which("unshare") is None or os.geteuid() != 0:
-        pytest.skip("needs unshare as root")
+        pytest.fail("this test bind-mounts a directory read-only: it needs unshare (util-linux) and root", pytrace=False)
     directory = tmp_path / "mnt"
     directory.mkdir()
     shutil.copy(query_archive, directory / "archive.db")
@@ -418,7 +418,7 @@ def test_read_only_mount_searches(tmp_path, query_archive):
     )
     probe = subprocess.run(["unshare", "-m", "true"], capture_output=True)
     if probe.returncode != 0:
-        pytest.skip("unshare -m not permitted here")
+        pytest.fail(f"unshare -m is not permitted here: {probe.stderr.decode(errors='replace').strip()}", pytrace=False)
     proc = subprocess.run(["unshare", "-m", "sh", "-c", script], capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr
     assert '"total": 1' in proc.stdout and "WRITABLE" not in proc.stdout

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""Every benchmark, one table: parse, crawl, ingest and dedupe, scaling, search latency and
-archive size at 1M articles (`make bench`).
+"""Every benchmark, one table: parse, crawl (ECNS), generic crawl and extraction on every
+core, ingest and dedupe, scaling, search latency and archive size at 1M articles
+(`make bench`).
 
-    python tests/benchmarks/run_all.py [--only parse,crawl,ingest,search] [--json OUT] [--plot PNG] [--markdown OUT]
+    python tests/benchmarks/run_all.py [--only parse,crawl,generic,workers,ingest,search] [--json OUT] [--plot PNG] [--markdown OUT]
 
 Prints each figure with its target and whether it is met, writes the table as JSON
 (docs/benchmarks.json by default) and the scaling plot (docs/scaling.png). Exits 0 when
@@ -38,17 +39,18 @@ from tests.benchmarks.benchlib import (  # noqa: E402
     write_json,
 )
 
-BENCHES = ("parse", "crawl", "ingest", "search")
+BENCHES = ("parse", "crawl", "generic", "workers", "ingest", "search")
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--only", default=",".join(BENCHES), help="parse,crawl,ingest,search (ingest includes scaling)")
+    parser.add_argument("--only", default=",".join(BENCHES), help=",".join(BENCHES) + " (ingest includes scaling)")
     parser.add_argument("--json", type=Path, default=REPO / "docs" / "benchmarks.json")
     parser.add_argument("--plot", type=Path, default=REPO / "docs" / "scaling.png")
     parser.add_argument("--markdown", type=Path, help="also write the table as Markdown")
     parser.add_argument("--pages", type=int, default=5000, help="generated pages for the parse benchmark")
     parser.add_argument("--articles", type=int, default=20_000, help="articles on the crawl benchmark's site")
+    parser.add_argument("--reparse-articles", type=int, default=20_000, help="articles in the reparse benchmark's archive")
     parser.add_argument("--records", type=int, default=2000, help="records per ingest round")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--search-repeat", type=int, default=30, help="timed runs per search query")
@@ -92,6 +94,14 @@ def main(argv=None) -> int:
         from tests.benchmarks import bench_crawl
 
         step("crawl", lambda: bench_crawl.run(args.articles))
+    if "generic" in only:
+        from tests.benchmarks import bench_generic_crawl
+
+        step("generic crawl", lambda: bench_generic_crawl.run())
+    if "workers" in only:
+        from tests.benchmarks import bench_workers
+
+        step("workers", lambda: bench_workers.run(args.reparse_articles))
 
     if "search" in only:
         from tests.benchmarks import bench_search
@@ -99,7 +109,7 @@ def main(argv=None) -> int:
         # Last, on the 1M archive the ingest step built: latencies want a quiet machine.
         step("search", lambda: bench_search.figures_for(bench_search.measure(1_000_000, args.search_repeat)))
 
-    order = {"parse": 0, "crawl": 1, "ingest": 2, "scaling": 3, "search": 4}
+    order = {"parse": 0, "crawl": 1, "generic": 2, "workers": 3, "ingest": 4, "scaling": 5, "search": 6}
     figures.sort(key=lambda f: order.get(f.bench, 9))
     elapsed = time.perf_counter() - started
     figures.append(info("bench", "make bench wall time", elapsed / 60, "min", "this run, cached inputs as found"))

@@ -4,21 +4,10 @@ real spider extracts it."""
 
 from __future__ import annotations
 
-import os
-import time
-
-from crawler.page_work import article_page
 from crawler.page_workers import page_workers
 from crawler.responses import captured_response
 from crawler.spiders.ecns import EcnsSpider
-
-
-def faulty_article_page(response, fault: str, urls: tuple[str, ...]):
-    if response.url in urls:
-        if fault == "die":
-            os._exit(11)
-        time.sleep(3600)
-    return article_page(response)
+from tests.spiders.faults import faulty_article_page
 
 
 class FaultyEcnsSpider(EcnsSpider):

@@ -79,6 +79,52 @@ def record_url_keys(record: Mapping[str, Any]) -> list[str]:
 
 
 @dataclass(frozen=True)
+class ReparseDifference:
+    """How a new extraction of an article's own capture differs from the stored article."""
+
+    current: dict  # the stored row
+    row: dict  # the new record as a row
+    changed: list  # columns that differ
+    old_related: list
+    new_related: list
+    methods_changed: bool  # the extraction methods differ (stored with any change)
+
+    @property
+    def fields(self) -> list[str]:
+        """The record fields that changed ("copyright" for its three columns, "related")."""
+        return sorted({"copyright" if c.startswith("copyright_") else c for c in self.changed}
+                      | ({"related"} if self.old_related != self.new_related else set()))
+
+
+def reparse_difference(conn: sqlite3.Connection, article_id: int, record: Mapping[str, Any]) -> ReparseDifference:
+    """Read-only: what storing `record` as a re-parse of article `article_id` would change."""
+    cursor = conn.execute("select * from articles where id = ?", [article_id])
+    current = dict(zip([d[0] for d in cursor.description], cursor.fetchone()))
+    row = record_to_row(record)
+    columns = [c for c in RECORD_COLUMNS if c != "url"]
+    changed = [c for c in columns if (current.get(c) or None) != (row.get(c) or None)]
+    old_related = [tuple(r) for r in conn.execute(
+        "select title, url, published from related where article_id = ? order by position", [article_id])]
+    new_related = [(e.get("title"), e.get("url"), e.get("published")) for e in record.get("related") or []]
+    methods_changed = extraction_methods(current.get("extraction")) != extraction_methods(row.get("extraction"))
+    return ReparseDifference(current, row, changed, old_related, new_related, methods_changed)
+
+
+def unchanged_by_reparse(conn: sqlite3.Connection, article_id: int, record: Mapping[str, Any]) -> bool:
+    """Read-only: storing `record` as a re-parse of article `article_id` would write nothing
+    (every field, the related list and the extraction methods as stored, every URL form of
+    the record already known). Lets `newsarchive reparse` settle unchanged articles in its
+    workers, so that its one writing process only writes."""
+    keys = record_url_keys(record)
+    known = conn.execute(f"select count(*) from article_urls where url_key in ({', '.join('?' for _ in keys)})",
+                         keys).fetchone()[0]
+    if known != len(keys):
+        return False
+    found = reparse_difference(conn, article_id, record)
+    return not found.changed and not found.methods_changed and found.old_related == found.new_related
+
+
+@dataclass(frozen=True)
 class StoreResult:
     outcome: str  # NEW, UNCHANGED, REVISED or DUPLICATE (UPDATED: a re-parse)
     article_id: int
@@ -392,24 +438,13 @@ class Archive:
         Unlike a visit, every record field that differs is updated in place, not only the
         text, and last_seen stays (the site was not visited). A change to a text column
         (REVISION_COLUMNS) keeps the old text as a revision, as a visit would."""
-        current = next(self.db.query("select * from articles where id = ?", [article_id]))
         self._add_urls(article_id, keys, record, seen_at)
-        row = record_to_row(record)
-        columns = [c for c in RECORD_COLUMNS if c != "url"]
-        changed = [c for c in columns if (current.get(c) or None) != (row.get(c) or None)]
-        old_related = [
-            (r[0], r[1], r[2])
-            for r in self.db.execute(
-                "select title, url, published from related where article_id = ? order by position", [article_id]
-            )
-        ]
-        new_related = [(e.get("title"), e.get("url"), e.get("published")) for e in record.get("related") or []]
+        found = reparse_difference(self.db.conn, article_id, record)
+        current, row, changed, old_related, new_related = (found.current, found.row, found.changed,
+                                                           found.old_related, found.new_related)
         heading_changed = "related_heading" in changed
-        fields = sorted(
-            {"copyright" if c.startswith("copyright_") else c for c in changed}
-            | ({"related"} if old_related != new_related else set())
-        )
-        if changed or extraction_methods(current.get("extraction")) != extraction_methods(row.get("extraction")):
+        fields = found.fields
+        if changed or found.methods_changed:
             revised = any(c in REVISION_COLUMNS for c in changed)
             if revised:
                 self._insert_revision(current, seen_at)

@@ -10,13 +10,15 @@ changed field is updated in place; last_seen is left alone.
 
 from __future__ import annotations
 
+import sqlite3
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable
 
 from archive.incremental import iso, parse_time
-from archive.store import SAME_ARTICLE, Archive, Decision, record_url_keys
+from archive.identity import connect_readonly
+from archive.store import SAME_ARTICLE, Archive, Decision, record_url_keys, unchanged_by_reparse
 from archive.warc import WarcError, locate, read_capture
 from crawler.parsing import CapturedResponse, Skip, parse_response
 from crawler.worker_pool import DEFAULT_TIMEOUT, TaskError, TaskTimeout, WorkerDied, WorkerPool
@@ -97,12 +99,14 @@ def reparse(
 ) -> ReparseSummary:
     """Re-extract each article of `rows` (from `select_articles`) from its capture and store
     the result over it. `search`: directories to look for moved WARC files in. `processes`:
-    extraction in that many worker processes (crawler/worker_pool.py), the captures read and
-    the results stored here, in the rows' order; 0: all in this process."""
+    captures read, extracted and compared in that many worker processes
+    (crawler/worker_pool.py), what changed stored here, in the rows' order; 0: all in this
+    process."""
     summary = ReparseSummary()
-    search = list(search)
+    search = [str(path) for path in search]
+    archive_path = str(archive.path)
 
-    def captures():
+    def jobs():
         for row in rows:
             summary.articles += 1
             if on_article:
@@ -110,34 +114,57 @@ def reparse(
             if not row["warc_file"]:
                 summary.no_capture += 1
                 continue
-            pointer = {"file": row["warc_file"], "offset": row["warc_offset"], "record_id": row["warc_record_id"]}
-            try:
-                capture = read_capture(locate(row["warc_file"], archive.path, search), row["warc_offset"],
-                                       row["warc_record_id"])
-            except WarcError as exc:
-                summary.unreadable.append((row["id"], str(exc)))
-                continue
-            yield row, CapturedResponse.from_warc(capture, meta={"warc": pointer})
+            yield (archive_path, search, {k: row[k] for k in ("id", "url", "warc_file", "warc_offset", "warc_record_id")})
 
-    with WorkerPool(processes, timeout=timeout, preload=("crawler.parsing",)) as pool:
-        for (row, _), future in pool.map_in_order(parse_one, captures()):
+    with WorkerPool(processes, timeout=timeout, preload=("crawler.reparse",)) as pool:
+        for (_, _, row), future in pool.map_in_order(reparse_one, jobs()):
             try:
-                record = future.result()
+                kind, value = future.result()
             except (WorkerDied, TaskTimeout, TaskError) as exc:
                 summary.not_articles[type(exc).__name__] += 1
                 continue
-            if isinstance(record, Skip):
-                summary.not_articles[record.reason] += 1
-                continue
-            decision = Decision(SAME_ARTICLE, record_url_keys(record), row["id"])
-            result = archive.store(record, decision, seen_at=seen_at, reparsed=True)
-            summary.outcomes[result.outcome] += 1
-            summary.fields.update(result.changed)
+            if kind == "unreadable":
+                summary.unreadable.append((row["id"], value))
+            elif kind == "skip":
+                summary.not_articles[value] += 1
+            elif kind == "unchanged":
+                summary.outcomes["unchanged"] += 1
+            else:
+                decision = Decision(SAME_ARTICLE, record_url_keys(value), row["id"])
+                result = archive.store(value, decision, seen_at=seen_at, reparsed=True)
+                summary.outcomes[result.outcome] += 1
+                summary.fields.update(result.changed)
+    # With processes=0 the reader was this process's: closed, so that the archive's last
+    # connection at close is the writer's (it takes the archive out of WAL mode at rest).
+    while _readers:
+        _readers.popitem()[1].close()
     archive.flush()
     return summary
 
 
-def parse_one(row: dict, response: CapturedResponse):
-    """What a worker does for one article: the capture through the pure function (the row
-    comes along so that results come back with their article)."""
-    return parse_response(response)
+# Per worker process: the archive's read-only connection, opened on first use.
+_readers: dict[str, sqlite3.Connection] = {}
+
+
+def reparse_one(archive_path: str, search: list[str], row: dict) -> tuple[str, Any]:
+    """What a worker does for one article: read its capture, run it through the pure
+    function, and compare the result with the stored article through a read-only
+    connection of its own. ("unchanged", None) when storing it would write nothing, so that
+    the command's one writing process handles only what changes (and the costly part of
+    every article is spread over the workers); ("record", record) to store; ("skip",
+    reason) when the capture no longer gives an article; ("unreadable", message)."""
+    pointer = {"file": row["warc_file"], "offset": row["warc_offset"], "record_id": row["warc_record_id"]}
+    try:
+        capture = read_capture(locate(row["warc_file"], archive_path, search), row["warc_offset"],
+                               row["warc_record_id"])
+    except WarcError as exc:
+        return "unreadable", str(exc)
+    record = parse_response(CapturedResponse.from_warc(capture, meta={"warc": pointer}))
+    if isinstance(record, Skip):
+        return "skip", record.reason
+    reader = _readers.get(archive_path)
+    if reader is None:
+        reader = _readers[archive_path] = connect_readonly(archive_path)
+    if unchanged_by_reparse(reader, row["id"], record):
+        return "unchanged", None
+    return "record", record

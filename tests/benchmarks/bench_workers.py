@@ -115,7 +115,7 @@ def cached_reparse_archive(n_articles: int) -> Path:
     headers = (("Content-Type", "text/html; charset=utf-8"),)
     with Archive(path, create=True, batch_size=2000) as archive, WarcWriter(root / "archive.db-warc") as writer:
         for url in manifest["articles"]:
-            body = (www / url_path(url)).read_bytes()
+            body = (www / url_path(url).lstrip("/")).read_bytes()
             pointer = writer.write_exchange(url=url, method="GET", request_headers=[], status=200,
                                             response_headers=list(headers), body=body)
             warc = {**pointer.as_dict(), "file": pointer_path(pointer.file, path)}

@@ -101,7 +101,7 @@ def main(argv=None) -> int:
     if "workers" in only:
         from tests.benchmarks import bench_workers
 
-        step("workers", lambda: bench_workers.run(args.reparse_articles))
+        step("workers", lambda: bench_workers.run(args.reparse_articles, rounds=2))
 
     if "search" in only:
         from tests.benchmarks import bench_search

@@ -181,6 +181,12 @@ class ArchiveWriter:
     def __init__(self, process, conn):
         self._process = process
         self._conn = conn
+        # Two locks: `_send_lock` keeps operations in order on the pipe (and may block while
+        # the pipe is full: backpressure); `_lock` guards the futures and is never held while
+        # sending, so the answer reader can always take it. (One lock for both deadlocked:
+        # a send blocked on a full pipe held it, the reader waited for it to hand over an
+        # answer, and the writer, its answers unread, stopped reading operations.)
+        self._send_lock = threading.Lock()
         self._lock = threading.Lock()
         self._futures: dict[int, Future] = {}
         self._ids = 0
@@ -224,18 +230,24 @@ class ArchiveWriter:
         future: Future = Future()
         if name not in OPERATIONS:
             raise ValueError(f"no writer operation {name!r}")
-        with self._lock:
-            if self.failure is not None or self._closed:
-                future.set_exception(ArchiveError(self.failure or "the archive writer is closed"))
-                return future
-            self._ids += 1
-            self._futures[self._ids] = future
-            try:
-                self._conn.send((self._ids, name, args))
-            except (BrokenPipeError, OSError):
-                del self._futures[self._ids]
-                future.set_exception(ArchiveError(self.failure or "the archive writer died"))
+        with self._send_lock:
+            with self._lock:
+                if self.failure is not None or self._closed:
+                    future.set_exception(ArchiveError(self.failure or "the archive writer is closed"))
+                    return future
+                self._ids += 1
+                op_id = self._ids
+                self._futures[op_id] = future
+            self._send(op_id, name, args, future)
         return future
+
+    def _send(self, op_id: int, name: str, args: tuple, future: Future) -> None:
+        try:
+            self._conn.send((op_id, name, args))
+        except (BrokenPipeError, OSError):
+            with self._lock:
+                self._futures.pop(op_id, None)
+            future.set_exception(ArchiveError(self.failure or "the archive writer died"))
 
     @property
     def pending(self) -> int:
@@ -265,16 +277,14 @@ class ArchiveWriter:
         ArchiveError if the last commit fails (the batch is then lost, the file intact)."""
         if self._closed:
             return
-        with self._lock:
-            self._ids += 1
-            future: Future = Future()
-            self._futures[self._ids] = future
-            try:
-                self._conn.send((self._ids, "close", ()))
-            except (BrokenPipeError, OSError):
-                self._futures.pop(self._ids, None)
-                future.set_exception(ArchiveError(self.failure or "the archive writer died"))
-            self._closed = True
+        future: Future = Future()
+        with self._send_lock:
+            with self._lock:
+                self._ids += 1
+                op_id = self._ids
+                self._futures[op_id] = future
+                self._closed = True
+            self._send(op_id, "close", (), future)
         try:
             future.result(timeout)
         finally:

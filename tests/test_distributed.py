@@ -20,7 +20,8 @@ import pytest
 from sqlite_utils import Database
 
 from archive.warc import locate, read_capture
-from tests.conftest import FIXTURES, LOREM, ROOT, scrapy_crawl
+from tests.conftest import FIXTURES, ROOT, scrapy_crawl
+from tests.slow_sites import SlowSites
 
 pytestmark = [pytest.mark.redis, pytest.mark.subprocess]
 
@@ -364,83 +365,6 @@ def test_no_redis_url_is_the_single_machine_crawl(tmp_path):
 
 # -- politeness across workers -------------------------------------------------------------------------------
 
-ARTICLE_PAGE = """<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{title}</title>
-<meta property="og:title" content="{title}"></head><body><nav><a href="/">Home</a></nav>
-<article><h1>{title}</h1><time datetime="2024-11-{day:02d}T08:00:00+00:00">November {day}, 2024</time>
-{paragraphs}</article><footer>Copyright 2024 {host}</footer></body></html>"""
-FRONT_PAGE = """<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{host}</title></head><body>
-<h1>{host}</h1><ul>{links}</ul></body></html>"""
-
-
-class SlowSites:
-    """Two news sites on one loopback HTTP server, told apart by the Host header, each page
-    answered after `delay` seconds; every request's host, path, start and end recorded."""
-
-    HOSTS = ("www.site-a.test", "www.site-b.test")
-
-    def __init__(self, articles: int = 10, delay: float = 0.3):
-        import threading
-        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-        self.articles = articles
-        self.delay = delay
-        self.requests: list[tuple[str, str, float, float]] = []
-        lock = threading.Lock()
-        sites = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_GET(self):
-                started = time.monotonic()
-                host = self.headers.get("Host", "").split(":")[0]
-                time.sleep(sites.delay)
-                body = sites.page(host, self.path)
-                self.send_response(200 if body else 404)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("Content-Length", str(len(body or b"")))
-                self.end_headers()
-                self.wfile.write(body or b"")
-                with lock:
-                    sites.requests.append((host, self.path, started, time.monotonic()))
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def article_path(self, n: int) -> str:
-        return f"/news/2024/11/{n + 1:02d}/council-approves-transport-plan-number-{n}.html"
-
-    def page(self, host: str, path: str) -> bytes | None:
-        if host not in self.HOSTS:
-            return None
-        if path == "/":
-            links = "".join(f'<li><a href="{self.article_path(n)}">Story {n}</a></li>' for n in range(self.articles))
-            return FRONT_PAGE.format(host=host, links=links).encode()
-        for n in range(self.articles):
-            if path == self.article_path(n):
-                import random
-
-                pick = random.Random(f"{host} {n}")
-                vocabulary = LOREM.replace(",", "").replace(".", "").split()
-                paragraphs = "".join("<p>" + " ".join(pick.choice(vocabulary) for _ in range(50)) + ".</p>"
-                                     for _ in range(6))
-                city = "Northfield" if host == self.HOSTS[0] else "Southport"
-                title = f"{city} council approves the new transport plan, part {n}"
-                return ARTICLE_PAGE.format(title=title, day=n % 28 + 1, paragraphs=paragraphs,
-                                           host=host).encode()
-        return None
-
-    def front_urls(self) -> str:
-        return ",".join(f"http://{host}:{self.port}/" for host in self.HOSTS)
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
 def most_at_once(spans: list[tuple[float, float]]) -> int:
     events = sorted([(start, 1) for start, _ in spans] + [(end, -1) for _, end in spans])
     current = peak = 0
@@ -454,10 +378,10 @@ def test_workers_together_are_as_polite_to_a_site_as_one_crawler(tmp_path, redis
     """Three workers, each allowed 2 requests at once per site and one every 0.4 s: the
     server sees, per site, never more than 2 at once and never two starts closer than the
     delay, as one crawler with those settings would send; every page once."""
-    sites = SlowSites(articles=10, delay=0.3)
+    sites = SlowSites(hosts=2, articles=10, delay=0.3)
     polite = ["CONCURRENT_REQUESTS_PER_DOMAIN=2", "DOWNLOAD_DELAY=0.4", "RANDOMIZE_DOWNLOAD_DELAY=False",
               "AUTOTHROTTLE_ENABLED=False", "TWISTED_DNS_RESOLVER=tests.benchmarks.hosts.HostsResolver",
-              "BENCH_HOSTS=" + ",".join(f"{host}=127.0.0.1" for host in SlowSites.HOSTS)]
+              "BENCH_HOSTS=" + ",".join(f"{host}=127.0.0.1" for host in sites.hosts)]
     archive = tmp_path / "archive.db"
     processes = []
     try:
@@ -482,8 +406,8 @@ def test_workers_together_are_as_polite_to_a_site_as_one_crawler(tmp_path, redis
                 process.kill()
         sites.close()
     pages = [(host, path) for host, path, _, _ in sites.requests if path != "/robots.txt"]
-    assert sorted(pages) == sorted({(h, p) for h in SlowSites.HOSTS for p in ["/", *map(sites.article_path, range(10))]})
-    for host in SlowSites.HOSTS:
+    assert sorted(pages) == sorted({(h, p) for h in sites.hosts for p in ["/", *map(sites.article_path, range(10))]})
+    for host in sites.hosts:
         spans = sorted((start, end) for h, _, start, end in sites.requests if h == host)
         assert most_at_once(spans) <= 2, spans
         gaps = [b[0] - a[0] for a, b in zip(spans, spans[1:])]

@@ -62,7 +62,7 @@ serve: $(STAMP)
 
 # Every benchmark (tests/benchmarks/run_all.py): one table of figures against their targets,
 # also written to docs/benchmarks.json, and the scaling plot docs/scaling.png. Needs nginx
-# (installed here from Debian when missing, as root) and the `bench` extra. The first run
+# and redis-server (installed here from Debian when missing, as root) and the `bench` extra. The first run
 # builds its inputs under BENCH_DIR (default /tmp/newsarchive-bench/perf): a 1M-article
 # archive (~20 min, ~11 GB) and a 20,000-page site; later runs reuse them.
 BENCH_STAMP := $(VENV)/.bench-installed
@@ -73,6 +73,9 @@ $(BENCH_STAMP): $(STAMP)
 bench-deps: $(BENCH_STAMP)
 	@if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light; \
+	fi
+	@if [ ! -x /usr/bin/redis-server ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server; \
 	fi
 
 bench: bench-deps

@@ -454,3 +454,20 @@ def test_workers_launched_through_scrapyd_make_the_single_process_archive(tmp_pa
     assert snapshot(run.archive) == single_process
     (crawl,) = Database(run.archive).query("select stats from crawls")
     assert len(json.loads(crawl["stats"])["workers"]) == 3
+
+
+def test_a_second_coordinator_of_the_same_run_is_refused(run_factory, redis_server, tmp_path):
+    run = run_factory("two-coordinators")
+    run.coordinate()
+    client = redis_server.client()
+    wait_for(lambda: client.hget("newsarchive:ecns:run", "state") == b"running", 60, "the run")
+    second = subprocess.run([str(BIN / "newsarchive"), "coordinate", "ecns", "-d", str(tmp_path / "other.db"),
+                             "--redis", run.redis_url], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert second.returncode == 2
+    (line,) = second.stderr.strip().splitlines()
+    assert line.startswith("error: a coordinator is running ecns's run") and "REDIS_PREFIX" in line
+    assert not (tmp_path / "other.db").exists()
+    run.coordinator.send_signal(signal.SIGTERM)
+    assert run.coordinator.wait(60) == 0
+    (crawl,) = Database(run.archive).query("select outcome from crawls")
+    assert crawl["outcome"] == "shutdown"

@@ -215,17 +215,17 @@ class Coordinator:
     def start_run(self) -> None:
         """A run going on whose coordinator is gone is taken over; otherwise a new one starts."""
         state = self.redis(lambda c: link.run_state(c, self.keys))
+        taking_over = state.get("state") in (link.RUNNING, link.ENDING) and state.get("run")
+        self.run_id = state["run"] if taking_over else uuid.uuid4().hex
         self.redis(self.ensure_group)
         self.drain_pending()
-        if state.get("state") in (link.RUNNING, link.ENDING) and state.get("run"):
-            self.run_id = state["run"]
+        if taking_over:
             logger.info("Taking over run %s of %s (its coordinator is gone)", self.run_id, self.keys.base)
             self.stats["coordinate/took_over"] += 1
             self.redis(lambda c: c.hset(self.keys.run, mapping={
                 "state": link.RUNNING, "coordinator": f"{socket.gethostname()}:{os.getpid()}",
                 "beat": link.now_ms(c), "crawl": self.crawl_id}))
             return
-        self.run_id = uuid.uuid4().hex
         self.seed(fresh=True)
 
     def seed(self, *, fresh: bool) -> None:
@@ -333,7 +333,8 @@ class Coordinator:
                     self.per_worker[worker]["captures"] += 1
                 elif op == "worker_closed":
                     run, reason, counts = args
-                    self.closed_workers[worker] = {"reason": reason, **counts}
+                    if run == self.run_id:  # not a late word from an earlier run
+                        self.closed_workers[worker] = {"reason": reason, **counts}
                 elif op == "store":
                     record, seen_at, fingerprint = args
                     warc = record.get("warc") or {}

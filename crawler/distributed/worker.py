@@ -395,7 +395,10 @@ class WorkerRun:
         if engine is None or engine.scraper.slot is None:
             return 0
         slot = engine.scraper.slot
-        return len(engine.downloader.active) + len(slot.active) + len(slot.queue)
+        # The engine's own in-progress set holds a request from the moment it leaves the
+        # queue; Scrapy has no public accessor for it.
+        in_progress = getattr(getattr(engine, "_slot", None), "inprogress", ())
+        return max(len(in_progress), len(engine.downloader.active)) + len(slot.active) + len(slot.queue)
 
     def report(self, state: str = "working") -> None:
         if self.link.lost:

@@ -20,7 +20,7 @@ class WorkerAddon:
 
         settings.set("SCHEDULER", f"{WORKER}.RetryingScheduler", priority="addon")
         settings.set("DUPEFILTER_CLASS", f"{WORKER}.UrlFormDupeFilter", priority="addon")
-        settings.set("SCHEDULER_QUEUE_CLASS", "scrapy_redis.queue.PriorityQueue", priority="addon")
+        settings.set("SCHEDULER_QUEUE_CLASS", f"{WORKER}.MixedPriorityQueue", priority="addon")
         prefix = settings.get("REDIS_PREFIX") or "newsarchive"
         settings.set("SCHEDULER_QUEUE_KEY", f"{prefix}:%(spider)s:requests", priority="addon")
         # The coordinator clears the queue and the seen URLs when a run starts; a worker

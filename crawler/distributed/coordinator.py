@@ -260,15 +260,14 @@ class Coordinator:
         from scrapy.crawler import Crawler
         from scrapy.spiderloader import get_spider_loader
         from scrapy.statscollectors import MemoryStatsCollector
-        from scrapy_redis.queue import PriorityQueue
-
+        from crawler.distributed.worker import MixedPriorityQueue
         from crawler.middlewares.frontier import request_from_json
 
         spidercls = get_spider_loader(self.settings).load(self.spider_name)
         crawler = Crawler(spidercls, self.settings)
         crawler.stats = MemoryStatsCollector(crawler)
         spider = spidercls.from_crawler(crawler, **self.arguments)
-        queue = PriorityQueue(server=client, spider=spider, key=self.keys.requests)
+        queue = MixedPriorityQueue(server=client, spider=spider, key=self.keys.requests)
 
         async def start_requests() -> list:
             from scrapy import Request

@@ -29,6 +29,7 @@ coordinator's host.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import os
@@ -45,6 +46,7 @@ from scrapy import Request, signals
 from scrapy.exceptions import DontCloseSpider, NotConfigured
 from scrapy.utils.defer import deferred_from_coro
 from scrapy_redis.dupefilter import RFPDupeFilter
+from scrapy_redis.queue import PriorityQueue
 from scrapy_redis.scheduler import Scheduler
 
 from archive import incremental
@@ -163,6 +165,20 @@ class UrlFormDupeFilter(RFPDupeFilter):
 
     def clear(self):
         link.clear_pattern(self.server, self.keys.pattern("seen"))
+
+
+class MixedPriorityQueue(PriorityQueue):
+    """scrapy-redis's priority queue (a sorted set scored by -priority), its requests of one
+    priority in an order that mixes sites: the member's bytes order them otherwise, which
+    puts one site's pages side by side, and workers taking them together would all wait
+    on that site's politeness limit (HostLimiter) while the other sites wait in the queue.
+    The score's fraction is a hash of the URL: Scrapy's priorities are whole numbers, so
+    their order is kept."""
+
+    def push(self, request):
+        digest = hashlib.blake2b(request.url.encode("utf-8"), digest_size=6).digest()
+        score = -request.priority + int.from_bytes(digest, "big") / 2**48 * 0.5
+        self.server.execute_command("ZADD", self.key, score, self._encode_request(request))
 
 
 class RetryingScheduler(Scheduler):

@@ -20,7 +20,7 @@ REDIS_URL=...` workers:
 - coordination cost per page: Redis commands and Redis CPU per page fetched in the
   3-worker run, and the bytes each page sends through the stream.
 
-    python tests/benchmarks/bench_distributed.py [--pages-per-site 15] [--delay 1.0]
+    python tests/benchmarks/bench_distributed.py [--pages-per-site 25] [--delay 2.0] [--only memory,speedup,writer]
 """
 
 from __future__ import annotations
@@ -287,16 +287,24 @@ def redis_memory(urls: int, server) -> list[Figure]:
     ]
 
 
-def run(pages_per_site: int = 15, delay: float = 1.0, records: int = 2000, urls: int = 1_000_000) -> list[Figure]:
+PARTS = ("memory", "speedup", "writer")
+
+
+def run(pages_per_site: int = 25, delay: float = 2.0, records: int = 2000, urls: int = 1_000_000,
+        parts=PARTS) -> list[Figure]:
     work = Path(tempfile.mkdtemp(prefix="bench-distributed-"))
     server = redis_server()
+    figures: list[Figure] = []
     try:
-        log("   Redis memory")
-        figures = redis_memory(urls, server)
-        log("   speed-up")
-        figures += speedup(pages_per_site, delay, work, server)
-        log("   writer")
-        figures += writer_rate(records, work, server)
+        if "memory" in parts:
+            log("   Redis memory")
+            figures += redis_memory(urls, server)
+        if "speedup" in parts:
+            log("   speed-up")
+            figures += speedup(pages_per_site, delay, work, server)
+        if "writer" in parts:
+            log("   writer")
+            figures += writer_rate(records, work, server)
         return figures
     finally:
         server.stop()
@@ -306,12 +314,14 @@ def run(pages_per_site: int = 15, delay: float = 1.0, records: int = 2000, urls:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--pages-per-site", type=int, default=15)
-    parser.add_argument("--delay", type=float, default=1.0)
+    parser.add_argument("--pages-per-site", type=int, default=25)
+    parser.add_argument("--delay", type=float, default=2.0)
     parser.add_argument("--records", type=int, default=2000, help="records per feeder")
     parser.add_argument("--urls", type=int, default=1_000_000)
+    parser.add_argument("--only", default=",".join(PARTS), help=",".join(PARTS))
     args = parser.parse_args(argv)
-    return report_figures("distributed", lambda: run(args.pages_per_site, args.delay, args.records, args.urls))
+    parts = [p.strip() for p in args.only.split(",") if p.strip()]
+    return report_figures("distributed", lambda: run(args.pages_per_site, args.delay, args.records, args.urls, parts))
 
 
 if __name__ == "__main__":

@@ -471,3 +471,45 @@ def test_a_second_coordinator_of_the_same_run_is_refused(run_factory, redis_serv
     assert run.coordinator.wait(60) == 0
     (crawl,) = Database(run.archive).query("select outcome from crawls")
     assert crawl["outcome"] == "shutdown"
+
+
+def test_three_workers_over_a_generic_site_make_the_single_process_archive(tmp_path, run_factory):
+    """The `news` spider (no site profile) over three generated sites: the same archive from
+    one process and from a coordinator with three workers; a second run fetches nothing archived."""
+    sites = SlowSites(hosts=3, articles=8, delay=0.05)
+    settings = ["TWISTED_DNS_RESOLVER=tests.benchmarks.hosts.HostsResolver", "AUTOTHROTTLE_ENABLED=False",
+                "BENCH_HOSTS=" + ",".join(f"{host}=127.0.0.1" for host in sites.hosts), "EXTRACTION_PROCESSES=0"]
+    args = [f"start_urls={sites.front_urls()}"]
+    try:
+        single = tmp_path / "single.db"
+        scrapy_crawl(single, f"CRAWL_NOW={NOW}", *settings, spider="news", replay=None, args=args)
+        fetched_alone = len(sites.requests)
+        archive = tmp_path / "distributed.db"
+        for attempt in ("first", "second"):
+            run = run_factory(attempt, archive)
+            command = [str(BIN / "newsarchive"), "coordinate", "news", "-d", str(archive), "--redis", run.redis_url,
+                       "-a", args[0], "-s", f"CRAWL_NOW={NOW}", "-s", "COORDINATE_SETTLE=2"]
+            run.coordinator = subprocess.Popen(command, cwd=ROOT, stdout=(run.work / "coordinator-1.log").open("w"),
+                                               stderr=subprocess.STDOUT)
+            run.started = 1
+            before = len(sites.requests)
+            for n in range(3):
+                command = [sys.executable, "-m", "scrapy", "crawl", "news", "-a", args[0], "-s", f"REDIS_URL={run.redis_url}",
+                           "-s", f"CRAWL_NOW={NOW}", "-s", f"STATS_FILE={run.work / f'worker-{n}.json'}"]
+                for setting in settings:
+                    command += ["-s", setting]
+                run.workers.append(subprocess.Popen(command, cwd=ROOT, stdout=(run.work / f"worker-{n}.log").open("w"),
+                                                    stderr=subprocess.STDOUT))
+            status, statuses = run.wait()
+            assert status == 0 and statuses == [0, 0, 0], run.log("coordinator-1")
+            pages = [path for _, path, _, _ in sites.requests[before:] if path != "/robots.txt"]
+            if attempt == "first":
+                assert snapshot(archive) == snapshot(single)
+                assert len(pages) == len(set((h, p) for h, p, _, _ in sites.requests[before:] if p != "/robots.txt"))
+                assert len(pages) == len([r for r in sites.requests[:fetched_alone] if r[1] != "/robots.txt"])
+            else:
+                assert sorted(pages) == ["/"] * len(sites.hosts)  # the front pages only: no article again
+                assert snapshot(archive) == snapshot(single)
+    finally:
+        sites.close()
+    assert Database(archive)["articles"].count == 3 * 8

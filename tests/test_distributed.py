@@ -8,7 +8,6 @@ makes the same archive; bad set-ups are refused in one line."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import sqlite3
 import subprocess
@@ -92,7 +91,7 @@ class Run:
         command = [sys.executable, "-m", "scrapy", "crawl", "ecns", "-s", f"REDIS_URL={self.redis_url}",
                    "-s", f"REPLAY_DIR={replay}", "-s", "EXTRACTION_PROCESSES=0", "-s", f"CRAWL_NOW={NOW}",
                    "-s", "LOG_LEVEL=INFO", "-s", f"STATS_FILE={self.work / f'worker-{n}.json'}",
-                   "-s", "REDIS_WAIT_FOR_RUN=30"]
+                   "-s", "REDIS_WAIT_FOR_RUN=30", "-s", f"ARCHIVE_PATH={self.work / 'not-on-workers.db'}"]
         for setting in settings:
             command += ["-s", setting]
         log = (self.work / f"worker-{n}.log").open("w")
@@ -170,6 +169,8 @@ def test_three_workers_make_the_single_process_archive_and_a_second_run_fetches_
     # A site slow enough, and workers taking few requests at a time, for all three to take part.
     full_run(first, 3, "REPLAY_DELAY=0.2", "CONCURRENT_REQUESTS=2")
     assert snapshot(first.archive) == single_process
+    # No worker opened (or made) an archive of its own: the archive's host holds the only one.
+    assert not list(first.work.glob("not-on-workers.db*"))
 
     db = Database(first.archive)
     # Every article points to a capture the archive's host reads back: the page it was parsed from.

@@ -42,12 +42,11 @@ import time
 import uuid
 from collections import Counter, defaultdict
 from datetime import datetime, timezone
-from pathlib import Path
 
 import redis
 from sqlite_utils import Database
 
-from archive import crawls, incremental
+from archive import incremental
 from archive.identity import MISSING, ArchiveError, archive_kind, connect_readonly, create_archive
 from archive.lock import check_writable, lock_archive
 from archive.store import build_new_archive

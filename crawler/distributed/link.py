@@ -26,7 +26,6 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import json
-import time
 from dataclasses import dataclass
 from importlib import metadata
 from urllib.parse import urlsplit
@@ -265,7 +264,3 @@ def run_state(client, keys: Keys) -> dict:
 
 def worker_reports(client, keys: Keys) -> dict[str, dict]:
     return {k.decode(): json.loads(v) for k, v in client.hgetall(keys.workers).items()}
-
-
-def wall_ms() -> int:
-    return int(time.time() * 1000)

@@ -4,6 +4,7 @@ refusal is one line and exit status 2. Imports nothing of Redis until a worker n
 
 from __future__ import annotations
 
+import importlib.util
 import time
 
 from crawler.distributed import link
@@ -26,11 +27,10 @@ def check_worker(settings, spider: str) -> dict:
     """The run this worker joins (its state), once it is running, or WorkerRefused: an
     unsafe or unreachable Redis, no run within REDIS_WAIT_FOR_RUN seconds, a coordinator
     of another version."""
-    try:
-        import redis
-        import scrapy_redis  # noqa: F401
-    except ImportError:
-        raise WorkerRefused("REDIS_URL needs the distributed extra: pip install 'newsarchive[distributed]'") from None
+    if importlib.util.find_spec("redis") is None or importlib.util.find_spec("scrapy_redis") is None:
+        raise WorkerRefused("REDIS_URL needs the distributed extra: pip install 'newsarchive[distributed]'")
+    import redis
+
     url = settings.get("REDIS_URL")
     try:
         client = link.connect(url)

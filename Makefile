@@ -48,10 +48,11 @@ test-fast: $(STAMP)
 		$(BIN)/python -m pytest -q -m "$(FAST)" --basetemp="$$tmp"
 
 # The browser tests drive Debian's headless Chromium through its chromedriver (no browser
-# download); installed here when missing (needs root, as on CI).
+# download); the runs over many machines need Debian's redis-server (started by the tests on
+# loopback, never as a service). Installed here when missing (needs root, as on CI).
 test-deps:
-	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; \
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ] || [ ! -x /usr/bin/redis-server ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver redis-server; \
 	fi
 
 # Browse and search $(ARCHIVE) in Datasette on http://127.0.0.1:8001 (PORT=... to change).
@@ -61,7 +62,7 @@ serve: $(STAMP)
 
 # Every benchmark (tests/benchmarks/run_all.py): one table of figures against their targets,
 # also written to docs/benchmarks.json, and the scaling plot docs/scaling.png. Needs nginx
-# (installed here from Debian when missing, as root) and the `bench` extra. The first run
+# and redis-server (installed here from Debian when missing, as root) and the `bench` extra. The first run
 # builds its inputs under BENCH_DIR (default /tmp/newsarchive-bench/perf): a 1M-article
 # archive (~20 min, ~11 GB) and a 20,000-page site; later runs reuse them.
 BENCH_STAMP := $(VENV)/.bench-installed
@@ -72,6 +73,9 @@ $(BENCH_STAMP): $(STAMP)
 bench-deps: $(BENCH_STAMP)
 	@if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light; \
+	fi
+	@if [ ! -x /usr/bin/redis-server ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server; \
 	fi
 
 bench: bench-deps

@@ -182,5 +182,55 @@ def check_captures(paths) -> None:
     sys.exit(1 if damaged else 0)
 
 
+@cli.command(context_settings={"show_default": True})
+@click.argument("spider")
+@click.option("--archive", "-d", "archive_path", default="archive.db", type=click.Path(dir_okay=False),
+              envvar="NEWSARCHIVE_DB", help="The archive file (created if missing).")
+@click.option("--redis", "redis_url", required=True, envvar="NEWSARCHIVE_REDIS",
+              help="Redis URL the workers share (redis://:PASSWORD@host:6379/0).")
+@click.option("-a", "arguments", multiple=True, metavar="NAME=VALUE", help="A spider argument, as for scrapy crawl.")
+@click.option("-s", "settings", multiple=True, metavar="NAME=VALUE", help="A setting, as for scrapy crawl.")
+def coordinate(spider, archive_path, redis_url, arguments, settings) -> None:
+    """Run SPIDER over many machines: this host keeps the archive and its one writer, the
+    workers (`scrapy crawl SPIDER -s REDIS_URL=URL`, on any machine) fetch and extract. Ends
+    when the shared queue is empty, no worker holds a request and every record is written;
+    the workers then stop by themselves (README "Many machines").
+
+    Exit status as a crawl's: 0 finished, 1 stopped by a storage or Redis failure, 2
+    refused before starting (one line on stderr)."""
+    import logging
+
+    from scrapy.spiderloader import get_spider_loader
+    from scrapy.utils.project import get_project_settings
+
+    def pairs(values, option):
+        out = {}
+        for value in values:
+            name, sep, text = value.partition("=")
+            if not sep or not name:
+                raise click.BadParameter(f"{value!r} is not NAME=VALUE", param_hint=option)
+            out[name] = text
+        return out
+
+    spider_arguments = pairs(arguments, "-a")
+    project = get_project_settings()
+    project.setdict(pairs(settings, "-s"), priority="cmdline")
+    project.set("ARCHIVE_PATH", archive_path, priority="cmdline")
+    logging.basicConfig(level=project.get("LOG_LEVEL", "INFO"),
+                        format="%(asctime)s [%(name)s] %(levelname)s: %(message)s")
+    try:
+        from crawler.distributed.coordinator import coordinate as run_coordinator
+    except ImportError:
+        raise click.ClickException("coordinate needs the distributed extra: pip install 'newsarchive[distributed]'") from None
+    from crawler import checked_settings
+
+    try:
+        checked_settings.check_spider_arguments(get_spider_loader(project), spider, spider_arguments)
+    except checked_settings.SettingError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    sys.exit(run_coordinator(project, spider, spider_arguments, archive_path, redis_url))
+
+
 def main() -> None:
     cli(prog_name="newsarchive")

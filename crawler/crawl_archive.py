@@ -31,6 +31,7 @@ from scrapy.exceptions import DropItem
 from scrapy.utils.defer import deferred_from_coro
 from sqlite_utils import Database
 
+from archive import incremental
 from archive.identity import connect_readonly
 from archive.lock import DEFAULT_LOCK_TIMEOUT
 from archive.store import ArchiveError
@@ -70,6 +71,15 @@ class CrawlArchive:
     def clock(self) -> str:
         return self.fixed_now or datetime.now(timezone.utc).isoformat(timespec="seconds")
 
+    def verdict(self, url: str, *, now, revisit, retry) -> str:
+        """Fetch or skip this article URL (archive.incremental.decide), from what the archive
+        holds of it."""
+        return incremental.decide(incremental.url_state(self.read, url), now=now, revisit=revisit, retry=retry)
+
+    def resumable_links(self) -> list[dict]:
+        """The frontier's links, for the run's start (archive.incremental.frontier)."""
+        return incremental.frontier(self.read)
+
     def send(self, name: str, *args) -> Future:
         """An operation for the writer, in order after those sent before; a storage error in
         it stops the crawl (from the crawl's thread)."""
@@ -105,8 +115,14 @@ def writer_lock_timeout(settings) -> float:
 
 def archive_for(crawler) -> CrawlArchive:
     """The crawl's archive (its writer started on first use; the archive created when no
-    file is at ARCHIVE_PATH), closed, its last batch committed, when the spider closes."""
+    file is at ARCHIVE_PATH), closed, its last batch committed, when the spider closes. A
+    worker of a run over many machines (REDIS_URL set) opens no archive: its operations go
+    to the coordinator's stream (crawler/distributed/worker.py's StreamArchive)."""
     archive = getattr(crawler, "newsarchive_archive", None)
+    if archive is None and crawler.settings.get("REDIS_URL"):
+        from crawler.distributed.worker import StreamArchive
+
+        archive = crawler.newsarchive_archive = StreamArchive.for_crawler(crawler)
     if archive is None:
         settings = crawler.settings
         fixed = checked_settings.crawl_now(settings)

@@ -69,6 +69,30 @@ REPLAY_WARC = None
 # Seconds each replayed response takes (a slow site: to stop a crawl midway in a test).
 REPLAY_DELAY = 0
 
+# -- many machines (README "Many machines"; `pip install 'newsarchive[distributed]'`) -----
+# Set on a worker: `scrapy crawl SPIDER -s REDIS_URL=redis://:PASSWORD@host:6379/0` joins the
+# run `newsarchive coordinate` started there (crawler/distributed/worker.py): the shared
+# queue, the shared dupefilter, records and captures sent to the coordinator's stream, no
+# archive opened here. A host that is not loopback must be given with a password.
+REDIS_URL = None
+# Namespace of the run's keys in Redis (several archives may share one Redis).
+REDIS_PREFIX = "newsarchive"
+# Seconds a worker retries (doubling pauses) while Redis is unreachable before it stops
+# (reason `redis_lost`, exit status 1).
+REDIS_RETRY_TIMEOUT = 60
+# Seconds a worker started before the coordinator waits for the run (then exit status 2).
+REDIS_WAIT_FOR_RUN = 60
+# Stream entries not yet written by the coordinator past which workers wait.
+STREAM_MAX_BACKLOG = 20000
+# The coordinator: seconds the run must stay quiet (queue empty, no worker busy, stream
+# drained) before it ends, and after which a silent worker counts as gone.
+COORDINATE_SETTLE = 5
+COORDINATE_WORKER_TIMEOUT = 15
+ADDONS = {
+    # Switches a crawl given REDIS_URL to a worker; changes nothing otherwise.
+    "crawler.distributed.addon.WorkerAddon": 0,
+}
+
 # -- politeness -------------------------------------------------------------------------
 ROBOTSTXT_OBEY = True
 # Who runs this crawl, for the site's operators: a URL or mailto: address, added to the

@@ -141,3 +141,22 @@ def unwritable_dir(tmp_path) -> Path:
         locked.chmod(0o555)
         yield locked
         locked.chmod(0o755)
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    """A real redis-server on loopback with a password, for the session (tests/redis_server.py);
+    each test that uses it starts from an empty server (`redis_url`)."""
+    from tests.redis_server import RedisServer
+
+    server = RedisServer(Path(tempfile.mkdtemp(prefix="redis-test-"))).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server) -> str:
+    if redis_server.process is None or redis_server.process.poll() is not None:
+        redis_server.start()  # a test stopped it
+    redis_server.client().flushall()
+    return redis_server.url

@@ -14,6 +14,7 @@ import sys
 import time
 import urllib.parse
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -40,10 +41,11 @@ def api(base: str, endpoint: str, data: list[tuple[str, str]] | None = None) -> 
         return json.loads(response.read())
 
 
-@pytest.fixture
-def scrapyd(tmp_path):
+@contextmanager
+def running_scrapyd(home: Path, max_proc: int = 1):
+    """A Scrapyd on a free loopback port, its files in `home`, running up to `max_proc`
+    jobs at once: (its base URL, home), stopped at the end."""
     port = free_port()
-    home = tmp_path / "scrapyd"
     home.mkdir()
     (home / "scrapyd.conf").write_text(
         "[scrapyd]\n"
@@ -53,7 +55,7 @@ def scrapyd(tmp_path):
         f"logs_dir = {home / 'logs'}\n"
         f"dbs_dir = {home / 'dbs'}\n"
         "items_dir =\n"
-        "max_proc = 1\n"
+        f"max_proc = {max_proc}\n"
         "poll_interval = 0.2\n"
     )
     log = (home / "scrapyd.log").open("w")
@@ -79,6 +81,12 @@ def scrapyd(tmp_path):
             server.kill()
             server.wait()
         log.close()
+
+
+@pytest.fixture
+def scrapyd(tmp_path):
+    with running_scrapyd(tmp_path / "scrapyd") as server:
+        yield server
 
 
 def project_copy(destination: Path, scrapyd_url: str) -> Path:

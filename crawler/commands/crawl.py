@@ -20,6 +20,7 @@ from archive.store import build_new_archive
 from archive.warc import WarcError
 from crawler import checked_settings
 from crawler.crawl_archive import FAILED_REASONS, failure
+from crawler.distributed.worker_checks import WORKER_FAILED_REASONS, WorkerRefused, check_worker
 from crawler.extensions.crawl_run import SPIDER_ARGUMENTS_SETTING
 
 
@@ -33,7 +34,7 @@ class Command(ScrapyCrawl):
             return  # Scrapy's own usage error, from run()
         try:
             self.check(args[0], opts.spargs)
-        except (ArchiveError, WarcError, checked_settings.SettingError) as exc:
+        except (ArchiveError, WarcError, checked_settings.SettingError, WorkerRefused) as exc:
             if self.lock is not None:
                 self.lock.release()
             print(f"error: {exc}", file=sys.stderr)
@@ -44,6 +45,11 @@ class Command(ScrapyCrawl):
         checked_settings.check_values(settings)
         checked_settings.apply_contact(settings)
         checked_settings.check_spider_arguments(get_spider_loader(settings), spider, arguments)
+        if settings.get("REDIS_URL"):
+            # A worker of a run over many machines: no archive here (crawler/distributed/).
+            check_worker(settings, spider)
+            settings.set(SPIDER_ARGUMENTS_SETTING, dict(arguments), priority="cmdline")
+            return
         path = settings.get("ARCHIVE_PATH")
         # An existing file: an archive this crawl can write, or nothing else is touched. A
         # missing one is created last, when everything else is known to be usable.
@@ -73,5 +79,5 @@ class Command(ScrapyCrawl):
             if self.lock is not None:
                 self.lock.release()
         reason = self.crawler.stats.get_value("finish_reason") if self.crawler is not None else None
-        if reason in FAILED_REASONS or (self.crawler is not None and failure(self.crawler)):
+        if reason in FAILED_REASONS or reason in WORKER_FAILED_REASONS or (self.crawler is not None and failure(self.crawler)):
             self.exitcode = 1

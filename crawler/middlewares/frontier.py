@@ -8,7 +8,6 @@ from scrapy import Request
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.request import request_from_dict
 
-from archive import incremental
 from crawler.crawl_archive import archive_for, failure
 
 logger = logging.getLogger(__name__)
@@ -76,7 +75,7 @@ class FrontierMiddleware:
         async for obj in start:
             yield obj
         spider = self.crawler.spider
-        for entry in incremental.frontier(self.archive.read):
+        for entry in self.archive.resumable_links():
             request = request_from_json(entry["request"], spider)
             if request is not None:
                 self.stats.inc_value("frontier/resumed")

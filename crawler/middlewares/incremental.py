@@ -70,11 +70,11 @@ class IncrementalMiddleware:
         if failure(self.crawler):
             raise IgnoreRequest(f"the archive failed: {request.url}")
         try:
-            state = incremental.url_state(self.archive.read, request.url)
+            verdict = self.archive.verdict(request.url, now=checked_settings.now(self.settings),
+                                           revisit=self.revisit, retry=self.retry)
         except STORAGE_ERRORS as exc:
             archive_failed(self.crawler, exc)
             raise IgnoreRequest(f"the archive failed: {request.url}") from None
-        verdict = incremental.decide(state, now=checked_settings.now(self.settings), revisit=self.revisit, retry=self.retry)
         if verdict in (incremental.NEW, incremental.REVISIT, incremental.RETRY):
             self.stats.inc_value(f"incremental/{verdict}")
             if verdict == incremental.RETRY:

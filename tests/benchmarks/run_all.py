@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Every benchmark, one table: parse, crawl (ECNS), generic crawl and extraction on every
-core, ingest and dedupe, scaling, search latency and archive size at 1M articles
-(`make bench`).
+core, ingest and dedupe, scaling, search latency and archive size at 1M articles, runs over
+many machines (`make bench`).
 
-    python tests/benchmarks/run_all.py [--only parse,crawl,generic,workers,ingest,search] [--json OUT] [--plot PNG] [--markdown OUT]
+    python tests/benchmarks/run_all.py [--only parse,crawl,generic,workers,ingest,search,distributed] [--json OUT] [--plot PNG] [--markdown OUT]
 
 Prints each figure with its target and whether it is met, writes the table as JSON
 (docs/benchmarks.json by default) and the scaling plot (docs/scaling.png). Exits 0 when
@@ -39,7 +39,7 @@ from tests.benchmarks.benchlib import (  # noqa: E402
     write_json,
 )
 
-BENCHES = ("parse", "crawl", "generic", "workers", "ingest", "search")
+BENCHES = ("parse", "crawl", "generic", "workers", "ingest", "search", "distributed")
 
 
 def main(argv=None) -> int:
@@ -103,13 +103,18 @@ def main(argv=None) -> int:
 
         step("workers", lambda: bench_workers.run(args.reparse_articles, rounds=2))
 
+    if "distributed" in only:
+        from tests.benchmarks import bench_distributed
+
+        step("distributed", bench_distributed.run)
+
     if "search" in only:
         from tests.benchmarks import bench_search
 
         # Last, on the 1M archive the ingest step built: latencies want a quiet machine.
         step("search", lambda: bench_search.figures_for(bench_search.measure(1_000_000, args.search_repeat)))
 
-    order = {"parse": 0, "crawl": 1, "generic": 2, "workers": 3, "ingest": 4, "scaling": 5, "search": 6}
+    order = {"parse": 0, "crawl": 1, "generic": 2, "workers": 3, "ingest": 4, "scaling": 5, "search": 6, "distributed": 7}
     figures.sort(key=lambda f: order.get(f.bench, 9))
     elapsed = time.perf_counter() - started
     figures.append(info("bench", "make bench wall time", elapsed / 60, "min", "this run, cached inputs as found"))

@@ -1,0 +1,498 @@
+"""Import: the news already captured in other tools' web archives (CC-NEWS, Heritrix,
+`wget --warc-file`, Browsertrix, our own captures), stored as a crawl stores what it fetches.
+
+Two passes, both resumable:
+
+1. Read. Each file's records in order (archive/web_archive.py): what is not an HTTP response
+   (request, metadata, warcinfo records; dns: or ftp: captures), what the filters leave out
+   and what is over the size cap are counted and skipped here; a revisit record is resolved
+   to the payload it refers to; every other response goes to the extraction workers
+   (crawler/worker_pool.py) and through `parse_response` (crawler/parsing.py), the pure
+   function a crawled page goes through: Content-Encoding undone, problem checks,
+   extraction, validation, normalisation. The articles are queued in the archive with the
+   file's progress in one transaction (archive/imports.py), so a run killed at any point
+   resumes after the last record whose article is queued.
+2. Store. The queue in capture-date order, each article through the archive's dedupe and
+   store (`Archive.classify` / `Archive.store`, as the crawl's writer does), `first_seen`
+   its capture's WARC-Date: a later capture whose text changed is a revision, in date order
+   whatever order the files came in. Each article leaves the queue in the transaction that
+   stores it.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import re
+import sys
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from archive import imports
+from archive.dedupe import fingerprint
+from archive.incremental import iso, parse_time
+from archive.lock import DEFAULT_LOCK_TIMEOUT
+from archive.store import Archive, utc_now
+from archive.warc import DamagedRange, WarcError, WarcWriter, pointer_path
+from archive.web_archive import ArchivedRecord, read_archive_file, read_payload
+from crawler.extraction import ExtractionError, Page
+from crawler.extraction.discovery import pagetype
+from crawler.normalize import site_of
+from crawler.page_work import MAX_PAGE_BYTES
+from crawler.parsing import CapturedResponse, DecodingError, Skip, decode_content, last_header, parse_response
+from crawler.worker_pool import DEFAULT_TIMEOUT, TaskError, TaskTimeout, WorkerDied, WorkerPool
+
+logger = logging.getLogger(__name__)
+
+# Records that hold no HTTP response, counted apart from skipped responses.
+RESPONSE_TYPES = ("response", "resource", "revisit")
+# Commit the queue and the file's progress after this many records read.
+COMMIT_EVERY = 500
+# The HTTP headers a capture can be read with when the block is larger: a record over the
+# size cap by its headers alone is still parsed.
+HEADER_ALLOWANCE = 64 * 1024
+
+
+class FilterError(ValueError):
+    """A filter option that cannot be used; the message names it."""
+
+
+@dataclass(frozen=True)
+class ImportFilters:
+    sites: frozenset[str] = frozenset()
+    url_pattern: re.Pattern | None = None
+    since: str | None = None  # capture dates from (ISO 8601, UTC)
+    until: str | None = None  # capture dates before
+    articles_only: bool = False
+
+    @classmethod
+    def parse(cls, sites: Iterable[str] = (), url_pattern: str | None = None, since: str | None = None,
+              until: str | None = None, articles_only: bool = False) -> "ImportFilters":
+        """From the command's options; FilterError says which one is wrong."""
+        try:
+            pattern = re.compile(url_pattern) if url_pattern else None
+        except re.error as exc:
+            raise FilterError(f"--url-pattern is not a regular expression: {exc}") from None
+        return cls(
+            sites=frozenset(site_of(s if "://" in s else f"http://{s}") for s in sites),
+            url_pattern=pattern,
+            since=_moment("--since", since),
+            until=_moment("--until", until, end_of_day=True),
+            articles_only=articles_only,
+        )
+
+    def skip_reason(self, url: str, captured_at: str) -> str | None:
+        if self.sites and site_of(url) not in self.sites:
+            return "filtered_site"
+        if self.url_pattern is not None and not self.url_pattern.search(url):
+            return "filtered_url"
+        if (self.since and captured_at < self.since) or (self.until and captured_at >= self.until):
+            return "filtered_date"
+        return None
+
+    def arguments(self) -> dict[str, Any]:
+        return {k: v for k, v in (("site", sorted(self.sites)), ("url_pattern", self.url_pattern and self.url_pattern.pattern),
+                                  ("since", self.since), ("until", self.until), ("articles_only", self.articles_only)) if v}
+
+
+def _moment(option: str, value: str | None, end_of_day: bool = False) -> str | None:
+    """A filter's bound as a capture-date string to compare with: --until 2024-05-01 takes
+    in the whole of that day (up to, not including, the next midnight UTC)."""
+    if not value:
+        return None
+    moment = parse_time(value)
+    if moment is None:
+        raise FilterError(f"{option} is not a date or ISO 8601 time: {value!r}")
+    if end_of_day and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+        moment += timedelta(days=1)
+    elif end_of_day:
+        moment += timedelta(seconds=1)
+    return iso(moment)
+
+
+@dataclass
+class ImportSummary:
+    files: int = 0
+    files_already_imported: int = 0
+    records: int = 0  # whole records read
+    other_records: int = 0  # request, metadata, warcinfo...: no HTTP response
+    html: int = 0  # responses parsed as pages
+    outcomes: Counter = field(default_factory=Counter)  # new, duplicate, revised, unchanged
+    skipped: Counter = field(default_factory=Counter)  # reason -> responses
+    damaged: int = 0  # damaged byte ranges (each costs the records it held)
+    damaged_bytes: int = 0
+    problems: list[str] = field(default_factory=list)  # files that could not be read
+    interrupted: bool = False  # stopped by the user (Ctrl-C): the same command resumes
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.problems)
+
+    @property
+    def articles(self) -> int:
+        return sum(self.outcomes.values())
+
+    def counts(self) -> dict[str, Any]:
+        """The `crawls` row's columns (archive/crawls.py)."""
+        return {
+            "pages": self.html,
+            "articles_new": self.outcomes["new"],
+            "articles_revised": self.outcomes["revised"],
+            "articles_unchanged": self.outcomes["unchanged"],
+            "articles_duplicate": self.outcomes["duplicate"],
+            "skipped": sum(self.skipped.values()),
+            "dropped": dict(self.skipped),
+            "errors": {k: v for k, v in (("damaged_ranges", self.damaged), ("unreadable_files", len(self.problems))) if v},
+            "stats": {"records": self.records, "other_records": self.other_records, "files": self.files,
+                      "files_already_imported": self.files_already_imported, "damaged_bytes": self.damaged_bytes},
+        }
+
+    def lines(self) -> list[str]:
+        out = list(self.problems)
+        if self.interrupted:
+            out.append("interrupted: run the same command again to go on from here")
+        files = f"{self.files} file{'s' if self.files != 1 else ''}"
+        if self.files_already_imported:
+            files += f" ({self.files_already_imported} imported before: nothing to add)"
+        out.append(f"{files}: {self.records:,} records read, {self.html:,} HTML responses, "
+                   f"{self.other_records:,} without an HTTP response (request, metadata, warcinfo)")
+        out.append(f"articles: {self.outcomes['new']:,} new, {self.outcomes['duplicate']:,} duplicate, "
+                   f"{self.outcomes['revised']:,} revised, {self.outcomes['unchanged']:,} unchanged")
+        if self.skipped:
+            out.append("skipped: " + ", ".join(f"{reason} {n:,}" for reason, n in sorted(self.skipped.items())))
+        if self.damaged:
+            out.append(f"damaged: {self.damaged:,} byte range{'s' if self.damaged != 1 else ''} "
+                       f"({self.damaged_bytes:,} bytes) holding no whole record; reading went on at the next record")
+        return out
+
+
+def import_page(meta: tuple, response: CapturedResponse, articles_only: bool) -> dict[str, Any] | Skip:
+    """What a worker does for one response: `parse_response`, the listing check with
+    --articles-only, and the body's dedupe keys (so the store need not compute them).
+    `meta` comes along so that answers come back with their record."""
+    record = parse_response(response)
+    if isinstance(record, Skip):
+        return record
+    if articles_only and is_listing(response):
+        return Skip("listing", "the page classifier calls it a listing", "classification")
+    content_hash, bands = fingerprint(record["body"])
+    record["dedupe"] = [content_hash, bands]
+    return record
+
+
+def is_listing(response: CapturedResponse) -> bool:
+    """Whether the page classifier (crawler/extraction/discovery/pagetype.py) calls the page
+    a listing: a home, section or tag page."""
+    try:
+        body, headers = decode_content(response.body, response.headers)
+        page = Page.from_bytes(response.url, body, {"content-type": last_header(headers, "Content-Type") or ""})
+    except (DecodingError, ExtractionError):
+        return False
+    return pagetype.page_kind(response.url, page) == "listing"
+
+
+@dataclass
+class _Pending:
+    """A record sent to the workers, kept here for --copy."""
+
+    record: ArchivedRecord
+    capture: Any
+    resolved: bool  # a revisit whose payload comes from another record
+
+
+class Importer:
+    """One import run over an open archive (created by the caller when none existed): the
+    caller holds the archive's lock."""
+
+    def __init__(self, archive: Archive, *, filters: ImportFilters = ImportFilters(), processes: int = 0,
+                 copy_to: WarcWriter | None = None, timeout: float = DEFAULT_TIMEOUT,
+                 on_progress: Callable[[int], None] | None = None):
+        self.archive = archive
+        self.db = archive.db
+        self.filters = filters
+        self.processes = processes
+        self.copy_to = copy_to
+        self.timeout = timeout
+        self.on_progress = on_progress or (lambda advanced: None)
+        self.summary = ImportSummary()
+        # This importer commits, so that an article leaves the queue in the transaction that
+        # stores it and a file's progress is committed with the articles it queued.
+        archive.batch_size = 1 << 30
+
+    # -- pass 1: read, parse, queue ---------------------------------------------------------
+
+    def read_files(self, files: Iterable[Path]) -> None:
+        with WorkerPool(self.processes, timeout=self.timeout, preload=("crawler.importing",)) as pool:
+            for path in files:
+                self.read_file(pool, Path(path))
+
+    def read_file(self, pool: WorkerPool, path: Path) -> None:
+        summary = self.summary
+        summary.files += 1
+        try:
+            identity, size = imports.file_identity(path)
+        except OSError as exc:
+            self._unreadable(path, exc)
+            return
+        progress = imports.file_progress(self.db, identity)
+        if progress and progress["finished"]:
+            summary.files_already_imported += 1
+            self.on_progress(size)
+            return
+        start = progress["done_offset"] if progress else 0
+        imports.begin_file(self.db, identity, str(path), size, utc_now())
+        self.on_progress(start)
+        pending: collections.deque[_Pending] = collections.deque()
+        done = start
+        since_commit = 0
+        error: list[OSError] = []
+
+        def responses():
+            try:
+                for item in read_archive_file(path, start):
+                    work = self._read_one(path, item)
+                    if work is not None:
+                        pending.append(work[1])
+                        yield work[0]
+            except OSError as exc:
+                error.append(exc)
+
+        for ((end, captured_at), response, _), future in pool.map_in_order(import_page, responses()):
+            work = pending.popleft()
+            try:
+                result = future.result()
+            except (WorkerDied, TaskTimeout, TaskError) as exc:
+                result = Skip(type(exc).__name__, str(exc), "worker")
+            self._count_parsed(result)
+            if not isinstance(result, Skip):
+                if self.copy_to is not None:
+                    result["warc"] = self._copy(work)
+                imports.queue_article(self.db, captured_at, result)
+            self.on_progress(end - done)
+            done = end
+            imports.advance_file(self.db, identity, end, utc_now())
+            since_commit += 1
+            if since_commit >= COMMIT_EVERY:
+                self.db.conn.commit()
+                since_commit = 0
+        if error:
+            self.db.conn.commit()
+            self._unreadable(path, error[0])
+            return
+        imports.finish_file(self.db, identity, utc_now())
+        self.db.conn.commit()
+        self.on_progress(size - done)
+
+    def _unreadable(self, path: Path, exc: OSError) -> None:
+        self.summary.problems.append(f"{path}: cannot read: {exc.strerror or type(exc).__name__}")
+
+    def _read_one(self, path: Path, item) -> tuple[tuple, _Pending] | None:
+        """The work for one record read: (map_in_order's item, what --copy needs), or None
+        when the record is counted and skipped here."""
+        summary = self.summary
+        if isinstance(item, DamagedRange):
+            summary.damaged += 1
+            summary.damaged_bytes += item.length
+            logger.warning("%s: damaged: %s", path, item.describe())
+            return None
+        summary.records += 1
+        if item.type not in RESPONSE_TYPES:
+            if item.type == "unparsed":
+                summary.skipped["bad_http"] += 1
+            else:
+                summary.other_records += 1
+            return None
+        url = item.url or ""
+        if not url.lower().startswith(("http://", "https://")):
+            summary.skipped["not_http"] += 1
+            return None
+        moment = parse_time(item.date) if item.date else None
+        if moment is None:
+            summary.skipped["no_date"] += 1
+            return None
+        captured_at = iso(moment)
+        reason = self.filters.skip_reason(url, captured_at)
+        if reason:
+            summary.skipped[reason] += 1
+            return None
+        if item.size > MAX_PAGE_BYTES + HEADER_ALLOWANCE:
+            summary.skipped["too_large"] += 1
+            return None
+        pointer = {"file": pointer_path(path, self.archive.path), "offset": item.offset, "record_id": item.record_id}
+        resolved = item.type == "revisit"
+        try:
+            capture, pointer = self._resolve_revisit(item) if resolved else (item.capture(), pointer)
+        except WarcError as exc:
+            reason = "revisit_unresolved" if item.type == "revisit" else "bad_http"
+            summary.skipped[reason] += 1
+            logger.info("%s at offset %s: %s", path, item.offset, exc)
+            return None
+        if len(capture.body) > MAX_PAGE_BYTES:
+            summary.skipped["too_large"] += 1
+            return None
+        if item.type == "response" and item.payload_digest and 200 <= capture.status < 300:
+            imports.remember_payload(self.db, item.payload_digest, str(path.resolve()), item.offset)
+        response = CapturedResponse.from_warc(capture, meta={"warc": pointer})
+        return ((item.end, captured_at), response, self.filters.articles_only), _Pending(item, capture, resolved)
+
+    def _resolve_revisit(self, item: ArchivedRecord) -> tuple[Any, dict]:
+        """A revisit record as the response it stands for: its own URL, date and (when it has
+        them) HTTP status and headers, the payload of the record with the same payload
+        digest. WarcError when that record is not known or not readable."""
+        location = imports.payload_location(self.db, item.payload_digest) if item.payload_digest else None
+        if location is None:
+            raise WarcError("revisit of a payload not met before (no earlier response with its digest)")
+        file, offset = location
+        original = read_payload(file, offset)
+        try:
+            own = item.capture()  # a revisit may keep the response's status and headers
+        except WarcError:
+            own = None
+        original.url = item.url or original.url
+        original.date = item.date
+        if own is not None and own.headers and 200 <= own.status < 300:
+            original.status, original.headers = own.status, own.headers
+        pointer = {"file": pointer_path(file, self.archive.path), "offset": offset, "record_id": original.record_id}
+        return original, pointer
+
+    def _count_parsed(self, result) -> None:
+        if isinstance(result, Skip):
+            self.summary.skipped[result.reason] += 1
+            if result.reason in ("not_html", "undecodable"):
+                return
+        self.summary.html += 1
+
+    def _copy(self, work: _Pending) -> dict:
+        """Copy the record into the archive's capture directory; the article's pointer."""
+        item, capture = work.record, work.capture
+        if item.warc is not None and not work.resolved:
+            written = self.copy_to.copy_record(item.warc.data, item.record_id or "")
+        else:
+            written = self.copy_to.write_response(url=capture.url, date=item.date, status=capture.status,
+                                                  headers=capture.headers, body=capture.body,
+                                                  protocol=capture.protocol or None)
+        return {"file": pointer_path(written.file, self.archive.path), "offset": written.offset,
+                "record_id": written.record_id}
+
+    # -- pass 2: store in capture-date order ------------------------------------------------
+
+    def store_queue(self, on_article: Callable[[], None] | None = None) -> None:
+        archive = self.archive
+        stored = 0
+        for queue_id, captured_at, record in imports.queued_articles(self.db):
+            content_hash, bands = record.pop("dedupe")
+            decision = archive.classify(record, (content_hash, [tuple(b) for b in bands] if bands else None))
+            result = archive.store(record, decision, seen_at=captured_at)
+            imports.dequeue(self.db, queue_id)
+            self.summary.outcomes[result.outcome] += 1
+            stored += 1
+            if stored % COMMIT_EVERY == 0:
+                archive.flush()
+            if on_article:
+                on_article()
+        archive.flush()
+
+
+
+class _Progress:
+    """The progress bar on a terminal (stderr): bytes read of all the files, with records,
+    articles and pages/s beside it; nothing when stderr is not a terminal."""
+
+    def __init__(self, total_bytes: int, summary: ImportSummary, clock: Callable[[], float]):
+        import click
+
+        self.summary = summary
+        self.clock = clock
+        self.started = clock()
+        self.bar = None
+        if sys.stderr.isatty():
+            self.bar = click.progressbar(length=max(1, total_bytes), label="importing", file=sys.stderr,
+                                         item_show_func=self.describe, show_eta=True, show_percent=True)
+            self.bar.__enter__()
+
+    def describe(self, _item=None) -> str:
+        elapsed = max(1e-6, self.clock() - self.started)
+        return (f"{self.summary.records:,} records, {self.summary.html:,} pages, "
+                f"{self.summary.html / elapsed:,.0f} pages/s")
+
+    def advance(self, advanced: int) -> None:
+        if self.bar is not None and advanced:
+            self.bar.update(advanced)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+
+def run_import(paths: Iterable[str], archive_path: str, *, filters: ImportFilters = ImportFilters(),
+               copy: bool = False, processes: int = 0, lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+               timeout: float = DEFAULT_TIMEOUT) -> ImportSummary:
+    """`newsarchive import`: the files under `paths` into the archive at `archive_path`
+    (created if no file is there; another program's file is refused), under the archive's
+    lock, with a row in `crawls` (spider `import`). Raises ArchiveError (one line) when the
+    archive cannot be opened, locked or written."""
+    import os
+    import socket
+    import time
+
+    from archive import crawls
+    from archive.identity import MISSING, archive_kind, create_archive
+    from archive.lock import check_writable, lock_archive
+    from archive.store import build_new_archive
+    from archive.warc import check_capture_dir
+    from archive.web_archive import archive_files
+
+    paths = [str(p) for p in paths]
+    files, problems = archive_files(paths)
+    if not files:
+        summary = ImportSummary(problems=problems)
+        return summary
+    if archive_kind(archive_path) == MISSING:
+        create_archive(archive_path, build_new_archive)
+    with lock_archive(archive_path, purpose="import"):
+        check_writable(archive_path, timeout=lock_timeout)
+        with Archive(archive_path, lock_timeout=lock_timeout) as archive:
+            now = utc_now()
+            crawls.mark_killed(archive.db, now)
+            crawl_id = crawls.start_crawl(archive.db, spider="import",
+                                          arguments={"files": paths, **filters.arguments(), **({"copy": True} if copy else {})},
+                                          started=now, pid=os.getpid(), host=socket.gethostname())
+            archive.flush()
+            copy_to = None
+            if copy:
+                directory = Path(archive_path).with_name(Path(archive_path).name + "-warc")
+                copy_to = WarcWriter(check_capture_dir(directory), prefix="newsarchive-import",
+                                     info={"isPartOf": "newsarchive-import"})
+            importer = Importer(archive, filters=filters, processes=processes, copy_to=copy_to, timeout=timeout)
+            importer.summary.problems.extend(problems)
+            total = 0
+            for path in files:
+                try:
+                    total += path.stat().st_size
+                except OSError:
+                    pass
+            progress = _Progress(total, importer.summary, time.monotonic)
+            importer.on_progress = progress.advance
+            outcome = crawls.FINISHED
+            try:
+                importer.read_files(files)
+                importer.store_queue()
+            except KeyboardInterrupt:
+                # What is committed is whole (a file's progress with its queued articles, an
+                # article's store with its leaving the queue): the rest is undone, and the
+                # same command resumes from there.
+                archive.db.conn.rollback()
+                importer.summary.interrupted = True
+                outcome = crawls.SHUTDOWN
+            finally:
+                progress.close()
+                if copy_to is not None:
+                    copy_to.close()
+            crawls.update_crawl(archive.db, crawl_id, importer.summary.counts(), at=utc_now(), outcome=outcome,
+                                finished=utc_now())
+            archive.flush()
+    return importer.summary

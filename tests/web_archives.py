@@ -1,0 +1,85 @@
+"""Web archive files as other tools write them, made from the recorded pages, for the import
+tests and benchmark: CC-NEWS-like WARC (warcio's writer, one gzip member per record, many
+sites), WARC with revisit records, ARC 1.0 (written by hand: no library here writes ARC)."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from tests.conftest import recordings
+
+
+@dataclass
+class Page:
+    url: str
+    body: bytes
+    headers: list[tuple[str, str]]
+    status: int = 200
+    kind: str = "article"  # expected.json's kind
+
+
+def recorded_pages(site: str = "ecns") -> list[Page]:
+    """The recorded pages of a site (fixtures/<site>/*/), as they were served."""
+    pages = []
+    for directory in recordings(site):
+        info = json.loads((directory / "info.json").read_text(encoding="utf-8"))
+        expected = json.loads((directory / "expected.json").read_text(encoding="utf-8"))
+        body = (directory / info.get("body", "body.html")).read_bytes()
+        headers = [(k, v) for k, v in (info.get("headers") or {}).items()]
+        pages.append(Page(info["url"], body, headers, int(info.get("status", 200)), expected["kind"]))
+    return pages
+
+
+def warc_date(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def write_response(writer: WARCWriter, url: str, body: bytes, headers, date: datetime, status: int = 200,
+                   protocol: str = "HTTP/1.1"):
+    """One response record; returns the record (its ids and digests)."""
+    http = StatusAndHeaders(f"{status} {'OK' if status == 200 else 'Error'}", list(headers), protocol=protocol)
+    record = writer.create_warc_record(url, "response", payload=io.BytesIO(body), length=len(body),
+                                       warc_headers_dict={"WARC-Date": warc_date(date)}, http_headers=http)
+    writer.write_record(record)
+    return record
+
+
+def cc_news_warc(path: Path, pages: list[Page], start: datetime, step: timedelta = timedelta(seconds=7)) -> Path:
+    """A CC-NEWS-like .warc.gz: a warcinfo record, then one response record per page (one
+    gzip member each), dated `start`, `start + step`..."""
+    with open(path, "wb") as fh:
+        writer = WARCWriter(fh, gzip=True, warc_version="1.0")
+        writer.write_record(writer.create_warcinfo_record(path.name, {"software": "test CC-NEWS-like writer",
+                                                                      "isPartOf": "CC-NEWS"}))
+        for n, page in enumerate(pages):
+            write_response(writer, page.url, page.body, page.headers, start + n * step, page.status)
+    return path
+
+
+def arc_file(path: Path, pages: list[Page], start: datetime, compressed: bool = False) -> Path:
+    """An ARC 1.0 file (the Internet Archive's format before WARC): a filedesc record, then
+    one record per page: a header line (URL, IP, date, type, length) and the HTTP response."""
+    def record(header: str, block: bytes) -> bytes:
+        return header.encode("utf-8") + b"\n" + block + b"\n"
+
+    head = b"1 0 Test archive\nURL IP-address Archive-date Content-type Archive-length\n"
+    stamp = start.strftime("%Y%m%d%H%M%S")
+    records = [record(f"filedesc://{path.name} 0.0.0.0 {stamp} text/plain {len(head)}", head)]
+    for n, page in enumerate(pages):
+        http = f"HTTP/1.0 {page.status} OK\r\n".encode() + b"".join(
+            f"{k}: {v}\r\n".encode("utf-8") for k, v in page.headers if k.lower() != "content-length"
+        ) + f"Content-Length: {len(page.body)}\r\n\r\n".encode() + page.body
+        content_type = next((v for k, v in page.headers if k.lower() == "content-type"), "text/html").split(";")[0]
+        stamp = (start + timedelta(seconds=n)).strftime("%Y%m%d%H%M%S")
+        records.append(record(f"{page.url} 127.0.0.1 {stamp} {content_type} {len(http)}", http))
+    data = b"".join(gzip.compress(r) for r in records) if compressed else b"".join(records)
+    path.write_bytes(data)
+    return path

@@ -209,13 +209,14 @@ class Importer:
 
     def __init__(self, archive: Archive, *, filters: ImportFilters = ImportFilters(), processes: int = 0,
                  copy_to: WarcWriter | None = None, timeout: float = DEFAULT_TIMEOUT,
-                 on_progress: Callable[[int], None] | None = None):
+                 on_progress: Callable[[int], None] | None = None, max_page_bytes: int = MAX_PAGE_BYTES):
         self.archive = archive
         self.db = archive.db
         self.filters = filters
         self.processes = processes
         self.copy_to = copy_to
         self.timeout = timeout
+        self.max_page_bytes = max_page_bytes
         self.on_progress = on_progress or (lambda advanced: None)
         self.summary = ImportSummary()
         # This importer commits, so that an article leaves the queue in the transaction that
@@ -268,6 +269,7 @@ class Importer:
                 result = Skip(type(exc).__name__, str(exc), "worker")
             self._count_parsed(result)
             if not isinstance(result, Skip):
+                result["fetched_at"] = captured_at  # the WARC-Date in the archive's form, as a crawl stores it
                 if self.copy_to is not None:
                     result["warc"] = self._copy(work)
                 imports.queue_article(self.db, captured_at, result)
@@ -318,7 +320,7 @@ class Importer:
         if reason:
             summary.skipped[reason] += 1
             return None
-        if item.size > MAX_PAGE_BYTES + HEADER_ALLOWANCE:
+        if item.size > self.max_page_bytes + HEADER_ALLOWANCE:
             summary.skipped["too_large"] += 1
             return None
         pointer = {"file": pointer_path(path, self.archive.path), "offset": item.offset, "record_id": item.record_id}
@@ -330,7 +332,7 @@ class Importer:
             summary.skipped[reason] += 1
             logger.info("%s at offset %s: %s", path, item.offset, exc)
             return None
-        if len(capture.body) > MAX_PAGE_BYTES:
+        if len(capture.body) > self.max_page_bytes:
             summary.skipped["too_large"] += 1
             return None
         if item.type == "response" and item.payload_digest and 200 <= capture.status < 300:
@@ -430,7 +432,7 @@ class _Progress:
 
 def run_import(paths: Iterable[str], archive_path: str, *, filters: ImportFilters = ImportFilters(),
                copy: bool = False, processes: int = 0, lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
-               timeout: float = DEFAULT_TIMEOUT) -> ImportSummary:
+               timeout: float = DEFAULT_TIMEOUT, max_page_bytes: int = MAX_PAGE_BYTES) -> ImportSummary:
     """`newsarchive import`: the files under `paths` into the archive at `archive_path`
     (created if no file is there; another program's file is refused), under the archive's
     lock, with a row in `crawls` (spider `import`). Raises ArchiveError (one line) when the
@@ -467,7 +469,8 @@ def run_import(paths: Iterable[str], archive_path: str, *, filters: ImportFilter
                 directory = Path(archive_path).with_name(Path(archive_path).name + "-warc")
                 copy_to = WarcWriter(check_capture_dir(directory), prefix="newsarchive-import",
                                      info={"isPartOf": "newsarchive-import"})
-            importer = Importer(archive, filters=filters, processes=processes, copy_to=copy_to, timeout=timeout)
+            importer = Importer(archive, filters=filters, processes=processes, copy_to=copy_to, timeout=timeout,
+                                max_page_bytes=max_page_bytes)
             importer.summary.problems.extend(problems)
             total = 0
             for path in files:

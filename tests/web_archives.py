@@ -83,3 +83,14 @@ def arc_file(path: Path, pages: list[Page], start: datetime, compressed: bool = 
     data = b"".join(gzip.compress(r) for r in records) if compressed else b"".join(records)
     path.write_bytes(data)
     return path
+
+
+def raw_response_record(url: str, http: bytes, date: datetime) -> bytes:
+    """One response record written byte by byte, gzipped as a member of its own: for HTTP
+    blocks no writer would produce (header bytes that are not UTF-8)."""
+    import uuid
+
+    head = (f"WARC/1.0\r\nWARC-Type: response\r\nWARC-Target-URI: {url}\r\nWARC-Date: {warc_date(date)}\r\n"
+            f"WARC-Record-ID: <urn:uuid:{uuid.uuid4()}>\r\nContent-Type: application/http; msgtype=response\r\n"
+            f"Content-Length: {len(http)}\r\n\r\n").encode("ascii")
+    return gzip.compress(head + http + b"\r\n\r\n")

@@ -25,6 +25,7 @@ import collections
 import logging
 import re
 import sys
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -49,8 +50,10 @@ logger = logging.getLogger(__name__)
 
 # Records that hold no HTTP response, counted apart from skipped responses.
 RESPONSE_TYPES = ("response", "resource", "revisit")
-# Commit the queue and the file's progress after this many records read.
-COMMIT_EVERY = 500
+# Commit (the queue with the file's progress; the stored articles with their leaving the
+# queue) after this many articles or this many seconds, whichever comes first.
+COMMIT_EVERY = 200
+COMMIT_SECONDS = 1.0
 # The HTTP headers a capture can be read with when the block is larger: a record over the
 # size cap by its headers alone is still parsed.
 HEADER_ALLOWANCE = 64 * 1024
@@ -248,7 +251,7 @@ class Importer:
         self.on_progress(start)
         pending: collections.deque[_Pending] = collections.deque()
         done = start
-        since_commit = 0
+        since_commit, committed = 0, time.monotonic()
         error: list[OSError] = []
 
         def responses():
@@ -277,9 +280,9 @@ class Importer:
             done = end
             imports.advance_file(self.db, identity, end, utc_now())
             since_commit += 1
-            if since_commit >= COMMIT_EVERY:
+            if since_commit >= COMMIT_EVERY or time.monotonic() - committed >= COMMIT_SECONDS:
                 self.db.conn.commit()
-                since_commit = 0
+                since_commit, committed = 0, time.monotonic()
         if error:
             self.db.conn.commit()
             self._unreadable(path, error[0])
@@ -383,7 +386,7 @@ class Importer:
 
     def store_queue(self, on_article: Callable[[], None] | None = None) -> None:
         archive = self.archive
-        stored = 0
+        stored, committed = 0, time.monotonic()
         for queue_id, captured_at, record in imports.queued_articles(self.db):
             content_hash, bands = record.pop("dedupe")
             decision = archive.classify(record, (content_hash, [tuple(b) for b in bands] if bands else None))
@@ -391,8 +394,9 @@ class Importer:
             imports.dequeue(self.db, queue_id)
             self.summary.outcomes[result.outcome] += 1
             stored += 1
-            if stored % COMMIT_EVERY == 0:
+            if stored % COMMIT_EVERY == 0 or time.monotonic() - committed >= COMMIT_SECONDS:
                 archive.flush()
+                committed = time.monotonic()
             if on_article:
                 on_article()
         archive.flush()
@@ -439,7 +443,6 @@ def run_import(paths: Iterable[str], archive_path: str, *, filters: ImportFilter
     archive cannot be opened, locked or written."""
     import os
     import socket
-    import time
 
     from archive import crawls
     from archive.identity import MISSING, archive_kind, create_archive

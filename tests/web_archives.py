@@ -7,6 +7,8 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import random
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -94,3 +96,35 @@ def raw_response_record(url: str, http: bytes, date: datetime) -> bytes:
             f"WARC-Record-ID: <urn:uuid:{uuid.uuid4()}>\r\nContent-Type: application/http; msgtype=response\r\n"
             f"Content-Length: {len(http)}\r\n\r\n").encode("ascii")
     return gzip.compress(head + http + b"\r\n\r\n")
+
+
+_PARAGRAPH = re.compile(rb"(<p\b[^>]*>)(.*?)(</p>)", re.S | re.I)
+_TAG = re.compile(rb"<[^>]+>")
+
+
+def varied_pages(count: int, sites: tuple[str, ...] = ("ecns", "kestrelbay-courier"), seed: int = 13) -> list[Page]:
+    """`count` article pages made from the recorded ones, each under a URL of its own on one
+    of 97 sites, its paragraphs drawn at random from the paragraphs of its site's recorded
+    articles plus a sentence of its own: mostly distinct articles (a few near duplicates)."""
+    rng = random.Random(seed)
+    bases = [p for site in sites for p in recorded_pages(site) if p.kind == "article"]
+    pools: dict[str, list[bytes]] = {}
+    for page in bases:
+        host = page.url.split("/")[2]
+        pools.setdefault(host, []).extend(
+            text for _, text, _ in _PARAGRAPH.findall(page.body) if len(_TAG.sub(b"", text).strip()) > 60)
+    out = []
+    for n in range(count):
+        base = bases[n % len(bases)]
+        pool = pools[base.url.split("/")[2]]
+        scheme, _, _, *path = base.url.split("/")
+        stem, dot, ext = path[-1].rpartition(".")
+        path[-1] = f"{stem}-{n}{dot}{ext}" if dot else f"{path[-1]}-{n}"
+        url = f"{scheme}//www.newsroom{n % 97}.org/" + "/".join(path)
+
+        def replace(match, n=n):
+            text = b" ".join(rng.sample(pool, 2)) if pool else match.group(2)
+            return match.group(1) + text + b" Report %d." % n + match.group(3)
+
+        out.append(Page(url, _PARAGRAPH.sub(replace, base.body), base.headers, base.status, base.kind))
+    return out

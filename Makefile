@@ -48,10 +48,14 @@ test-fast: $(STAMP)
 		$(BIN)/python -m pytest -q -m "$(FAST)" --basetemp="$$tmp"
 
 # The browser tests drive Debian's headless Chromium through its chromedriver (no browser
-# download); installed here when missing (needs root, as on CI).
+# download); the import tests read WARC files written by Debian's wget. Installed here when
+# missing (needs root, as on CI).
 test-deps:
 	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; \
+	fi
+	@if [ ! -x /usr/bin/wget ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wget; \
 	fi
 
 # Browse and search $(ARCHIVE) in Datasette on http://127.0.0.1:8001 (PORT=... to change).

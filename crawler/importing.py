@@ -338,7 +338,7 @@ class Importer:
         if len(capture.body) > self.max_page_bytes:
             summary.skipped["too_large"] += 1
             return None
-        if item.type == "response" and item.payload_digest and 200 <= capture.status < 300:
+        if item.type == "response" and item.payload_digest:
             imports.remember_payload(self.db, item.payload_digest, str(path.resolve()), item.offset)
         response = CapturedResponse.from_warc(capture, meta={"warc": pointer})
         return ((item.end, captured_at), response, self.filters.articles_only), _Pending(item, capture, resolved)

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""Every benchmark, one table: parse, crawl, ingest and dedupe, scaling, search latency and
-archive size at 1M articles (`make bench`).
+"""Every benchmark, one table: parse, crawl, ingest and dedupe, scaling, import of a WARC,
+search latency and archive size at 1M articles (`make bench`).
 
-    python tests/benchmarks/run_all.py [--only parse,crawl,ingest,search] [--json OUT] [--plot PNG] [--markdown OUT]
+    python tests/benchmarks/run_all.py [--only parse,crawl,ingest,import,search] [--json OUT] [--plot PNG] [--markdown OUT]
 
 Prints each figure with its target and whether it is met, writes the table as JSON
 (docs/benchmarks.json by default) and the scaling plot (docs/scaling.png). Exits 0 when
@@ -38,12 +38,13 @@ from tests.benchmarks.benchlib import (  # noqa: E402
     write_json,
 )
 
-BENCHES = ("parse", "crawl", "ingest", "search")
+BENCHES = ("parse", "crawl", "ingest", "import", "search")
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--only", default=",".join(BENCHES), help="parse,crawl,ingest,search (ingest includes scaling)")
+    parser.add_argument("--only", default=",".join(BENCHES),
+                        help="parse,crawl,ingest,import,search (ingest includes scaling)")
     parser.add_argument("--json", type=Path, default=REPO / "docs" / "benchmarks.json")
     parser.add_argument("--plot", type=Path, default=REPO / "docs" / "scaling.png")
     parser.add_argument("--markdown", type=Path, help="also write the table as Markdown")
@@ -51,6 +52,7 @@ def main(argv=None) -> int:
     parser.add_argument("--articles", type=int, default=20_000, help="articles on the crawl benchmark's site")
     parser.add_argument("--records", type=int, default=2000, help="records per ingest round")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--import-records", type=int, default=10_000, help="records in the import benchmark's WARC")
     parser.add_argument("--search-repeat", type=int, default=30, help="timed runs per search query")
     args = parser.parse_args(argv)
     only = [b.strip() for b in args.only.split(",") if b.strip()]
@@ -93,13 +95,18 @@ def main(argv=None) -> int:
 
         step("crawl", lambda: bench_crawl.run(args.articles))
 
+    if "import" in only:
+        from tests.benchmarks import bench_import
+
+        step("import", lambda: bench_import.run(args.import_records, max(1, args.import_records // 5)))
+
     if "search" in only:
         from tests.benchmarks import bench_search
 
         # Last, on the 1M archive the ingest step built: latencies want a quiet machine.
         step("search", lambda: bench_search.figures_for(bench_search.measure(1_000_000, args.search_repeat)))
 
-    order = {"parse": 0, "crawl": 1, "ingest": 2, "scaling": 3, "search": 4}
+    order = {"parse": 0, "crawl": 1, "ingest": 2, "scaling": 3, "import": 4, "search": 5}
     figures.sort(key=lambda f: order.get(f.bench, 9))
     elapsed = time.perf_counter() - started
     figures.append(info("bench", "make bench wall time", elapsed / 60, "min", "this run, cached inputs as found"))

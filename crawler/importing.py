@@ -222,6 +222,8 @@ class Importer:
         self.max_page_bytes = max_page_bytes
         self.on_progress = on_progress or (lambda advanced: None)
         self.summary = ImportSummary()
+        self._pointers: dict[Path, str] = {}
+        self._absolute_paths: dict[Path, str] = {}
         # This importer commits, so that an article leaves the queue in the transaction that
         # stores it and a file's progress is committed with the articles it queued.
         archive.batch_size = 1 << 30
@@ -326,7 +328,7 @@ class Importer:
         if item.size > self.max_page_bytes + HEADER_ALLOWANCE:
             summary.skipped["too_large"] += 1
             return None
-        pointer = {"file": pointer_path(path, self.archive.path), "offset": item.offset, "record_id": item.record_id}
+        pointer = {"file": self._pointer_path(path), "offset": item.offset, "record_id": item.record_id}
         resolved = item.type == "revisit"
         try:
             capture, pointer = self._resolve_revisit(item) if resolved else (item.capture(), pointer)
@@ -339,9 +341,20 @@ class Importer:
             summary.skipped["too_large"] += 1
             return None
         if item.type == "response" and item.payload_digest:
-            imports.remember_payload(self.db, item.payload_digest, str(path.resolve()), item.offset)
+            imports.remember_payload(self.db, item.payload_digest, self._absolute(path), item.offset)
         response = CapturedResponse.from_warc(capture, meta={"warc": pointer})
         return ((item.end, captured_at), response, self.filters.articles_only), _Pending(item, capture, resolved)
+
+    def _pointer_path(self, path: Path) -> str:
+        """How article rows name the file (archive/warc.py), worked out once per file."""
+        if path not in self._pointers:
+            self._pointers[path] = pointer_path(path, self.archive.path)
+        return self._pointers[path]
+
+    def _absolute(self, path: Path) -> str:
+        if path not in self._absolute_paths:
+            self._absolute_paths[path] = str(path.resolve())
+        return self._absolute_paths[path]
 
     def _resolve_revisit(self, item: ArchivedRecord) -> tuple[Any, dict]:
         """A revisit record as the response it stands for: its own URL, date and (when it has

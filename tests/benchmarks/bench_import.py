@@ -18,6 +18,7 @@ Figures:
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -61,7 +62,9 @@ def cached_warc(records: int) -> Path:
     return path
 
 
-def tree_rss_mb(pid: int) -> float | None:
+def sample_tree(pid: int, cpu: dict[int, float]) -> float | None:
+    """Resident memory of a process and its descendants (the forkserver, the extraction
+    workers), in MB; each one's CPU seconds so far recorded in `cpu` by pid."""
     import psutil
 
     try:
@@ -73,6 +76,8 @@ def tree_rss_mb(pid: int) -> float | None:
     for process in processes:
         try:
             total += process.memory_info().rss
+            times = process.cpu_times()
+            cpu[process.pid] = times.user + times.system
         except psutil.Error:
             pass
     return total / 1e6
@@ -84,11 +89,14 @@ def run_import(warc: Path, work: Path, processes: int) -> dict:
     proc = subprocess.Popen([*NEWSARCHIVE, "import", str(warc), "-d", str(archive), "--processes", str(processes)],
                             cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     peak = 0.0
+    cpu: dict[int, float] = {}
     while proc.poll() is None:
-        rss = tree_rss_mb(proc.pid)
+        rss = sample_tree(proc.pid, cpu)
         if rss:
             peak = max(peak, rss)
         time.sleep(0.1)
+    main_cpu = cpu.pop(proc.pid, 0.0)
+    workers_cpu = sum(cpu.values())
     seconds = time.monotonic() - started
     out, err = proc.communicate()
     if proc.returncode != 0:
@@ -101,9 +109,12 @@ def run_import(warc: Path, work: Path, processes: int) -> dict:
     for leftover in work.glob(archive.name + "*"):
         leftover.unlink()
     log(f"  import: {processes} process(es): {records:,} records in {seconds:.1f} s "
-        f"({records / seconds:.1f}/s), {articles:,} articles, {duplicates:,} duplicates, peak RSS {peak:.0f} MB")
+        f"({records / seconds:.1f}/s), {articles:,} articles, {duplicates:,} duplicates, peak RSS {peak:.0f} MB; "
+        f"CPU ms/record: command {1000 * main_cpu / records:.1f}, workers {1000 * workers_cpu / records:.1f}; "
+        f"load average {os.getloadavg()[0]:.1f}")
     return {"records": records, "seconds": seconds, "rate": records / seconds, "peak_rss": peak,
-            "articles": articles, "duplicates": duplicates}
+            "articles": articles, "duplicates": duplicates, "main_ms": 1000 * main_cpu / records,
+            "workers_ms": 1000 * workers_cpu / records}
 
 
 def run(records: int = 10_000, small: int = 2_000, processes: int = 2) -> list[Figure]:
@@ -119,12 +130,21 @@ def run(records: int = 10_000, small: int = 2_000, processes: int = 2) -> list[F
         raise PreconditionError(f"1 and {processes} processes archived different articles: {one} vs {many}")
     speedup = many["rate"] / one["rate"]
     rss_ratio = many["peak_rss"] / small_run["peak_rss"]
+    w, c = many["workers_ms"], many["main_ms"]
+    bound = (w + c) / (w / 2 + c) if w else 0.0
     return [
         at_least("import", f"records/s, {processes} processes / 1", speedup, "x", TARGET_SPEEDUP,
                  f"{records:,}-record CC-NEWS-like WARC: {many['rate']:.1f} vs {one['rate']:.1f} records/s"),
         info("import", f"records/s, {processes} processes", many["rate"], "records/s",
              f"{many['articles']:,} articles, {many['duplicates']:,} duplicates"),
         info("import", "records/s, 1 process", one["rate"], "records/s"),
+        info("import", "CPU per record: the command's process", many["main_ms"], "ms",
+             "reading, queueing, then storing in date order: the part the workers do not share"),
+        info("import", "CPU per record: extraction workers", many["workers_ms"], "ms"),
+        info("import", "ratio the CPU figures allow on 2 idle cores", bound, "x",
+             "(w + c) / (w / 2 + c), w = workers' CPU, c = the command's: the command's share taken as serial"),
+        info("import", "load average at the end", os.getloadavg()[0], "",
+             "other programs' load on this machine during the runs"),
         at_most("import", f"peak RSS, {records:,} / {small:,} records", rss_ratio, "x", TARGET_RSS_RATIO,
                 f"{many['peak_rss']:.0f} MB vs {small_run['peak_rss']:.0f} MB, the import's process tree"),
     ]

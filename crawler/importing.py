@@ -128,6 +128,7 @@ class ImportSummary:
     damaged: int = 0  # damaged byte ranges (each costs the records it held)
     damaged_bytes: int = 0
     problems: list[str] = field(default_factory=list)  # files that could not be read
+    queued: int = 0  # articles found, waiting to be stored
     interrupted: bool = False  # stopped by the user (Ctrl-C): the same command resumes
 
     @property
@@ -278,6 +279,7 @@ class Importer:
                 if self.copy_to is not None:
                     result["warc"] = self._copy(work)
                 imports.queue_article(self.db, captured_at, result)
+                self.summary.queued += 1
             self.on_progress(end - done)
             done = end
             imports.advance_file(self.db, identity, end, utc_now())
@@ -417,27 +419,38 @@ class Importer:
 
 
 class _Progress:
-    """The progress bar on a terminal (stderr): bytes read of all the files, with records,
-    articles and pages/s beside it; nothing when stderr is not a terminal."""
+    """The progress bars on a terminal (stderr): reading, by bytes of all the files (records,
+    pages and articles found, pages/s, the ETA); then storing, by articles. Nothing when
+    stderr is not a terminal."""
 
-    def __init__(self, total_bytes: int, summary: ImportSummary, clock: Callable[[], float]):
+    def __init__(self, summary: ImportSummary):
+        self.summary = summary
+        self.started = time.monotonic()
+        self.bar = None
+        self.on_terminal = sys.stderr.isatty()
+
+    def _open(self, length: int, label: str, describe=None) -> None:
         import click
 
-        self.summary = summary
-        self.clock = clock
-        self.started = clock()
-        self.bar = None
-        if sys.stderr.isatty():
-            self.bar = click.progressbar(length=max(1, total_bytes), label="importing", file=sys.stderr,
-                                         item_show_func=self.describe, show_eta=True, show_percent=True)
+        self.close()
+        if self.on_terminal:
+            self.bar = click.progressbar(length=max(1, length), label=label, file=sys.stderr,
+                                         item_show_func=describe, show_eta=True, show_percent=True)
             self.bar.__enter__()
 
-    def describe(self, _item=None) -> str:
-        elapsed = max(1e-6, self.clock() - self.started)
-        return (f"{self.summary.records:,} records, {self.summary.html:,} pages, "
-                f"{self.summary.html / elapsed:,.0f} pages/s")
+    def reading(self, total_bytes: int) -> None:
+        self._open(total_bytes, "reading", self.describe)
 
-    def advance(self, advanced: int) -> None:
+    def storing(self, articles: int) -> None:
+        self._open(articles, "storing")
+
+    def describe(self, _item=None) -> str:
+        summary = self.summary
+        elapsed = max(1e-6, time.monotonic() - self.started)
+        return (f"{summary.records:,} records, {summary.html:,} pages, {summary.queued:,} articles, "
+                f"{summary.html / elapsed:,.0f} pages/s")
+
+    def advance(self, advanced: int = 1) -> None:
         if self.bar is not None and advanced:
             self.bar.update(advanced)
 
@@ -494,12 +507,14 @@ def run_import(paths: Iterable[str], archive_path: str, *, filters: ImportFilter
                     total += path.stat().st_size
                 except OSError:
                     pass
-            progress = _Progress(total, importer.summary, time.monotonic)
+            progress = _Progress(importer.summary)
             importer.on_progress = progress.advance
             outcome = crawls.FINISHED
             try:
+                progress.reading(total)
                 importer.read_files(files)
-                importer.store_queue()
+                progress.storing(imports.queued_count(archive.db))
+                importer.store_queue(on_article=progress.advance)
             except KeyboardInterrupt:
                 # What is committed is whole (a file's progress with its queued articles, an
                 # article's store with its leaving the queue): the rest is undone, and the

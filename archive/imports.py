@@ -3,7 +3,9 @@ archive/schema.py's m301): how far each file has been read, the articles parsed 
 stored yet, and where each payload a revisit record may refer to is.
 
 A file is known by its identity: its size and a hash of its first MiB, so that the same
-file under another name or path is the same file, and a file that has changed is not.
+file under another name or path is the same file, and a file that has changed is not. Its
+progress is kept per set of filters (`filters`: a key the importer makes of them), so that
+the same file imported again for other sites is read again.
 """
 
 from __future__ import annotations
@@ -27,30 +29,31 @@ def file_identity(path: str | os.PathLike) -> tuple[str, int]:
     return f"{size}:{digest}", size
 
 
-def file_progress(db: Database, identity: str) -> dict | None:
+def file_progress(db: Database, identity: str, filters: str) -> dict | None:
     """The file's row: path, size, done_offset (where reading resumes), finished (when it was
     read to its end, or None)."""
-    rows = list(db.query("select * from import_files where identity = ?", [identity]))
+    rows = list(db.query("select * from import_files where identity = ? and filters = ?", [identity, filters]))
     return rows[0] if rows else None
 
 
-def begin_file(db: Database, identity: str, path: str, size: int, at: str) -> None:
+def begin_file(db: Database, identity: str, filters: str, path: str, size: int, at: str) -> None:
     db.execute(
-        "insert into import_files (identity, path, size, done_offset, updated) values (?, ?, ?, 0, ?)"
-        " on conflict (identity) do update set path = excluded.path, updated = excluded.updated",
-        [identity, path, size, at],
+        "insert into import_files (identity, filters, path, size, done_offset, updated) values (?, ?, ?, ?, 0, ?)"
+        " on conflict (identity, filters) do update set path = excluded.path, updated = excluded.updated",
+        [identity, filters, path, size, at],
     )
 
 
-def advance_file(db: Database, identity: str, offset: int, at: str) -> None:
+def advance_file(db: Database, identity: str, filters: str, offset: int, at: str) -> None:
     """Everything before `offset` is read and what it held queued (or skipped): in the same
     transaction as the queued articles."""
-    db.execute("update import_files set done_offset = ?, updated = ? where identity = ?", [offset, at, identity])
+    db.execute("update import_files set done_offset = ?, updated = ? where identity = ? and filters = ?",
+               [offset, at, identity, filters])
 
 
-def finish_file(db: Database, identity: str, at: str) -> None:
-    db.execute("update import_files set done_offset = size, finished = ?, updated = ? where identity = ?",
-               [at, at, identity])
+def finish_file(db: Database, identity: str, filters: str, at: str) -> None:
+    db.execute("update import_files set done_offset = size, finished = ?, updated = ?"
+               " where identity = ? and filters = ?", [at, at, identity, filters])
 
 
 def queue_article(db: Database, captured_at: str, record: dict[str, Any]) -> None:

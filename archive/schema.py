@@ -530,8 +530,9 @@ def m301_imports(db: Database) -> None:
     """What `newsarchive import` keeps between runs (archive/imports.py).
 
     - `import_files`: each file met, by identity (its size and a hash of its first MiB, so
-      a file renamed or moved is still known), how far it has been read, and when it was
-      read to its end: a killed import resumes there, a file imported again adds nothing.
+      a file renamed or moved is still known) and the filters it was read with, how far it
+      has been read, and when it was read to its end: a killed import resumes there, a file
+      imported again with the same filters adds nothing.
     - `import_queue`: the articles parsed from the files and not stored yet; they are
       stored in capture-date order once every file is read, so that revisions follow the
       dates whatever order the files come in.
@@ -539,8 +540,9 @@ def m301_imports(db: Database) -> None:
       for the revisit records that refer to it.
     """
     db["import_files"].create(
-        {"identity": str, "path": str, "size": int, "done_offset": int, "finished": str, "updated": str},
-        pk="identity",
+        {"identity": str, "filters": str, "path": str, "size": int, "done_offset": int, "finished": str,
+         "updated": str},
+        pk=("identity", "filters"),
     )
     db["import_queue"].create({"id": int, "captured_at": str, "record": str}, pk="id")
     db["import_queue"].create_index(["captured_at", "id"])

@@ -22,6 +22,7 @@ Two passes, both resumable:
 from __future__ import annotations
 
 import collections
+import json
 import logging
 import re
 import sys
@@ -217,6 +218,8 @@ class Importer:
         self.archive = archive
         self.db = archive.db
         self.filters = filters
+        # Files are resumed, or known as imported, per set of filters.
+        self.filters_key = json.dumps(filters.arguments(), sort_keys=True)
         self.processes = processes
         self.copy_to = copy_to
         self.timeout = timeout
@@ -244,13 +247,13 @@ class Importer:
         except OSError as exc:
             self._unreadable(path, exc)
             return
-        progress = imports.file_progress(self.db, identity)
+        progress = imports.file_progress(self.db, identity, self.filters_key)
         if progress and progress["finished"]:
             summary.files_already_imported += 1
             self.on_progress(size)
             return
         start = progress["done_offset"] if progress else 0
-        imports.begin_file(self.db, identity, str(path), size, utc_now())
+        imports.begin_file(self.db, identity, self.filters_key, str(path), size, utc_now())
         self.on_progress(start)
         pending: collections.deque[_Pending] = collections.deque()
         done = start
@@ -282,7 +285,7 @@ class Importer:
                 self.summary.queued += 1
             self.on_progress(end - done)
             done = end
-            imports.advance_file(self.db, identity, end, utc_now())
+            imports.advance_file(self.db, identity, self.filters_key, end, utc_now())
             since_commit += 1
             if since_commit >= COMMIT_EVERY or time.monotonic() - committed >= COMMIT_SECONDS:
                 self.db.conn.commit()
@@ -291,7 +294,7 @@ class Importer:
             self.db.conn.commit()
             self._unreadable(path, error[0])
             return
-        imports.finish_file(self.db, identity, utc_now())
+        imports.finish_file(self.db, identity, self.filters_key, utc_now())
         self.db.conn.commit()
         self.on_progress(size - done)
 

@@ -102,6 +102,17 @@ def test_importing_a_file_again_adds_nothing(tmp_path):
     assert after == before
 
 
+def test_a_file_imported_for_one_site_is_read_again_for_another(tmp_path):
+    pages = on_sites(article_pages())
+    warc = cc_news_warc(tmp_path / "a.warc.gz", pages, MAY_1)
+    archive = tmp_path / "archive.db"
+    first = newsarchive_import(warc, "-d", archive, "--processes", 0, "--site", "newsroom1.org")
+    assert first.exit_code == 0 and "articles: 1 new" in first.output
+    second = newsarchive_import(warc, "-d", archive, "--processes", 0, "--site", "newsroom2.org")
+    assert second.exit_code == 0 and "articles: 1 new" in second.output and "imported before" not in second.output
+    assert {r["site"] for r in Database(archive)["articles"].rows} == {"newsroom1.org", "newsroom2.org"}
+
+
 def test_filters_by_site_url_date_and_page_kind(tmp_path):
     pages = on_sites(article_pages())
     warc = cc_news_warc(tmp_path / "a.warc.gz", pages, MAY_1, step=timedelta(days=1))

@@ -364,3 +364,18 @@ def test_chunked_and_compressed_bodies_are_decoded(tmp_path):
     result = newsarchive_import(warc, "-d", archive, "--processes", 0)
     assert result.exit_code == 0 and "1 new" in result.output, result.output
     assert "Shougang" in rows(Database(archive), "select body from articles")[0]["body"]
+
+
+@pytest.mark.parametrize("version", ["0.17", "0.18", "1.0", "1.1"])
+def test_every_warc_version_is_read_compressed_or_not(tmp_path, version):
+    pages = on_sites(article_pages())[:3]
+
+    def http(page: Page) -> bytes:
+        return b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n\r\n" + page.body
+
+    for compress, name in ((True, "a.warc.gz"), (False, "a.warc")):
+        (tmp_path / name).write_bytes(b"".join(
+            raw_response_record(p.url, http(p), MAY_1, version=version, compress=compress) for p in pages))
+        archive = tmp_path / f"{name}.db"
+        result = newsarchive_import(tmp_path / name, "-d", archive, "--processes", 0)
+        assert result.exit_code == 0 and "articles: 3 new" in result.output, result.output

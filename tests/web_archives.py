@@ -87,15 +87,17 @@ def arc_file(path: Path, pages: list[Page], start: datetime, compressed: bool = 
     return path
 
 
-def raw_response_record(url: str, http: bytes, date: datetime) -> bytes:
+def raw_response_record(url: str, http: bytes, date: datetime, version: str = "1.0", compress: bool = True) -> bytes:
     """One response record written byte by byte, gzipped as a member of its own: for HTTP
-    blocks no writer would produce (header bytes that are not UTF-8)."""
+    blocks no writer would produce (header bytes that are not UTF-8), and WARC versions
+    current writers no longer write (0.17, 0.18)."""
     import uuid
 
-    head = (f"WARC/1.0\r\nWARC-Type: response\r\nWARC-Target-URI: {url}\r\nWARC-Date: {warc_date(date)}\r\n"
+    head = (f"WARC/{version}\r\nWARC-Type: response\r\nWARC-Target-URI: {url}\r\nWARC-Date: {warc_date(date)}\r\n"
             f"WARC-Record-ID: <urn:uuid:{uuid.uuid4()}>\r\nContent-Type: application/http; msgtype=response\r\n"
             f"Content-Length: {len(http)}\r\n\r\n").encode("ascii")
-    return gzip.compress(head + http + b"\r\n\r\n")
+    record = head + http + b"\r\n\r\n"
+    return gzip.compress(record) if compress else record
 
 
 _PARAGRAPH = re.compile(rb"(<p\b[^>]*>)(.*?)(</p>)", re.S | re.I)

@@ -203,6 +203,8 @@ def import_archives(paths, archive_path, sites, url_pattern, since, until, artic
         raise click.ClickException(str(exc)) from None
     except sqlite3.Error as exc:
         raise click.ClickException(f"archive {archive_path}: {exc}") from None
+    except OSError as exc:  # writing --copy's captures: a full disk
+        raise click.ClickException(f"{exc.filename or archive_path}: {exc.strerror or exc}") from None
     for line in summary.lines():
         click.echo(line)
     sys.exit(1 if summary.failed or summary.interrupted else 0)

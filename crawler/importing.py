@@ -24,7 +24,10 @@ from __future__ import annotations
 import collections
 import json
 import logging
+import os
 import re
+import socket
+import sqlite3
 import sys
 import time
 from collections import Counter
@@ -33,13 +36,16 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from archive import imports
+import click
+
+from archive import crawls, imports
 from archive.dedupe import fingerprint
+from archive.identity import MISSING, archive_kind, create_archive
 from archive.incremental import iso, parse_time
-from archive.lock import DEFAULT_LOCK_TIMEOUT
-from archive.store import Archive, utc_now
-from archive.warc import DamagedRange, WarcError, WarcWriter, pointer_path
-from archive.web_archive import ArchivedRecord, read_archive_file, read_payload
+from archive.lock import DEFAULT_LOCK_TIMEOUT, check_writable, lock_archive
+from archive.store import Archive, build_new_archive, utc_now
+from archive.warc import DamagedRange, WarcError, WarcWriter, check_capture_dir, pointer_path
+from archive.web_archive import ArchivedRecord, archive_files, read_archive_file, read_payload
 from crawler.extraction import ExtractionError, Page
 from crawler.extraction.discovery import pagetype
 from crawler.normalize import site_of
@@ -49,7 +55,8 @@ from crawler.worker_pool import DEFAULT_TIMEOUT, TaskError, TaskTimeout, WorkerD
 
 logger = logging.getLogger(__name__)
 
-# Records that hold no HTTP response, counted apart from skipped responses.
+# The record types that hold an HTTP response; the others (request, metadata, warcinfo...)
+# are counted apart from the responses skipped.
 RESPONSE_TYPES = ("response", "resource", "revisit")
 # Commit (the queue with the file's progress; the stored articles with their leaving the
 # queue) after this many articles or this many seconds, whichever comes first.
@@ -433,8 +440,6 @@ class _Progress:
         self.on_terminal = sys.stderr.isatty()
 
     def _open(self, length: int, label: str, describe=None) -> None:
-        import click
-
         self.close()
         if self.on_terminal:
             self.bar = click.progressbar(length=max(1, length), label=label, file=sys.stderr,
@@ -470,66 +475,86 @@ def run_import(paths: Iterable[str], archive_path: str, *, filters: ImportFilter
     (created if no file is there; another program's file is refused), under the archive's
     lock, with a row in `crawls` (spider `import`). Raises ArchiveError (one line) when the
     archive cannot be opened, locked or written."""
-    import os
-    import socket
-
-    from archive import crawls
-    from archive.identity import MISSING, archive_kind, create_archive
-    from archive.lock import check_writable, lock_archive
-    from archive.store import build_new_archive
-    from archive.warc import check_capture_dir
-    from archive.web_archive import archive_files
-
     paths = [str(p) for p in paths]
     files, problems = archive_files(paths)
     if not files:
-        summary = ImportSummary(problems=problems)
-        return summary
-    if archive_kind(archive_path) == MISSING:
-        create_archive(archive_path, build_new_archive)
-    with lock_archive(archive_path, purpose="import"):
+        return ImportSummary(problems=problems)
+    # As a crawl does: an existing file must be an archive this run can write before anything
+    # is made beside it; a missing one is created last, when all else is known to be usable.
+    missing = archive_kind(archive_path) == MISSING
+    lock = None if missing else lock_archive(archive_path, purpose="import")
+    try:
+        capture_dir = Path(archive_path).with_name(Path(archive_path).name + "-warc")
+        if copy:
+            check_capture_dir(capture_dir)
+        if missing:
+            create_archive(archive_path, build_new_archive)
+            lock = lock_archive(archive_path, purpose="import")
         check_writable(archive_path, timeout=lock_timeout)
-        with Archive(archive_path, lock_timeout=lock_timeout) as archive:
-            now = utc_now()
-            crawls.mark_killed(archive.db, now)
-            crawl_id = crawls.start_crawl(archive.db, spider="import",
-                                          arguments={"files": paths, **filters.arguments(), **({"copy": True} if copy else {})},
-                                          started=now, pid=os.getpid(), host=socket.gethostname())
-            archive.flush()
-            copy_to = None
-            if copy:
-                directory = Path(archive_path).with_name(Path(archive_path).name + "-warc")
-                copy_to = WarcWriter(check_capture_dir(directory), prefix="newsarchive-import",
-                                     info={"isPartOf": "newsarchive-import"})
-            importer = Importer(archive, filters=filters, processes=processes, copy_to=copy_to, timeout=timeout,
-                                max_page_bytes=max_page_bytes)
-            importer.summary.problems.extend(problems)
-            total = 0
-            for path in files:
-                try:
-                    total += path.stat().st_size
-                except OSError:
-                    pass
-            progress = _Progress(importer.summary)
-            importer.on_progress = progress.advance
-            outcome = crawls.FINISHED
+        return _run(files, problems, paths, archive_path, filters=filters, copy_dir=capture_dir if copy else None,
+                    processes=processes, lock_timeout=lock_timeout, timeout=timeout, max_page_bytes=max_page_bytes)
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def _run(files: list[Path], problems: list[str], paths: list[str], archive_path: str, *, filters: ImportFilters,
+         copy_dir: Path | None, processes: int, lock_timeout: float, timeout: float,
+         max_page_bytes: int) -> ImportSummary:
+    """The import itself, the archive locked and known writable."""
+    with Archive(archive_path, lock_timeout=lock_timeout) as archive:
+        now = utc_now()
+        crawls.mark_killed(archive.db, now)
+        crawl_id = crawls.start_crawl(archive.db, spider="import",
+                                      arguments={"files": paths, **filters.arguments(),
+                                                 **({"copy": True} if copy_dir else {})},
+                                      started=now, pid=os.getpid(), host=socket.gethostname())
+        archive.flush()
+        copy_to = None
+        if copy_dir is not None:
+            copy_to = WarcWriter(copy_dir, prefix="newsarchive-import", info={"isPartOf": "newsarchive-import"})
+        importer = Importer(archive, filters=filters, processes=processes, copy_to=copy_to, timeout=timeout,
+                            max_page_bytes=max_page_bytes)
+        importer.summary.problems.extend(problems)
+        total = 0
+        for path in files:
             try:
-                progress.reading(total)
-                importer.read_files(files)
-                progress.storing(imports.queued_count(archive.db))
-                importer.store_queue(on_article=progress.advance)
-            except KeyboardInterrupt:
-                # What is committed is whole (a file's progress with its queued articles, an
-                # article's store with its leaving the queue): the rest is undone, and the
-                # same command resumes from there.
-                archive.db.conn.rollback()
-                importer.summary.interrupted = True
-                outcome = crawls.SHUTDOWN
-            finally:
-                progress.close()
-                if copy_to is not None:
-                    copy_to.close()
-            crawls.update_crawl(archive.db, crawl_id, importer.summary.counts(), at=utc_now(), outcome=outcome,
-                                finished=utc_now())
-            archive.flush()
+                total += path.stat().st_size
+            except OSError:
+                pass
+        progress = _Progress(importer.summary)
+        importer.on_progress = progress.advance
+        outcome = crawls.FINISHED
+        try:
+            progress.reading(total)
+            importer.read_files(files)
+            progress.storing(imports.queued_count(archive.db))
+            importer.store_queue(on_article=progress.advance)
+        except BaseException as exc:
+            # What is committed is whole (a file's progress with its queued articles, an
+            # article's store with its leaving the queue): the rest is undone, and the
+            # same command resumes from there.
+            archive.db.conn.rollback()
+            if not isinstance(exc, KeyboardInterrupt):
+                _record_failure(archive, crawl_id, importer.summary, exc)
+                raise
+            importer.summary.interrupted = True
+            outcome = crawls.SHUTDOWN
+        finally:
+            progress.close()
+            if copy_to is not None:
+                copy_to.close()
+        crawls.update_crawl(archive.db, crawl_id, importer.summary.counts(), at=utc_now(), outcome=outcome,
+                            finished=utc_now())
+        archive.flush()
     return importer.summary
+
+
+def _record_failure(archive: Archive, crawl_id: int, summary: ImportSummary, exc: BaseException) -> None:
+    """The run's row says how it ended, when the archive can still be written."""
+    try:
+        crawls.update_crawl(archive.db, crawl_id, {**summary.counts(), "errors": {"failed": str(exc)[:200]}},
+                            at=utc_now(), outcome="failed", finished=utc_now())
+        archive.flush()
+    except sqlite3.Error:
+        pass  # the error that stopped the import is the one to report

@@ -379,3 +379,12 @@ def test_every_warc_version_is_read_compressed_or_not(tmp_path, version):
         archive = tmp_path / f"{name}.db"
         result = newsarchive_import(tmp_path / name, "-d", archive, "--processes", 0)
         assert result.exit_code == 0 and "articles: 3 new" in result.output, result.output
+
+
+def test_copy_into_a_capture_directory_that_cannot_be_one_is_one_line_and_creates_nothing(tmp_path):
+    warc = cc_news_warc(tmp_path / "a.warc.gz", article_pages()[:2], MAY_1)
+    (tmp_path / "archive.db-warc").write_text("a file where the capture directory would go")
+    result = newsarchive_import(warc, "-d", tmp_path / "archive.db", "--processes", 0, "--copy")
+    assert result.exit_code == 1
+    assert result.output.strip() == f"Error: capture directory is not a directory: {tmp_path / 'archive.db-warc'}"
+    assert not (tmp_path / "archive.db").exists()

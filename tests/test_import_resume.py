@@ -1,5 +1,6 @@
-"""An import killed outright (SIGKILL) while it reads the files, then while it stores, and
-run again with the same arguments, ends with the archive an uninterrupted import makes."""
+"""An import killed outright (SIGKILL) while it reads the files, then while it stores, then
+stopped with Ctrl-C, and run again with the same arguments, ends with the archive an
+uninterrupted import makes."""
 
 from __future__ import annotations
 
@@ -58,7 +59,7 @@ def dump(archive: Path) -> dict[str, list]:
         conn.close()
 
 
-def test_an_import_killed_while_reading_and_while_storing_resumes_to_the_same_archive(tmp_path):
+def test_an_import_killed_or_stopped_while_reading_and_while_storing_resumes_to_the_same_archive(tmp_path):
     pages = varied_pages(600)
     first = cc_news_warc(tmp_path / "CC-NEWS-1.warc.gz", pages[:300], datetime(2024, 5, 1, tzinfo=timezone.utc))
     # The second file is older: its captures are stored first, and the same URLs as the
@@ -76,6 +77,18 @@ def test_an_import_killed_while_reading_and_while_storing_resumes_to_the_same_ar
     archive = tmp_path / "resumed.db"
     # Killed while reading the first file: some of it queued, the file's progress with it.
     kill_when(start_import(files, archive), archive, "select count(*) from import_files where done_offset > 0")
+    # Stopped with Ctrl-C (SIGINT) while reading the second file: says so, exits 1.
+    proc = start_import(files, archive)
+    reading_second = (f"select count(*) from import_files where path = '{second}' and done_offset > 0"
+                      " and finished is null")
+    deadline = time.monotonic() + 240
+    while committed(archive, reading_second) == 0:
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 1 and "Traceback" not in err, err[-3000:]
+    assert "interrupted: run the same command again to go on from here" in out
     # Killed while storing: some articles stored, the rest still queued.
     kill_when(start_import(files, archive), archive,
               "select (select count(*) from articles) > 0 and (select count(*) from import_queue) > 0")
@@ -85,7 +98,7 @@ def test_an_import_killed_while_reading_and_while_storing_resumes_to_the_same_ar
     assert dump(archive) == expected
     conn = sqlite3.connect(archive)
     outcomes = [r[0] for r in conn.execute("select outcome from crawls order by id")]
-    assert outcomes == ["killed", "killed", "finished"]
+    assert outcomes == ["killed", "shutdown", "killed", "finished"]
     assert conn.execute("select count(*) from import_queue").fetchone()[0] == 0
 
     # Run once more: both files are known, nothing is added.

@@ -49,10 +49,14 @@ test-fast: $(STAMP)
 
 # The browser tests drive Debian's headless Chromium through its chromedriver (no browser
 # download); the runs over many machines need Debian's redis-server (started by the tests on
-# loopback, never as a service). Installed here when missing (needs root, as on CI).
+# loopback, never as a service); the import tests read WARC files written by Debian's wget.
+# Installed here when missing (needs root, as on CI).
 test-deps:
 	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ] || [ ! -x /usr/bin/redis-server ]; then \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver redis-server; \
+	fi
+	@if [ ! -x /usr/bin/wget ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wget; \
 	fi
 
 # Browse and search $(ARCHIVE) in Datasette on http://127.0.0.1:8001 (PORT=... to change).

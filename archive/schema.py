@@ -520,3 +520,33 @@ def m203_compact_storage(db: Database) -> None:
     if db.execute("select 1 from sqlite_master where name = 'sqlite_stat1'").fetchone():
         db.execute("ANALYZE minhash_bands")
         db.execute("ANALYZE article_urls")
+
+
+# -- imports of other tools' web archives: m301 ---------------------------------------------------
+
+
+@migrations()
+def m301_imports(db: Database) -> None:
+    """What `newsarchive import` keeps between runs (archive/imports.py).
+
+    - `import_files`: each file met, by identity (its size and a hash of its first MiB, so
+      a file renamed or moved is still known) and the filters it was read with, how far it
+      has been read, and when it was read to its end: a killed import resumes there, a file
+      imported again with the same filters adds nothing.
+    - `import_queue`: the articles parsed from the files and not stored yet; they are
+      stored in capture-date order once every file is read, so that revisions follow the
+      dates whatever order the files come in.
+    - `import_payloads`: where each response record's payload is (by WARC-Payload-Digest),
+      for the revisit records that refer to it.
+    """
+    db["import_files"].create(
+        {"identity": str, "filters": str, "path": str, "size": int, "done_offset": int, "finished": str,
+         "updated": str},
+        pk=("identity", "filters"),
+    )
+    db["import_queue"].create({"id": int, "captured_at": str, "record": str}, pk="id")
+    db["import_queue"].create_index(["captured_at", "id"])
+    db.execute(
+        'CREATE TABLE "import_payloads" ("digest" TEXT PRIMARY KEY NOT NULL, "file" TEXT, "offset" INTEGER)'
+        " WITHOUT ROWID"
+    )

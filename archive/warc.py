@@ -22,6 +22,7 @@ plain values `WarcWriter.write_exchange` takes.
 
 from __future__ import annotations
 
+import gzip
 import io
 import os
 import re
@@ -272,6 +273,39 @@ class WarcWriter:
         self.records += 1
         return WarcPointer(str(self._path), offset, record_id)
 
+    def copy_record(self, data: bytes, record_id: str) -> WarcPointer:
+        """Append a whole WARC record read from another file (its bytes, uncompressed) as a
+        gzip member of its own: a copy of a capture whose file may go away (`import --copy`)."""
+        if self._fh is None or self._fh.tell() >= self.max_file_size:
+            self._open_next()
+        assert self._fh is not None and self._path is not None
+        offset = self._fh.tell()
+        self._fh.write(gzip.compress(data, compresslevel=6, mtime=0))
+        self._fh.flush()
+        self.records += 1
+        return WarcPointer(str(self._path), offset, record_id)
+
+    def write_response(self, *, url: str, date: str | None, status: int, headers: Headers, body: bytes,
+                       protocol: str | None = None) -> WarcPointer:
+        """Write one response record alone, dated `date` (a WARC-Date as read): a capture met
+        in a file that cannot be copied as it is (an ARC record, a revisit resolved to its
+        payload)."""
+        if self._fh is None or self._fh.tell() >= self.max_file_size:
+            self._open_next()
+        assert self._writer is not None and self._path is not None
+        try:
+            reason = HTTPStatus(status).phrase
+        except ValueError:
+            reason = "Unknown"
+        warc_headers = {"WARC-Date": date} if date else {}
+        record = self._writer.create_warc_record(
+            url, "response", payload=io.BytesIO(body), length=len(body), warc_headers_dict=warc_headers,
+            http_headers=_http_headers(f"{status} {reason}", headers, protocol or "HTTP/1.1"),
+        )
+        offset = self._write(record)
+        self.records += 1
+        return WarcPointer(str(self._path), offset, record.rec_headers.get_header("WARC-Record-ID"))
+
 
 # -- reading ---------------------------------------------------------------------------
 
@@ -323,8 +357,17 @@ class WarcRecord:
                 "record_id": self.header("WARC-Record-ID"), "date": self.header("WARC-Date")}
 
     def capture(self) -> Capture:
-        """The HTTP response this (response) record holds. Raises WarcError when its HTTP
-        part does not parse."""
+        """The HTTP response this response record holds (a resource record: its block, with
+        its Content-Type, as a 200 response). Raises WarcError when its HTTP part does not
+        parse."""
+        if self.type == "resource":
+            content_type = self.header("Content-Type")
+            head_end = self.data.find(b"\r\n\r\n")
+            return Capture(url=(self.header("WARC-Target-URI") or "").strip("<>"), date=self.header("WARC-Date"),
+                           status=200, reason="OK", protocol="",
+                           headers=[("Content-Type", content_type)] if content_type else [],
+                           body=self.data[head_end + 4:-4], record_id=self.header("WARC-Record-ID") or "",
+                           truncated=self.header("WARC-Truncated"))
         try:
             return _capture_from(next(iter(ArchiveIterator(io.BytesIO(self.data)))))
         except (*READ_ERRORS, StopIteration) as exc:
@@ -463,13 +506,15 @@ def _next_start(fh, start: int, size: int, marker: bytes, skip: int, starts_reco
     return size
 
 
-def read_records(path: str | os.PathLike) -> Iterator[WarcRecord | DamagedRange]:
+def read_records(path: str | os.PathLike, start: int = 0) -> Iterator[WarcRecord | DamagedRange]:
     """Every whole record of a WARC file, in file order, and a DamagedRange for each run of
     bytes between them that is not a whole record. After damage, reading resumes at the
     next record: in a .warc.gz (one gzip member per record) the next gzip member that
     decompresses to a WARC record; in an uncompressed .warc the next "WARC/1.x" line after
     a line break that opens a whole record. So damage costs the records it hits and no
     others, and a file cut short loses only its last record.
+
+    `start`: the offset to begin at (a record's start: where an earlier reading stopped).
 
     Nothing in the file's bytes makes this raise; an OSError if the file cannot be read."""
     path = Path(path)
@@ -480,7 +525,7 @@ def read_records(path: str | os.PathLike) -> Iterator[WarcRecord | DamagedRange]
         else:
             read_unit, marker, skip, starts_record = _read_plain, b"\nWARC/", 1, _plain_starts_record
         damaged: DamagedRange | None = None
-        offset = 0
+        offset = start
         while offset < size:
             try:
                 records, end = read_unit(fh, offset, size)
@@ -526,34 +571,71 @@ def read_record(path: str | os.PathLike, offset: int) -> WarcRecord:
     return records[0]
 
 
+def dechunk(data: bytes) -> bytes | None:
+    """A chunked transfer-coded body's payload, or None when the chunks stop short."""
+    out, position = [], 0
+    while True:
+        line_end = data.find(b"\r\n", position)
+        if line_end < 0:
+            return None
+        try:
+            size = int(data[position:line_end].split(b";", 1)[0].strip() or b"x", 16)
+        except ValueError:
+            return None
+        if size == 0:
+            return b"".join(out)
+        start = line_end + 2
+        if start + size > len(data):
+            return None
+        out.append(data[start:start + size])
+        position = start + size + 2
+
+
+def without_transfer_coding(capture: Capture) -> Capture:
+    """The capture with a chunked body unframed (other tools, wget among them, store the
+    bytes as they came over the wire; ours rename the header, see above); a body that does
+    not parse as chunks is marked truncated."""
+    codings = [v.strip().lower() for k, v in capture.headers if k.lower() == "transfer-encoding"]
+    if "chunked" not in codings:
+        return capture
+    capture.headers = [(k, v) for k, v in capture.headers if k.lower() != "transfer-encoding"]
+    body = dechunk(capture.body)
+    if body is None:
+        capture.truncated = capture.truncated or "chunked body cut short"
+    else:
+        capture.body = body
+    return capture
+
+
 def _capture_from(record) -> Capture:
     http = record.http_headers
     status_line = http.get_statuscode() if http else "200"
     reason = http.statusline.split(" ", 1)[1] if http and " " in http.statusline else ""
-    headers = [
-        ("Transfer-Encoding" if k == "X-Newsarchive-Transfer-Encoding" else k, v)
-        for k, v in (http.headers if http else [])
-    ]
     # raw_stream: the payload exactly as stored, whatever the HTTP headers claim
     body = record.raw_stream.read()
-    return Capture(
-        url=record.rec_headers.get_header("WARC-Target-URI"),
+    capture = without_transfer_coding(Capture(
+        url=(record.rec_headers.get_header("WARC-Target-URI") or "").strip("<>"),
         date=record.rec_headers.get_header("WARC-Date"),
         status=int(status_line),
         reason=reason,
         protocol=http.protocol if http else "HTTP/1.1",
-        headers=headers,
+        headers=list(http.headers if http else []),
         body=body,
         record_id=record.rec_headers.get_header("WARC-Record-ID"),
         truncated=record.rec_headers.get_header("WARC-Truncated"),
-    )
+    ))
+    # Our own captures' transfer framing was undone before they were written.
+    capture.headers = [("Transfer-Encoding" if k == "X-Newsarchive-Transfer-Encoding" else k, v)
+                       for k, v in capture.headers]
+    return capture
 
 
 def read_capture(path: str | os.PathLike, offset: int, record_id: str | None = None) -> Capture:
-    """The response record at `offset` of `path`. Raises WarcError when the file is missing,
-    the bytes there are not a whole response record, or its id is not `record_id`."""
+    """The response (or resource) record at `offset` of `path`. Raises WarcError when the
+    file is missing, the bytes there are not a whole response record, or its id is not
+    `record_id`."""
     record = read_record(path, offset)
-    if record.type != "response":
+    if record.type not in ("response", "resource"):
         raise WarcError(f"record at offset {offset} of {path} is a {record.type}, not a response")
     found_id = record.header("WARC-Record-ID")
     if record_id and found_id != record_id:

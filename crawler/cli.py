@@ -159,6 +159,57 @@ def reparse(archive_path, site, since, search, lock_timeout, processes) -> None:
     sys.exit(1 if summary.failed else 0)
 
 
+@cli.command("import")
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--archive", "-d", "archive_path", default="archive.db", show_default=True,
+              type=click.Path(dir_okay=False), envvar="NEWSARCHIVE_DB", help="The archive file (created if missing).")
+@click.option("--site", "sites", multiple=True, help="Only pages of this site (registered domain: ecns.cn). Repeatable.")
+@click.option("--url-pattern", help="Only pages whose URL matches this regular expression (searched, not anchored).")
+@click.option("--since", help="Only captures made on or after this date or time (ISO 8601, UTC if no offset).")
+@click.option("--until", help="Only captures made before the end of this date (or up to this time).")
+@click.option("--articles-only", is_flag=True, help="Skip the pages the page classifier calls listings (home, section, tag pages).")
+@click.option("--copy", is_flag=True,
+              help="Copy each article's record into the archive's capture directory (<archive>-warc/), for files that will go away.")
+@click.option("--processes", type=click.IntRange(0), default=None,
+              help="Extraction processes (default: one per core; 0: in this process).")
+@click.option("--lock-timeout", default=DEFAULT_LOCK_TIMEOUT, show_default=True, type=click.FloatRange(0),
+              help="Seconds to wait while another program holds the archive's SQLite write lock.")
+def import_archives(paths, archive_path, sites, url_pattern, since, until, articles_only, copy, processes,
+                    lock_timeout) -> None:
+    """Import the news pages of web archive files: WARC (.warc, .warc.gz: CC-NEWS, Heritrix,
+    wget, Browsertrix) and ARC (.arc, .arc.gz). PATHS are files, directories (searched for
+    them) or glob patterns.
+
+    Every HTML response is parsed as a crawled page is, then deduplicated and stored in
+    capture-date order: first_seen is the capture's date, a later capture with changed text a
+    revision. The article rows point to the records in the files as they are (--copy: to
+    copies in the archive's capture directory). Killed or interrupted, the same command
+    resumes where it stopped; a file imported before adds nothing. Damaged records, non-HTML
+    and oversized responses are counted and skipped. Exits 1 if a path could not be read."""
+    import sqlite3
+
+    from archive.identity import ArchiveError
+    from archive.warc import WarcError
+    from crawler.importing import FilterError, ImportFilters, run_import
+
+    try:
+        filters = ImportFilters.parse(sites, url_pattern, since, until, articles_only)
+    except FilterError as exc:
+        raise click.UsageError(str(exc)) from None
+    try:
+        summary = run_import(paths, archive_path, filters=filters, copy=copy,
+                             processes=usable_cores() if processes is None else processes, lock_timeout=lock_timeout)
+    except (ArchiveError, WarcError) as exc:
+        raise click.ClickException(str(exc)) from None
+    except sqlite3.Error as exc:
+        raise click.ClickException(f"archive {archive_path}: {exc}") from None
+    except OSError as exc:  # writing --copy's captures: a full disk
+        raise click.ClickException(f"{exc.filename or archive_path}: {exc.strerror or exc}") from None
+    for line in summary.lines():
+        click.echo(line)
+    sys.exit(1 if summary.failed or summary.interrupted else 0)
+
+
 @cli.command("check-captures")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
 def check_captures(paths) -> None:

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Every benchmark, one table: parse, crawl (ECNS), generic crawl and extraction on every
-core, ingest and dedupe, scaling, search latency and archive size at 1M articles, runs over
-many machines (`make bench`).
+core, ingest and dedupe, scaling, import of a WARC, search latency and archive size at 1M
+articles, runs over many machines (`make bench`).
 
-    python tests/benchmarks/run_all.py [--only parse,crawl,generic,workers,ingest,search,distributed] [--json OUT] [--plot PNG] [--markdown OUT]
+    python tests/benchmarks/run_all.py [--only parse,crawl,generic,workers,ingest,import,search,distributed] [--json OUT] [--plot PNG] [--markdown OUT]
 
 Prints each figure with its target and whether it is met, writes the table as JSON
 (docs/benchmarks.json by default) and the scaling plot (docs/scaling.png). Exits 0 when
@@ -39,7 +39,7 @@ from tests.benchmarks.benchlib import (  # noqa: E402
     write_json,
 )
 
-BENCHES = ("parse", "crawl", "generic", "workers", "ingest", "search", "distributed")
+BENCHES = ("parse", "crawl", "generic", "workers", "ingest", "import", "search", "distributed")
 
 
 def main(argv=None) -> int:
@@ -53,6 +53,7 @@ def main(argv=None) -> int:
     parser.add_argument("--reparse-articles", type=int, default=20_000, help="articles in the reparse benchmark's archive")
     parser.add_argument("--records", type=int, default=2000, help="records per ingest round")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--import-records", type=int, default=10_000, help="records in the import benchmark's WARC")
     parser.add_argument("--search-repeat", type=int, default=30, help="timed runs per search query")
     args = parser.parse_args(argv)
     only = [b.strip() for b in args.only.split(",") if b.strip()]
@@ -108,13 +109,19 @@ def main(argv=None) -> int:
 
         step("distributed", bench_distributed.run)
 
+    if "import" in only:
+        from tests.benchmarks import bench_import
+
+        step("import", lambda: bench_import.run(args.import_records, max(1, args.import_records // 5)))
+
     if "search" in only:
         from tests.benchmarks import bench_search
 
         # Last, on the 1M archive the ingest step built: latencies want a quiet machine.
         step("search", lambda: bench_search.figures_for(bench_search.measure(1_000_000, args.search_repeat)))
 
-    order = {"parse": 0, "crawl": 1, "generic": 2, "workers": 3, "ingest": 4, "scaling": 5, "search": 6, "distributed": 7}
+    order = {"parse": 0, "crawl": 1, "generic": 2, "workers": 3, "ingest": 4, "scaling": 5, "import": 6, "search": 7,
+             "distributed": 8}
     figures.sort(key=lambda f: order.get(f.bench, 9))
     elapsed = time.perf_counter() - started
     figures.append(info("bench", "make bench wall time", elapsed / 60, "min", "this run, cached inputs as found"))

@@ -514,3 +514,21 @@ def test_three_workers_over_a_generic_site_make_the_single_process_archive(tmp_p
     finally:
         sites.close()
     assert Database(archive)["articles"].count == 3 * 8
+
+
+def test_a_page_is_scheduled_once_per_run_under_any_of_its_url_forms(redis_server, redis_url):
+    """The workers' shared dupefilter (a real Redis): http/https, `www.` and tracking
+    parameters are one page; another page, or the same page in the next run (the
+    coordinator clears the run's seen URLs), is not."""
+    from crawler.distributed import link
+
+    client = redis_server.client()
+    keys = link.Keys.of("newsarchive-test", "ecns")
+    forms = ["http://www.ecns.cn/business/2014/08-19/130296.shtml",
+             "https://ecns.cn/business/2014/08-19/130296.shtml",
+             "https://www.ecns.cn/business/2014/08-19/130296.shtml?utm_source=rss&utm_medium=feed"]
+    assert link.mark_seen(client, keys, forms[0]) is False
+    assert all(link.mark_seen(client, keys, form) is True for form in forms)
+    assert link.mark_seen(client, keys, "http://www.ecns.cn/business/2014/08-19/130297.shtml") is False
+    link.clear_pattern(client, keys.pattern("seen"))
+    assert link.mark_seen(client, keys, forms[1]) is False

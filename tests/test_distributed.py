@@ -179,7 +179,11 @@ def test_three_workers_make_the_single_process_archive_and_a_second_run_fetches_
         assert capture.url == row["url"] and capture.status == 200
     # The run, in `crawls`: finished, each worker's counts in its stats.
     (crawl,) = db.query("select * from crawls")
-    assert crawl["outcome"] == "finished" and crawl["articles_new"] == len(single_process["articles"])
+    # A copy met before its original (published earlier) is stored as new, and becomes the
+    # original's duplicate when the original arrives (archive/store.py, _comes_first): the
+    # archive is the same, but with three workers that order varies, and the run may count
+    # more new records than it keeps as articles.
+    assert crawl["outcome"] == "finished" and crawl["articles_new"] >= len(single_process["articles"])
     workers = json.loads(crawl["stats"])["workers"]
     assert len(workers) == 3 and all(w["closed"] == "finished" for w in workers.values())
     assert sum(w["pages"] for w in workers.values()) == crawl["pages"] > 0

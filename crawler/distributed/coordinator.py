@@ -61,7 +61,6 @@ logger = logging.getLogger(__name__)
 BATCH = 200
 FINISHED, SHUTDOWN, ARCHIVE_ERROR, REDIS_LOST = "finished", "shutdown", "archive_error", "redis_lost"
 FAILED = frozenset({ARCHIVE_ERROR, REDIS_LOST})
-REDIS_ERRORS = (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError, OSError)
 
 
 class CoordinateError(Exception):
@@ -189,18 +188,14 @@ class Coordinator:
     # -- Redis, retried ----------------------------------------------------------------------------
 
     def redis(self, fn):
-        deadline = time.monotonic() + self.retry_timeout
-        pause = 0.25
-        while True:
-            try:
-                return fn(self.client)
-            except REDIS_ERRORS as exc:
-                if time.monotonic() + pause > deadline:
-                    raise RunStopped(REDIS_LOST, f"Redis lost for more than {self.retry_timeout:g} s: {exc}") from None
-                self.stats["redis/retries"] += 1
-                logger.warning("Redis unreachable (%s): retrying in %.2g s", exc, pause)
-                time.sleep(pause)
-                pause = min(pause * 2, 8.0)
+        def retrying(exc, pause):
+            self.stats["redis/retries"] += 1
+            logger.warning("Redis unreachable (%s): retrying in %.2g s", exc, pause)
+
+        try:
+            return link.retried(fn, self.client, self.retry_timeout, retrying)
+        except link.RedisUnavailable as exc:
+            raise RunStopped(REDIS_LOST, str(exc)) from None
 
     # -- the run's state ----------------------------------------------------------------------------
 

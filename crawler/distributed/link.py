@@ -48,6 +48,29 @@ class RedisUnavailable(Exception):
     """Redis cannot be reached or used; the message is meant for the user."""
 
 
+def retried(fn, client, timeout: float, on_retry) -> object:
+    """`fn(client)`, retried while Redis is unreachable, the pause doubling from 0.25 s to 8 s;
+    past `timeout` seconds, RedisUnavailable saying so. `on_retry(error, pause)` is told of
+    each retry (stats, a log line). The coordinator and the workers share it: each decides
+    what losing Redis means for it."""
+    import time
+
+    import redis
+
+    errors = (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError, OSError)
+    deadline = time.monotonic() + timeout
+    pause = 0.25
+    while True:
+        try:
+            return fn(client)
+        except errors as exc:
+            if time.monotonic() + pause > deadline:
+                raise RedisUnavailable(f"Redis lost for more than {timeout:g} s: {exc}") from None
+            on_retry(exc, pause)
+            time.sleep(pause)
+            pause = min(pause * 2, 8.0)
+
+
 class UnsafeRedisUrl(ValueError):
     """A Redis URL the project refuses (another host, no password)."""
 

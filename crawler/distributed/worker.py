@@ -59,7 +59,6 @@ from crawler.responses import header_pairs
 
 logger = logging.getLogger(__name__)
 
-REDIS_ERRORS = (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError, OSError)
 
 
 def worker_id() -> str:
@@ -99,19 +98,16 @@ class RedisLink:
     def call(self, fn: Callable[[Any], Any]) -> Any:
         if self.lost:
             raise link.RedisUnavailable(self.lost)
-        deadline = time.monotonic() + self.retry_timeout
-        pause = 0.25
-        while True:
-            try:
-                return fn(self.client)
-            except REDIS_ERRORS as exc:
-                if time.monotonic() + pause > deadline:
-                    self.give_up(f"Redis lost for more than {self.retry_timeout:g} s: {exc}")
-                    raise link.RedisUnavailable(self.lost) from None
-                self.crawler.stats.inc_value("redis/retries")
-                logger.warning("Redis unreachable (%s): retrying in %.2g s", exc, pause)
-                time.sleep(pause)  # the worker stands still: nothing it does can be kept now
-                pause = min(pause * 2, 8.0)
+        def retrying(exc, pause):
+            # The worker stands still meanwhile: nothing it does can be kept now.
+            self.crawler.stats.inc_value("redis/retries")
+            logger.warning("Redis unreachable (%s): retrying in %.2g s", exc, pause)
+
+        try:
+            return link.retried(fn, self.client, self.retry_timeout, retrying)
+        except link.RedisUnavailable as exc:
+            self.give_up(str(exc))
+            raise link.RedisUnavailable(self.lost) from None
 
     def give_up(self, reason: str) -> None:
         if self.lost:

@@ -62,6 +62,7 @@ from tests.benchmarks.benchlib import (  # noqa: E402
     require_executable,
     require_free_disk,
     require_module,
+    tree_sample,
 )
 
 TARGET_VS_BARE = 0.6
@@ -305,23 +306,12 @@ def run_crawl(cmd: list[str], cwd: Path, env: dict, stats_path: Path, label: str
 
 def rss_reader(pid: int):
     """A function giving the resident memory of the process and all its descendants (the
-    extraction workers, the archive writer, the forkserver) in MB, or None once it is gone."""
-    import psutil
-
-    root = psutil.Process(pid)
+    extraction workers, the archive writer, the forkserver) in MB, the sum of their RSS, or
+    None once it is gone."""
 
     def read():
-        try:
-            processes = [root, *root.children(recursive=True)]
-        except psutil.Error:
-            return None
-        total = 0
-        for process in processes:
-            try:
-                total += process.memory_info().rss
-            except psutil.Error:
-                pass  # ended between the listing and the reading
-        return total / 1e6
+        sample = tree_sample(pid)
+        return sample[1] if sample else None
 
     return read
 

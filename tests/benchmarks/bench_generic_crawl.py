@@ -45,6 +45,7 @@ from tests.benchmarks.benchlib import (  # noqa: E402
     require_module,
 )
 from tests.benchmarks.bench_crawl import COMMON_SETTINGS, _settings_args, nginx  # noqa: E402
+from tests.benchmarks.benchlib import tree_sample  # noqa: E402
 
 TARGET_SPEEDUP = 1.8
 TARGET_TREE_RSS_MB = 600
@@ -69,34 +70,6 @@ def cached_site() -> tuple[Path, dict]:
     shutil.rmtree(root, ignore_errors=True)
     tmp.rename(root)
     return root / "www", manifest
-
-
-def tree_sample(pid: int, cpu: dict[int, tuple[str, float]]) -> tuple[float, float] | None:
-    """Memory of a process and all its descendants (the extraction workers, the archive
-    writer, the forkserver), in MB: (PSS, RSS). PSS counts a page shared by several of them
-    once (the workers are forked from a forkserver that imported the extraction code: their
-    RSS counts those pages in each); the RSS sum is an upper bound. Records each one's CPU
-    seconds so far in `cpu` (pid -> (role, seconds)), so that where the time went can be
-    told at the end."""
-    import psutil
-
-    try:
-        root = psutil.Process(pid)
-        processes = [root, *root.children(recursive=True)]
-    except psutil.Error:
-        return None
-    pss = rss = 0
-    for process in processes:
-        try:
-            with process.oneshot():
-                memory = process.memory_full_info()
-                pss += memory.pss
-                rss += memory.rss
-                times = process.cpu_times()
-                cpu[process.pid] = ("crawl" if process.pid == pid else "helpers", times.user + times.system)
-        except psutil.Error:
-            pass
-    return pss / 1e6, rss / 1e6
 
 
 def crawl(front: str, address: str, host: str, work: Path, processes: int, expected: int) -> dict:

@@ -207,3 +207,32 @@ def report_figures(name: str, measure: Callable[[], list[Figure]], json_path: Pa
 
 def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
+
+
+def tree_sample(pid: int, cpu: dict[int, tuple[str, float]] | None = None) -> tuple[float, float] | None:
+    """Memory of a process and all its descendants (the extraction workers, the archive
+    writer, the forkserver), in MB: (PSS, RSS). PSS counts a page shared by several of them
+    once (the workers are forked from a forkserver that imported the extraction code: their
+    RSS counts those pages in each); the RSS sum is an upper bound. Records each one's CPU
+    seconds so far in `cpu` (pid -> (role, seconds)), so that where the time went can be
+    told at the end."""
+    import psutil
+
+    try:
+        root = psutil.Process(pid)
+        processes = [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return None
+    pss = rss = 0
+    for process in processes:
+        try:
+            with process.oneshot():
+                memory = process.memory_full_info()
+                pss += memory.pss
+                rss += memory.rss
+                times = process.cpu_times()
+                if cpu is not None:
+                    cpu[process.pid] = ("crawl" if process.pid == pid else "helpers", times.user + times.system)
+        except psutil.Error:
+            pass
+    return pss / 1e6, rss / 1e6

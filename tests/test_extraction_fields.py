@@ -188,3 +188,24 @@ def test_links_in_running_text_are_not_related():
             "voted on the budget</a> last month, said the harbour would reopen once the storm has passed and the "
             f"damage to the piers has been assessed by its engineers.</p>{STORY}</article></body></html>")
     assert related_of(html) == (None, [])
+
+
+def test_the_pages_own_sections_are_not_candidates_and_word_links_are_no_list():
+    url = "https://www.example-news.com/sport/handball/article410396860/champions-win-again.html"
+    html = (f"<html><body><nav><a href='/sport/'>Sport</a></nav><article><h1>Champions win again</h1>{STORY}"
+            "<p><a href='/sport/handball/'>Read more about the handball team here.</a></p>"
+            "<p>Tickets were sold out within hours, <a href='/sport/2024/04/29/ticket-rush.html'>here</a> and online.</p>"
+            f"{STORY}</article></body></html>")
+    found = related.candidates(make(html, url))
+    # The folders above the page's own URL are its sections, whatever the model would say.
+    assert [c.url for c in found] == ["https://www.example-news.com/sport/2024/04/29/ticket-rush.html"]
+    # A model taking every link still makes no list of links that are a word or two of prose...
+    take_all = {**related.default_model(), "threshold": 0.0}
+    assert related.choose(found, take_all) == (None, [])
+    # ...while the same model keeps a list with a headline in it.
+    html = html.replace("</article>", "</article><section><h3>Related</h3><ul><li><a href="
+                        "'/sport/2024/04/28/coach-signs-a-new-contract-for-three-years.html'>"
+                        "Coach signs a new contract for three years</a></li></ul></section>")
+    heading, entries = related.choose(related.candidates(make(html, url)), take_all)
+    assert [e["url"].rsplit("/", 1)[-1] for e in entries] == ["ticket-rush.html",
+                                                              "coach-signs-a-new-contract-for-three-years.html"]

@@ -143,7 +143,9 @@ def choose(found: list[Candidate], model: dict) -> tuple[str | None, list[dict]]
         elif len(candidate.title) > len(picked[candidate.url][1].title):
             picked[candidate.url] = (max(p, picked[candidate.url][0]), candidate)
     chosen = [picked[url][1] for url in order][:MAX_ENTRIES]
-    if not chosen:
+    # A list of articles names them by their headlines: links that are all a word or two
+    # (a place, a team, "here") are links in the story's prose, not a related list.
+    if all(c.features["short_text"] for c in chosen):
         return None, []
     # The heading of the most entries; on a tie, a block's own heading after the text beats a
     # `READ MORE:` label inside it.
@@ -296,6 +298,7 @@ def candidates(page) -> list[Candidate]:
     # The site's name as headings print it: `More Great WIRED Stories` is the whole site's list.
     site_word = site.split(".")[0].casefold() if len(site.split(".")[0]) >= 3 else ""
     self_url = (base or "").split("#")[0]
+    sections = _sections_of(self_url)
     elements = [el for el in body.iter() if isinstance(el.tag, str)]
     order = {el: i for i, el in enumerate(elements)}
     n = max(1, len(elements))
@@ -313,7 +316,7 @@ def candidates(page) -> list[Candidate]:
         url = urls.get(href, "")
         if url == "":
             url = urls[href] = absolute_url(base, href) if base else _absolute_only(href)
-        if not url or url.split("#")[0] == self_url:
+        if not url or url.split("#")[0] == self_url or _section_key(url) in sections:
             continue
         parent = a.getparent()
         above = memo.above(parent) if parent is not None else _Ancestry.ROOT
@@ -451,6 +454,22 @@ def _article_shaped(path: str) -> bool:
         or re.search(r"(?:19|20)\d{2}/\d{1,2}", path)
         or (re.search(r"\.s?html?$", last) and re.search(r"\d", last))
     )
+
+
+def _section_key(url: str) -> str:
+    parts = urlsplit(url)
+    return parts.netloc.lower().removeprefix("www.") + parts.path.rstrip("/")
+
+
+def _sections_of(url: str) -> frozenset[str]:
+    """The folders above the page's own URL (`/sport/fuechse/` over
+    `/sport/fuechse/article123/title.html`): the page's own sections, never a related article."""
+    if not url:
+        return frozenset()
+    key = _section_key(url)
+    host, _, path = key.partition("/")
+    folders = path.split("/")[:-1]
+    return frozenset(host + "/" + "/".join(folders[:i]) for i in range(1, len(folders) + 1))
 
 
 def _text_box(body):

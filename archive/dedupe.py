@@ -147,9 +147,10 @@ def _shingle_hashes(data: bytes) -> np.ndarray:
         return np.unique(_mix64(hashes))
 
 
-def shingles(body: str) -> set[int]:
-    """Hashes of the body's word 3-shingles (character 3-shingles for CJK text)."""
-    return set(_shingle_hashes(_token_bytes(text_tokens(body))).tolist())
+def shingles(body: str) -> np.ndarray:
+    """Hashes of the body's word 3-shingles (character 3-shingles for CJK text): distinct,
+    sorted (what `similarity` compares)."""
+    return _shingle_hashes(_token_bytes(text_tokens(body)))
 
 
 def _bands(data: bytes) -> list[tuple[int, int]]:
@@ -182,9 +183,9 @@ def fingerprint(body: str) -> tuple[str, list[tuple[int, int]] | None]:
     return chash, _bands(data)
 
 
-def similarity(a: set[int], b: set[int]) -> float:
-    """Share of the smaller shingle set found in the other: a syndicated copy that trims or
-    adds a paragraph still scores high, where Jaccard would be diluted."""
-    if not a or not b:
+def similarity(a: np.ndarray, b: np.ndarray) -> float:
+    """Share of the smaller shingle set (`shingles`) found in the other: a syndicated copy
+    that trims or adds a paragraph still scores high, where Jaccard would be diluted."""
+    if not len(a) or not len(b):
         return 0.0
-    return len(a & b) / min(len(a), len(b))
+    return len(np.intersect1d(a, b, assume_unique=True)) / min(len(a), len(b))

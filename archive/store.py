@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Mapping
@@ -41,6 +42,9 @@ REVISED = "revised"
 DUPLICATE = "duplicate"
 # A re-parse (store(..., reparsed=True)) that changed only fields that make no revision.
 UPDATED = "updated"
+# Archived articles whose shingles are kept for near-duplicate checks (`_shingles_of`): a few
+# KB each.
+SHINGLE_CACHE_SIZE = 4096
 
 
 class ArchiveReadOnlyError(ArchiveError):
@@ -161,6 +165,7 @@ class Archive:
         self.readonly = readonly
         self.lock_timeout = float(lock_timeout)
         self._pending = 0
+        self._shingle_cache: OrderedDict = OrderedDict()
         # What `store` stamps first_seen/last_seen with when given no `seen_at`; a crawl
         # run at a fixed "now" (CRAWL_NOW, for tests and replays) replaces it.
         self.clock = utc_now
@@ -483,11 +488,32 @@ class Archive:
         mine = dedupe.shingles(body)
         best: tuple[int, float] | None = None
         for candidate in candidates:
-            other = self.db.execute("select body from articles where id = ?", [candidate]).fetchone()
-            score = dedupe.similarity(mine, dedupe.shingles(other[0] or "")) if other else 0.0
+            other = self._shingles_of(candidate)
+            score = dedupe.similarity(mine, other) if other is not None else 0.0
             if score >= dedupe.NEAR_DUPLICATE_MIN_SIMILARITY and (best is None or score > best[1]):
                 best = (candidate, score)
         return best
+
+    def _shingles_of(self, article_id: int):
+        """The archived article's shingles. The same articles come up as candidates again and
+        again (a story's syndicated copies, an agency's boilerplate), and shingling a body
+        costs more than the rest of a check: kept for the most recent, under the text's
+        hash, so that a body changed since (a revision, a promotion, a rolled-back batch)
+        is never compared as it was."""
+        row = self.db.execute("select content_hash from articles where id = ?", [article_id]).fetchone()
+        if row is None:
+            return None
+        key = (article_id, row[0])
+        cache = self._shingle_cache
+        found = cache.get(key)
+        if found is None:
+            body = self.db.execute("select body from articles where id = ?", [article_id]).fetchone()[0]
+            found = cache[key] = dedupe.shingles(body or "")
+            if len(cache) > SHINGLE_CACHE_SIZE:
+                cache.popitem(last=False)
+        else:
+            cache.move_to_end(key)
+        return found
 
     # -- which of two copies of one text is the original ----------------------------------------------
 

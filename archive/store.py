@@ -407,6 +407,8 @@ class Archive:
         self._add_urls(article_id, keys, record, seen_at)
         row = record_to_row(record)
         row["content_hash"] = dedupe.content_hash(row["body"] or "")
+        if seen_at < (current.get("last_seen") or seen_at):
+            return self._seen_earlier(current, row, keys, seen_at)
         changed = [c for c in REVISION_COLUMNS if (current.get(c) or None) != (row.get(c) or None)]
         if not changed:
             self.db.execute("update articles set last_seen = ? where id = ?", [seen_at, article_id])
@@ -420,6 +422,55 @@ class Archive:
         self.db.execute("delete from minhash_bands where article_id = ?", [article_id])
         self._write_bands(article_id, dedupe.minhash_bands(row["body"] or ""))
         return StoreResult(REVISED, article_id, changed=tuple(changed))
+
+    def _seen_earlier(self, current: Mapping[str, Any], row: Mapping[str, Any], keys: list[str],
+                      seen_at: str) -> StoreResult:
+        """A capture older than the article's last sighting (an import of an older web archive
+        after a newer one): placed in the article's history by its date, so that the history
+        is the one the captures make in date order, whatever order they come in. Each version
+        holds from its start (the article's first_seen, then each earlier version's
+        superseded_at) to its end (its superseded_at; the current text's last_seen). The
+        current text and last_seen stay as they are."""
+        article_id = current["id"]
+        versions = list(self.db.query(
+            "select * from revisions where article_id = ? order by superseded_at, id", [article_id]))
+        starts = [current["first_seen"], *(v["superseded_at"] for v in versions)]
+        ends = [*(v["superseded_at"] for v in versions), current["last_seen"]]
+        versions.append(dict(current))
+        older = {**row, "id": article_id, "first_seen": min(seen_at, current["first_seen"])}
+
+        def same_text(version: Mapping[str, Any]) -> bool:
+            return all((version.get(c) or None) == (row.get(c) or None) for c in REVISION_COLUMNS)
+
+        self.db.execute("update article_urls set first_seen = ? where article_id = ? and first_seen > ? and url_key in ("
+                        + ", ".join("?" for _ in keys) + ")", [seen_at, article_id, seen_at, *keys])
+        if seen_at < starts[0]:
+            # Before the article was first seen: its first version began earlier, or another
+            # text came before it.
+            self.db.execute("update articles set first_seen = ? where id = ?", [seen_at, article_id])
+            self.db.execute("update revisions set first_seen = ? where article_id = ? and first_seen > ?",
+                            [seen_at, article_id, seen_at])
+            if same_text(versions[0]):
+                return StoreResult(UNCHANGED, article_id)
+            self._insert_revision(older, starts[0])
+            return StoreResult(REVISED, article_id, changed=self._changed(versions[0], row))
+        at = max(i for i, start in enumerate(starts) if start <= seen_at)
+        version = versions[at]
+        if same_text(version):
+            return StoreResult(UNCHANGED, article_id)
+        # Another text while `version` held: it ended here, and this one held until the next
+        # sighting known (the next version's start; for the current text, its last sighting,
+        # after which the current text holds again).
+        if at == len(versions) - 1:
+            self._insert_revision(current, seen_at)
+        else:
+            self.db.execute("update revisions set superseded_at = ? where id = ?", [seen_at, version["id"]])
+        self._insert_revision(older, ends[at])
+        return StoreResult(REVISED, article_id, changed=self._changed(version, row))
+
+    @staticmethod
+    def _changed(before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[str, ...]:
+        return tuple(c for c in REVISION_COLUMNS if (before.get(c) or None) != (after.get(c) or None))
 
     def _insert_revision(self, current: Mapping[str, Any], superseded_at: str) -> None:
         """Keep the article's current text (and the capture it came from) as a revision."""

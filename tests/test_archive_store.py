@@ -175,3 +175,32 @@ def test_bands_of_an_older_shingle_scheme_are_recomputed_on_open(archive_path):
         edited = make_record()["body"].replace("Tuesday", "Monday") + "\n\n(Source: Xinhua)"
         copy = archive.store(make_record(url="https://copy.example.net/x", body=edited))
         assert (copy.outcome, copy.reason, copy.article_id) == ("duplicate", "near_duplicate", article_id)
+
+
+@pytest.mark.parametrize("captures", [
+    # (text, day): each text seen once; a text seen again after another; a first text seen twice.
+    [("A", 1), ("B", 2), ("C", 3)],
+    [("A", 1), ("X", 2), ("A", 3)],
+    [("A", 1), ("A", 2), ("B", 3), ("C", 4)],
+])
+def test_captures_in_any_order_make_the_history_date_order_makes(tmp_path, captures):
+    """An import of an older web archive after a newer one: each capture takes its place in
+    the article's history by its date, as if the captures had come in date order."""
+    import itertools
+
+    def history(order, name):
+        path = tmp_path / f"{name}.db"
+        with Archive(path, create=True) as archive:
+            for text, day in order:
+                record = make_record(body=LOREM + f"\n\nVersion {text} of the story, as it read that day.")
+                archive.store(record, seen_at=f"2024-05-0{day}T00:00:00+00:00")
+        db = Database(path)
+        article = next(db["articles"].rows)
+        revisions = [(r["body"][-40:], r["superseded_at"], r["first_seen"])
+                     for r in db.query("select * from revisions order by superseded_at")]
+        return article["body"][-40:], article["first_seen"], article["last_seen"], revisions, db["articles"].count
+
+    expected = history(captures, "in-date-order")
+    assert len(expected[3]) == len(captures) - 1 - (captures[0][0] == captures[1][0])
+    for n, order in enumerate(itertools.permutations(captures)):
+        assert history(order, f"order-{n}") == expected, order

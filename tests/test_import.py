@@ -188,6 +188,29 @@ def test_a_later_capture_with_changed_text_is_a_revision_in_date_order(tmp_path)
     assert [r["superseded_at"][:10] for r in revisions] == ["2024-05-02", "2024-05-03"]
 
 
+def test_separate_imports_in_any_order_make_the_archive_one_import_makes(tmp_path):
+    page = next(p for p in article_pages() if b"Shougang" in p.body)
+    versions = [page, changed(page, "Shougang", "Shougang-v2"), changed(page, "Shougang", "Shougang-v3"), page]
+    files = [cc_news_warc(tmp_path / f"{n}.warc.gz", [v], MAY_1 + timedelta(days=n)) for n, v in enumerate(versions)]
+
+    def history(archive):
+        db = Database(archive)
+        article = rows(db, "select body, first_seen, last_seen from articles")
+        revisions = rows(db, "select body, first_seen, superseded_at from revisions order by superseded_at")
+        return article, revisions
+
+    together = tmp_path / "together.db"
+    assert newsarchive_import(*files, "-d", together, "--processes", 0).exit_code == 0
+    # One run a file, newest first, then the rest: each older capture takes its place by date.
+    apart = tmp_path / "apart.db"
+    for path in (files[2], files[3], files[0], files[1]):
+        result = newsarchive_import(path, "-d", apart, "--processes", 0)
+        assert result.exit_code == 0, result.output
+    assert history(apart) == history(together)
+    article, revisions = history(together)
+    assert len(revisions) == 3 and "Shougang-v" not in article[0]["body"]
+
+
 # -- revisit records (warcio's writer) -------------------------------------------------------------
 
 

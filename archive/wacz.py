@@ -35,7 +35,6 @@ WACZ_SUFFIXES = (".wacz",)
 _LOCAL_HEADER = struct.Struct("<4sHHHHHIIIHH")
 _LOCAL_SIGNATURE = b"PK\x03\x04"
 _DESCRIPTOR_SIGNATURE = b"PK\x07\x08"
-_ENCRYPTED = 0x1
 _SIZES_IN_DESCRIPTOR = 0x8
 _UTF8_NAME = 0x800
 _ZIP64_EXTRA = 0x0001
@@ -78,7 +77,6 @@ def is_warc_name(name: str) -> bool:
 class _Entry:
     name: str
     method: int
-    flags: int
     start: int  # its data's first byte
     end: int
 
@@ -105,9 +103,7 @@ def warc_members(path: str | os.PathLike) -> WaczContents:
             missing = "no WARC file in archive/ (a WACZ keeps its WARC files there)"
         members, problems = [], []
         for entry in sorted(entries, key=lambda e: e.start):
-            if entry.flags & _ENCRYPTED:
-                problems.append(f"{entry.name} is encrypted: not read")
-            elif entry.method != zipfile.ZIP_STORED:
+            if entry.method != zipfile.ZIP_STORED:
                 method = _METHODS.get(entry.method, f"method {entry.method}")
                 problems.append(f"{entry.name} is compressed in the ZIP ({method}), not stored as WACZ requires:"
                                 " not read")
@@ -128,10 +124,10 @@ def _entry_of(fh, info: zipfile.ZipInfo, size: int) -> _Entry:
     fh.seek(info.header_offset)
     head = fh.read(_LOCAL_HEADER.size)
     if len(head) < _LOCAL_HEADER.size or head[:4] != _LOCAL_SIGNATURE:
-        return _Entry(info.filename, info.compress_type, info.flag_bits, -1, -1)
+        return _Entry(info.filename, info.compress_type, -1, -1)
     *_, name_length, extra_length = _LOCAL_HEADER.unpack(head)
     start = info.header_offset + _LOCAL_HEADER.size + name_length + extra_length
-    return _Entry(info.filename, info.compress_type, info.flag_bits, start, min(start + info.compress_size, size))
+    return _Entry(info.filename, info.compress_type, start, min(start + info.compress_size, size))
 
 
 def _walk_local_headers(fh, size: int) -> list[_Entry]:
@@ -157,7 +153,7 @@ def _walk_local_headers(fh, size: int) -> list[_Entry]:
             if compressed_size == _ZIP64_SIZE:
                 compressed_size = _zip64_compressed_size(extra, compressed_size)
             end = following = start + compressed_size
-        entries.append(_Entry(name, method, flags, start, min(end, size)))
+        entries.append(_Entry(name, method, start, min(end, size)))
         offset = following
     return entries
 

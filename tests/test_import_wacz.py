@@ -45,10 +45,11 @@ class _Stream(io.RawIOBase):
 
 
 def wacz_file(path: Path, warcs: list[Path], *, compression: int = zipfile.ZIP_STORED, streamed: bool = False,
-              compressed: tuple[str, ...] = ()) -> Path:
+              zip64: bool = False, compressed: tuple[str, ...] = ()) -> Path:
     """A WACZ of the `warcs`: pages/pages.jsonl, archive/<name> for each (stored, as the
     spec requires, unless `compression` says otherwise or its name is in `compressed`), then
-    an index and datapackage.json."""
+    an index and datapackage.json. `zip64`: every entry with Zip64 sizes, as a writer does
+    for files over 4 GiB."""
     members: list[tuple[str, bytes, int]] = []
     pages = [json.dumps({"format": "json-pages-1.0", "id": "pages", "title": "All Pages"})]
     pages += [json.dumps({"url": f"https://example.org/{w.name}", "ts": "2024-05-01T08:00:00Z"}) for w in warcs]
@@ -65,11 +66,10 @@ def wacz_file(path: Path, warcs: list[Path], *, compression: int = zipfile.ZIP_S
     target = _Stream() if streamed else io.BytesIO()
     with zipfile.ZipFile(target, "w") as zf:
         for name, data, method in members:
-            if streamed:
-                with zf.open(zipfile.ZipInfo(name, (2024, 5, 1, 8, 0, 0)), "w") as fh:
-                    fh.write(data)
-            else:
-                zf.writestr(name, data, compress_type=method)
+            entry = zipfile.ZipInfo(name, (2024, 5, 1, 8, 0, 0))
+            entry.compress_type = method
+            with zf.open(entry, "w", force_zip64=zip64) as fh:
+                fh.write(data)
     path.write_bytes(bytes(target.data) if streamed else target.getvalue())
     return path
 
@@ -175,17 +175,24 @@ def test_wacz_files_that_cannot_be_read_are_one_line_each_and_the_others_are_imp
     not_zip = tmp_path / "renamed.wacz"
     shutil.copy(warcs[0], not_zip)
     empty = wacz_file(tmp_path / "empty.wacz", [])
+    misplaced = wacz_file(tmp_path / "misplaced.wacz", warcs[2:])  # its entry's local header overwritten
+    with zipfile.ZipFile(misplaced) as zf:
+        header = zf.getinfo(f"archive/{warcs[2].name}").header_offset
+    data = bytearray(misplaced.read_bytes())
+    data[header:header + 4] = b"\0" * 4
+    misplaced.write_bytes(bytes(data))
     good = cc_news_warc(tmp_path / "good.warc.gz", on_sites(article_pages())[12:15], MAY_1)
     archive = tmp_path / "archive.db"
-    result = CliRunner().invoke(cli, ["import", *map(str, (deflated, mixed, not_zip, empty, good)), "-d", str(archive),
+    result = CliRunner().invoke(cli, ["import", *map(str, (deflated, mixed, not_zip, empty, misplaced, good)), "-d", str(archive),
                                       "--processes", "0"])
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert result.exit_code == 1 and "Traceback" not in result.output, result.output
-    assert result.output.splitlines()[:4] == [
+    assert result.output.splitlines()[:5] == [
         f"{deflated}: archive/crawl-1.warc.gz is compressed in the ZIP (deflate), not stored as WACZ requires: not read",
         f"{mixed}: archive/crawl-3.warc.gz is compressed in the ZIP (deflate), not stored as WACZ requires: not read",
         f"{not_zip}: not a ZIP file (a WACZ is one)",
         f"{empty}: no WARC file in archive/ (a WACZ keeps its WARC files there)",
+        f"{misplaced}: archive/crawl-3.warc.gz: no ZIP local header where the central directory puts it: not read",
     ]
     urls = {r["url"] for r in Database(archive)["articles"].rows}
     # The stored WARC file of the mixed WACZ is read (its revisits refer to a file not given).
@@ -200,12 +207,13 @@ def test_wacz_files_that_cannot_be_read_are_one_line_each_and_the_others_are_imp
     assert {r["url"] for r in Database(archive)["articles"].rows} == urls
 
 
-@pytest.mark.parametrize("streamed", [False, True], ids=["seekable", "streamed"])
-def test_a_wacz_cut_short_gives_the_records_before_the_cut(tmp_path, streamed):
+@pytest.mark.parametrize("streamed, zip64", [(False, False), (True, False), (False, True), (True, True)],
+                         ids=["seekable", "streamed", "seekable-zip64", "streamed-zip64"])
+def test_a_wacz_cut_short_gives_the_records_before_the_cut(tmp_path, streamed, zip64):
     pages = on_sites(article_pages())
     first = cc_news_warc((tmp_path / "a.warc.gz"), pages[:5], MAY_1)
     second = cc_news_warc((tmp_path / "b.warc.gz"), pages[5:10], MAY_1 + timedelta(hours=1))
-    whole = wacz_file(tmp_path / "whole.wacz", [first, second], streamed=streamed)
+    whole = wacz_file(tmp_path / "whole.wacz", [first, second], streamed=streamed, zip64=zip64)
     last = warc_members(whole).members[-1]
     cut = last.end - 2000  # inside the second file's last record
     wacz = tmp_path / "cut.wacz"

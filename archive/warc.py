@@ -383,8 +383,10 @@ def _read_at(fh, offset: int, size: int) -> bytes:
     return fh.read(size)
 
 
-def _is_gzip(fh, path: Path) -> bool:
-    return path.name.endswith(".gz") or _read_at(fh, 0, len(GZIP_MAGIC)) == GZIP_MAGIC
+def _is_gzip(fh, path: Path, at: int = 0) -> bool:
+    """Whether the records from `at` on are gzip members: by the file's name or their first
+    bytes (a WACZ holds .warc.gz and .warc files alike)."""
+    return path.name.endswith(".gz") or _read_at(fh, at, len(GZIP_MAGIC)) == GZIP_MAGIC
 
 
 def _zlib_reason(exc: zlib.error) -> str:
@@ -421,7 +423,7 @@ def _split_records(data: bytes, offset: int, length: int) -> list[WarcRecord]:
 
 
 def _read_member(fh, offset: int, size: int) -> tuple[list[WarcRecord], int]:
-    """The records of the gzip member at `offset`, and where the member ends."""
+    """The records of the gzip member at `offset`, and where the member ends (by `size`)."""
     head = _read_at(fh, offset, len(GZIP_MAGIC))
     if head != GZIP_MAGIC:
         if GZIP_MAGIC.startswith(head):  # the file ends within the magic
@@ -436,7 +438,7 @@ def _read_member(fh, offset: int, size: int) -> tuple[list[WarcRecord], int]:
     want = 1 << 14  # most members are small: read a little, more as the member goes on
     while True:
         if not pending:
-            pending = fh.read(want)
+            pending = fh.read(max(0, min(want, size - fh.tell())))
             want = min(want * 2, _CHUNK)
             if not pending:
                 raise _Damage("cut short: the file ends inside this record")
@@ -456,8 +458,8 @@ def _read_member(fh, offset: int, size: int) -> tuple[list[WarcRecord], int]:
 
 
 def _read_plain(fh, offset: int, size: int) -> tuple[list[WarcRecord], int]:
-    """The record at `offset` of an uncompressed file, and where it ends."""
-    head = _read_at(fh, offset, MAX_HEADER_BYTES)
+    """The record at `offset` of an uncompressed file, and where it ends (by `size`)."""
+    head = _read_at(fh, offset, min(MAX_HEADER_BYTES, size - offset))
     if not head.startswith(b"WARC/"):
         raise _Damage("not a WARC record")
     header_end = head.find(b"\r\n\r\n")
@@ -493,11 +495,11 @@ def _next_start(fh, start: int, size: int, marker: bytes, skip: int, starts_reco
     a record by `starts_record`; `size` if none does."""
     position = max(0, start - skip)
     while position < size:
-        chunk = _read_at(fh, position, _CHUNK)
+        chunk = _read_at(fh, position, min(_CHUNK, size - position))
         found = chunk.find(marker)
         while found >= 0:
             candidate = position + found + skip
-            if candidate >= start and starts_record(fh, candidate):
+            if start <= candidate < size and starts_record(fh, candidate):
                 return candidate
             found = chunk.find(marker, found + 1)
         if len(chunk) < _CHUNK:
@@ -506,7 +508,8 @@ def _next_start(fh, start: int, size: int, marker: bytes, skip: int, starts_reco
     return size
 
 
-def read_records(path: str | os.PathLike, start: int = 0) -> Iterator[WarcRecord | DamagedRange]:
+def read_records(path: str | os.PathLike, start: int = 0, end: int | None = None,
+                 compressed: bool | None = None) -> Iterator[WarcRecord | DamagedRange]:
     """Every whole record of a WARC file, in file order, and a DamagedRange for each run of
     bytes between them that is not a whole record. After damage, reading resumes at the
     next record: in a .warc.gz (one gzip member per record) the next gzip member that
@@ -515,12 +518,17 @@ def read_records(path: str | os.PathLike, start: int = 0) -> Iterator[WarcRecord
     others, and a file cut short loses only its last record.
 
     `start`: the offset to begin at (a record's start: where an earlier reading stopped).
+    `end`: where the WARC data ends, when it is part of a larger file (a WACZ's member:
+    offsets stay the larger file's); `compressed`: whether its records are gzip members
+    (by default the file's name and first bytes tell).
 
     Nothing in the file's bytes makes this raise; an OSError if the file cannot be read."""
     path = Path(path)
     with path.open("rb") as fh:
         size = os.fstat(fh.fileno()).st_size
-        if _is_gzip(fh, path):
+        if end is not None:
+            size = min(size, end)
+        if _is_gzip(fh, path) if compressed is None else compressed:
             read_unit, marker, skip, starts_record = _read_member, GZIP_MAGIC, 0, _member_starts_record
         else:
             read_unit, marker, skip, starts_record = _read_plain, b"\nWARC/", 1, _plain_starts_record
@@ -547,7 +555,9 @@ def read_records(path: str | os.PathLike, start: int = 0) -> Iterator[WarcRecord
 
 
 def read_record(path: str | os.PathLike, offset: int) -> WarcRecord:
-    """The record at `offset` of `path` (the first, if its gzip member holds several).
+    """The record at `offset` of `path` (the first, if its gzip member holds several): a
+    WARC file, or a WACZ, whose WARC files are stored in it byte for byte (the offset is then
+    the WACZ's; each record's bytes say whether it is compressed).
     Raises WarcError, with a reason of our own, when the file cannot be opened or the bytes
     there are not a whole record."""
     path = Path(path)
@@ -560,7 +570,7 @@ def read_record(path: str | os.PathLike, offset: int) -> WarcRecord:
             size = os.fstat(fh.fileno()).st_size
             if not 0 <= offset < size:
                 raise WarcError(f"no record at offset {offset} of {path}: the file has {size} bytes")
-            read_unit = _read_member if _is_gzip(fh, path) else _read_plain
+            read_unit = _read_member if _is_gzip(fh, path, offset) else _read_plain
             records, _ = read_unit(fh, offset, size)
         except _Damage as exc:
             raise WarcError(f"damaged record at offset {offset} of {path}: {exc}") from None

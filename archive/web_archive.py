@@ -1,6 +1,7 @@
 """Other tools' web archives read record by record: WARC 1.0 / 1.1 / 0.17 / 0.18 (`.warc`,
 `.warc.gz`: Common Crawl's CC-NEWS, Heritrix, `wget --warc-file`, Browsertrix, our own
-captures) and ARC 1.0 (`.arc`, `.arc.gz`), for `newsarchive import`.
+captures), WACZ (`.wacz`: Browsertrix, ArchiveWeb.page) and ARC 1.0 (`.arc`, `.arc.gz`), for
+`newsarchive import`.
 
     read_archive_file(path, start) -> ArchivedRecord | DamagedRange, in file order
 
@@ -11,8 +12,10 @@ UTF-8, else Latin-1, never an error), and the payload with its transfer framing 
 undone; Content-Encoding is left for crawler/parsing.py to undo, as for a crawled page.
 
 WARC files are read by archive/warc.py's `read_records` (damage costs the records it hits:
-reading resumes at the next record); ARC files by warcio, resuming after damage at the next
-gzip member (`.arc.gz`) or the next line that opens an ARC record (`.arc`).
+reading resumes at the next record); so are a WACZ's, each WARC file as the byte range of
+the .wacz archive/wacz.py finds it at, its records' offsets the .wacz's (a WaczError after
+the others are read when some cannot be: see there); ARC files by warcio, resuming after
+damage at the next gzip member (`.arc.gz`) or the next line that opens an ARC record (`.arc`).
 
 No Scrapy here.
 """
@@ -38,10 +41,11 @@ from archive.warc import (
     read_records,
     without_transfer_coding,
 )
+from archive.wacz import WACZ_SUFFIXES, WaczError, is_wacz, warc_members
 
 WARC_SUFFIXES = (".warc", ".warc.gz")
 ARC_SUFFIXES = (".arc", ".arc.gz")
-ARCHIVE_SUFFIXES = WARC_SUFFIXES + ARC_SUFFIXES
+ARCHIVE_SUFFIXES = WARC_SUFFIXES + ARC_SUFFIXES + WACZ_SUFFIXES
 
 # An ARC record's header line: URL, IP address, 14-digit date, content type, length.
 _ARC_HEADER = re.compile(rb"\n(?=[a-z][a-z0-9+.-]*:\S* \S+ \d{14} \S* \d+\r?\n)")
@@ -84,12 +88,16 @@ class ArchivedRecord:
 
 
 def read_archive_file(path: str | os.PathLike, start: int = 0) -> Iterator[ArchivedRecord | DamagedRange]:
-    """Every whole record of a WARC or ARC file from offset `start`, in file order, and a
-    DamagedRange for each run of bytes between them that is not one. An OSError if the file
-    cannot be read."""
+    """Every whole record of a WARC, WACZ or ARC file from offset `start`, in file order, and
+    a DamagedRange for each run of bytes between them that is not one. An OSError if the file
+    cannot be read; a WaczError for a WACZ whose WARC files cannot be read (raised after the
+    readable ones are read)."""
     path = Path(path)
     if is_arc(path):
         yield from _read_arc(path, start)
+        return
+    if is_wacz(path):
+        yield from _read_wacz(path, start)
         return
     for item in read_records(path, start):
         if isinstance(item, DamagedRange):
@@ -107,6 +115,17 @@ def _warc_entry(path: Path, record: WarcRecord) -> ArchivedRecord:
         record_id=header("WARC-Record-ID"), payload_digest=header("WARC-Payload-Digest"),
         size=len(record.data) - head_end - 8, warc=record,
     )
+
+
+def _read_wacz(path: Path, start: int) -> Iterator[ArchivedRecord | DamagedRange]:
+    contents = warc_members(path)
+    for member in contents.members:
+        if member.end <= start:
+            continue
+        for item in read_records(path, max(start, member.start), member.end, compressed=member.compressed):
+            yield item if isinstance(item, DamagedRange) else _warc_entry(path, item)
+    if contents.problems:
+        raise WaczError("; ".join(contents.problems))
 
 
 def _arc_date(value: str | None) -> str | None:
@@ -180,7 +199,7 @@ def _read_arc(path: Path, start: int) -> Iterator[ArchivedRecord | DamagedRange]
 
 
 def read_payload(path: str | os.PathLike, offset: int) -> Capture:
-    """The response record at `offset` of a WARC file (what a revisit record refers to).
+    """The response record at `offset` of a WARC or WACZ file (what a revisit record refers to).
     WarcError when it is not a whole response record."""
     record = read_record(path, offset)
     if record.type != "response":
@@ -190,7 +209,7 @@ def read_payload(path: str | os.PathLike, offset: int) -> Capture:
 
 def archive_files(paths) -> tuple[list[Path], list[str]]:
     """The web archive files named by `paths` (files, directories searched recursively for
-    .warc/.warc.gz/.arc/.arc.gz, glob patterns), each once, in the order given (a directory's
+    .warc/.warc.gz/.arc/.arc.gz/.wacz, glob patterns), each once, in the order given (a directory's
     and a pattern's files in name order); and one line for each path that names none."""
     import glob
 
@@ -202,7 +221,7 @@ def archive_files(paths) -> tuple[list[Path], list[str]]:
         if path.is_dir():
             matches = sorted(p for p in path.rglob("*") if p.is_file() and is_archive_file(p))
             if not matches:
-                problems.append(f"{given}: no .warc, .warc.gz, .arc or .arc.gz files in this directory")
+                problems.append(f"{given}: no .warc, .warc.gz, .arc, .arc.gz or .wacz files in this directory")
         elif path.exists():
             matches = [path]
         elif glob.has_magic(given):
@@ -220,6 +239,6 @@ def archive_files(paths) -> tuple[list[Path], list[str]]:
 
 
 __all__ = [
-    "ARCHIVE_SUFFIXES", "ArchivedRecord", "Capture", "DamagedRange", "WarcError", "archive_files",
+    "ARCHIVE_SUFFIXES", "ArchivedRecord", "Capture", "DamagedRange", "WaczError", "WarcError", "archive_files",
     "read_archive_file", "read_payload",
 ]

@@ -177,8 +177,8 @@ def reparse(archive_path, site, since, search, lock_timeout, processes) -> None:
 def import_archives(paths, archive_path, sites, url_pattern, since, until, articles_only, copy, processes,
                     lock_timeout) -> None:
     """Import the news pages of web archive files: WARC (.warc, .warc.gz: CC-NEWS, Heritrix,
-    wget, Browsertrix) and ARC (.arc, .arc.gz). PATHS are files, directories (searched for
-    them) or glob patterns.
+    wget, Browsertrix), WACZ (.wacz: Browsertrix, ArchiveWeb.page) and ARC (.arc, .arc.gz).
+    PATHS are files, directories (searched for them) or glob patterns.
 
     Every HTML response is parsed as a crawled page is, then deduplicated and stored in
     capture-date order: first_seen is the capture's date, a later capture with changed text a

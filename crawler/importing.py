@@ -45,7 +45,7 @@ from archive.incremental import iso, parse_time
 from archive.lock import DEFAULT_LOCK_TIMEOUT, check_writable, lock_archive
 from archive.store import Archive, build_new_archive, utc_now
 from archive.warc import DamagedRange, WarcError, WarcRecord, WarcWriter, check_capture_dir, pointer_path
-from archive.web_archive import ArchivedRecord, archive_files, read_archive_file, read_payload
+from archive.web_archive import ArchivedRecord, WaczError, archive_files, read_archive_file, read_payload
 from crawler.extraction import ExtractionError, Page
 from crawler.extraction.discovery import pagetype
 from crawler.normalize import site_of
@@ -288,7 +288,7 @@ class Importer:
         pending: collections.deque[_Pending] = collections.deque()
         done = start
         since_commit, committed = 0, time.monotonic()
-        error: list[OSError] = []
+        error: list[OSError | WaczError] = []
 
         def responses():
             try:
@@ -297,7 +297,7 @@ class Importer:
                     if work is not None:
                         pending.append(work[1])
                         yield work[0]
-            except OSError as exc:
+            except (OSError, WaczError) as exc:
                 error.append(exc)
 
         def commit() -> None:
@@ -338,8 +338,11 @@ class Importer:
         self.db.conn.commit()
         self.on_progress(size - done)
 
-    def _unreadable(self, path: Path, exc: OSError) -> None:
-        self.summary.problems.append(f"{path}: cannot read: {exc.strerror or type(exc).__name__}")
+    def _unreadable(self, path: Path, exc: OSError | WaczError) -> None:
+        if isinstance(exc, WaczError):
+            self.summary.problems.append(f"{path}: {exc}")
+        else:
+            self.summary.problems.append(f"{path}: cannot read: {exc.strerror or type(exc).__name__}")
 
     def _read_one(self, path: Path, item) -> tuple[tuple, _Pending] | None:
         """The work for one record read: (map_in_order's item, what --copy needs), or None

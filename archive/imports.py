@@ -56,9 +56,9 @@ def finish_file(db: Database, identity: str, filters: str, at: str) -> None:
                " where identity = ? and filters = ?", [at, at, identity, filters])
 
 
-def queue_article(db: Database, captured_at: str, record: dict[str, Any]) -> None:
-    db.execute("insert into import_queue (captured_at, record) values (?, ?)",
-               [captured_at, json.dumps(record, ensure_ascii=False)])
+def queue_article(db: Database, captured_at: str, record: str) -> None:
+    """An article parsed, waiting to be stored: `record` in JSON (made where it was parsed)."""
+    db.execute("insert into import_queue (captured_at, record) values (?, ?)", [captured_at, record])
 
 
 def queued_count(db: Database) -> int:
@@ -85,9 +85,10 @@ def dequeue(db: Database, queue_id: int) -> None:
     db.execute("delete from import_queue where id = ?", [queue_id])
 
 
-def remember_payload(db: Database, digest: str, file: str, offset: int) -> None:
-    db.execute('insert or replace into import_payloads (digest, file, "offset") values (?, ?, ?)',
-               [digest, file, offset])
+def remember_payloads(db: Database, payloads: list[tuple[str, str, int]]) -> None:
+    """Where each (payload digest, file, offset) response is, for the revisits to come."""
+    if payloads:
+        db.conn.executemany('insert or replace into import_payloads (digest, file, "offset") values (?, ?, ?)', payloads)
 
 
 def payload_location(db: Database, digest: str) -> tuple[str, int] | None:

@@ -44,7 +44,7 @@ from archive.identity import MISSING, archive_kind, create_archive
 from archive.incremental import iso, parse_time
 from archive.lock import DEFAULT_LOCK_TIMEOUT, check_writable, lock_archive
 from archive.store import Archive, build_new_archive, utc_now
-from archive.warc import DamagedRange, WarcError, WarcWriter, check_capture_dir, pointer_path
+from archive.warc import DamagedRange, WarcError, WarcRecord, WarcWriter, check_capture_dir, pointer_path
 from archive.web_archive import ArchivedRecord, WaczError, archive_files, read_archive_file, read_payload
 from crawler.extraction import ExtractionError, Page
 from crawler.extraction.discovery import pagetype
@@ -181,10 +181,31 @@ class ImportSummary:
         return out
 
 
-def import_page(meta: tuple, response: CapturedResponse, articles_only: bool) -> dict[str, Any] | Skip:
-    """What a worker does for one response: `parse_response`, the listing check with
-    --articles-only, and the body's dedupe keys (so the store need not compute them).
-    `meta` comes along so that answers come back with their record."""
+def import_record(meta: tuple, source: WarcRecord | CapturedResponse, pointer: dict, articles_only: bool,
+                  max_page_bytes: int) -> str | Skip:
+    """What a worker does for one record read: its HTTP response parsed (a WARC record's;
+    an ARC record or a resolved revisit comes parsed), then `import_page`; the article as
+    the JSON the import queue keeps, fetched at its capture's date, so that the command's
+    own process, which every worker waits on, only queues it. `meta`: (end offset, capture
+    date), which comes back with the answer."""
+    if isinstance(source, WarcRecord):
+        try:
+            capture = source.capture()
+        except WarcError as exc:
+            return Skip("bad_http", str(exc), "response")
+        if len(capture.body) > max_page_bytes:
+            return Skip("too_large", f"payload of {len(capture.body):,} bytes", "response")
+        source = CapturedResponse.from_warc(capture, meta={"warc": pointer})
+    record = import_page(source, articles_only)
+    if isinstance(record, Skip):
+        return record
+    record["fetched_at"] = meta[1]  # the WARC-Date in the archive's form, as a crawl stores it
+    return json.dumps(record, ensure_ascii=False)
+
+
+def import_page(response: CapturedResponse, articles_only: bool) -> dict[str, Any] | Skip:
+    """`parse_response`, the listing check with --articles-only, and the body's dedupe keys
+    (so the store need not compute them)."""
     record = parse_response(response)
     if isinstance(record, Skip):
         return record
@@ -235,6 +256,8 @@ class Importer:
         self.summary = ImportSummary()
         self._pointers: dict[Path, str] = {}
         self._absolute_paths: dict[Path, str] = {}
+        # (payload digest, file, offset) of the responses read since the last commit.
+        self._payloads: list[tuple[str, str, int]] = []
         # This importer commits, so that an article leaves the queue in the transaction that
         # stores it and a file's progress is committed with the articles it queued.
         archive.batch_size = 1 << 30
@@ -277,30 +300,40 @@ class Importer:
             except (OSError, WaczError) as exc:
                 error.append(exc)
 
-        for ((end, captured_at), response, _), future in pool.map_in_order(import_page, responses()):
+        def commit() -> None:
+            # The file's progress in the transaction of the articles it queued.
+            imports.remember_payloads(self.db, self._payloads)
+            self._payloads.clear()
+            imports.advance_file(self.db, identity, self.filters_key, done, utc_now())
+            self.db.conn.commit()
+
+        for ((end, captured_at), *_), future in pool.map_in_order(import_record, responses()):
             work = pending.popleft()
             try:
                 result = future.result()
             except (WorkerDied, TaskTimeout, TaskError) as exc:
                 result = Skip(type(exc).__name__, str(exc), "worker")
             self._count_parsed(result)
-            if not isinstance(result, Skip):
-                result["fetched_at"] = captured_at  # the WARC-Date in the archive's form, as a crawl stores it
+            if isinstance(result, Skip):
+                if result.reason == "bad_http":
+                    logger.info("%s at offset %s: %s", path, work.record.offset, result.message)
+            else:
                 if self.copy_to is not None:
-                    result["warc"] = self._copy(work)
+                    result = json.dumps({**json.loads(result), "warc": self._copy(work)}, ensure_ascii=False)
                 imports.queue_article(self.db, captured_at, result)
                 self.summary.queued += 1
             self.on_progress(end - done)
             done = end
-            imports.advance_file(self.db, identity, self.filters_key, end, utc_now())
             since_commit += 1
             if since_commit >= COMMIT_EVERY or time.monotonic() - committed >= COMMIT_SECONDS:
-                self.db.conn.commit()
+                commit()
                 since_commit, committed = 0, time.monotonic()
         if error:
-            self.db.conn.commit()
+            commit()
             self._unreadable(path, error[0])
             return
+        imports.remember_payloads(self.db, self._payloads)
+        self._payloads.clear()
         imports.finish_file(self.db, identity, self.filters_key, utc_now())
         self.db.conn.commit()
         self.on_progress(size - done)
@@ -344,9 +377,15 @@ class Importer:
             summary.skipped["too_large"] += 1
             return None
         pointer = {"file": self._pointer_path(path), "offset": item.offset, "record_id": item.record_id}
-        resolved = item.type == "revisit"
+        if item.type == "response" and item.payload_digest:
+            self._payloads.append((item.payload_digest, self._absolute(path), item.offset))
+        meta = (item.end, captured_at)
+        work = (self.filters.articles_only, self.max_page_bytes)
+        if item.type != "revisit" and item.warc is not None:
+            # A WARC record's HTTP response is parsed by the worker.
+            return (meta, item.warc, pointer, *work), _Pending(item, None, False)
         try:
-            capture, pointer = self._resolve_revisit(item) if resolved else (item.capture(), pointer)
+            capture, pointer = self._resolve_revisit(item) if item.type == "revisit" else (item.capture(), pointer)
         except WarcError as exc:
             reason = "revisit_unresolved" if item.type == "revisit" else "bad_http"
             summary.skipped[reason] += 1
@@ -355,10 +394,8 @@ class Importer:
         if len(capture.body) > self.max_page_bytes:
             summary.skipped["too_large"] += 1
             return None
-        if item.type == "response" and item.payload_digest:
-            imports.remember_payload(self.db, item.payload_digest, self._absolute(path), item.offset)
         response = CapturedResponse.from_warc(capture, meta={"warc": pointer})
-        return ((item.end, captured_at), response, self.filters.articles_only), _Pending(item, capture, resolved)
+        return (meta, response, pointer, *work), _Pending(item, capture, item.type == "revisit")
 
     def _pointer_path(self, path: Path) -> str:
         """How article rows name the file (archive/warc.py), worked out once per file."""
@@ -375,6 +412,8 @@ class Importer:
         """A revisit record as the response it stands for: its own URL, date and (when it has
         them) HTTP status and headers, the payload of the record with the same payload
         digest. WarcError when that record is not known or not readable."""
+        imports.remember_payloads(self.db, self._payloads)  # those read since the last commit too
+        self._payloads.clear()
         location = imports.payload_location(self.db, item.payload_digest) if item.payload_digest else None
         if location is None:
             raise WarcError("revisit of a payload not met before (no earlier response with its digest)")
@@ -394,7 +433,7 @@ class Importer:
     def _count_parsed(self, result) -> None:
         if isinstance(result, Skip):
             self.summary.skipped[result.reason] += 1
-            if result.reason in ("not_html", "undecodable"):
+            if result.reason in ("not_html", "undecodable", "bad_http", "too_large"):
                 return
         self.summary.html += 1
 

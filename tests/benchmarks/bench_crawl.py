@@ -20,6 +20,12 @@ Same settings for both: CONCURRENT_REQUESTS=16 (all to one host, so per domain t
 AutoThrottle, no download delay, no robots.txt. The full crawl starts from the section
 front pages with `-a follow_sections=0` (the generated site has no other sections).
 
+Where the time goes: the CPU per page of the crawl's own process (where Scrapy's engine,
+downloader, spider and pipeline calls run: the process that bounds the crawl's rate) and of
+its helpers (extraction workers, archive writer), against the bare spider's; and the same
+crawl over 5,000 pages with one part turned off at a time (WARC capture, incremental state,
+the item pipelines, the extraction pool), between two with everything on: what each saves.
+
 Figures: full pages/s / bare pages/s (target >= 0.6); the server's pages/s with a small
 concurrent client / bare Scrapy pages/s (it must be well above 1, or the server would be
 the bottleneck); peak RSS of the crawl process (< 400 MB) and RSS after 20,000 pages /
@@ -56,6 +62,7 @@ from tests.benchmarks.benchlib import (  # noqa: E402
     at_least,
     at_most,
     bench_dir,
+    info,
     log,
     report_figures,
     median,
@@ -275,7 +282,8 @@ def run_crawl(cmd: list[str], cwd: Path, env: dict, stats_path: Path, label: str
     reader = threading.Thread(target=read_log, daemon=True)
     reader.start()
     samples: list[tuple[int, float]] = []
-    rss = rss_reader(proc.pid)
+    cpu: dict[int, tuple[str, float]] = {}
+    rss = rss_reader(proc.pid, cpu)
     deadline = time.monotonic() + timeout
     while proc.poll() is None:
         value = rss()
@@ -301,16 +309,21 @@ def run_crawl(cmd: list[str], cwd: Path, env: dict, stats_path: Path, label: str
     if "opened" not in marks or "closing" not in marks:
         raise PreconditionError(f"{label} crawl logged no 'Spider opened' / 'Closing spider' lines (LOG_LEVEL INFO?)")
     elapsed = marks["closing"] - marks["opened"]
-    return {"stats": stats, "pages": fetched, "seconds": elapsed, "rate": fetched / elapsed, "rss": samples}
+    # CPU seconds (as last sampled, every 0.2 s) of the crawl's own process and of its
+    # helpers (extraction workers, archive writer, forkserver).
+    own = sum(seconds for role, seconds in cpu.values() if role == "crawl")
+    helpers = sum(seconds for role, seconds in cpu.values() if role == "helpers")
+    return {"stats": stats, "pages": fetched, "seconds": elapsed, "rate": fetched / elapsed, "rss": samples,
+            "cpu_own_ms": 1000 * own / fetched, "cpu_helpers_ms": 1000 * helpers / fetched}
 
 
-def rss_reader(pid: int):
+def rss_reader(pid: int, cpu: dict | None = None):
     """A function giving the resident memory of the process and all its descendants (the
     extraction workers, the archive writer, the forkserver) in MB, the sum of their RSS, or
-    None once it is gone."""
+    None once it is gone; each one's CPU seconds so far recorded in `cpu` (tree_sample)."""
 
     def read():
-        sample = tree_sample(pid)
+        sample = tree_sample(pid, cpu)
         return sample[1] if sample else None
 
     return read
@@ -337,24 +350,56 @@ def bare_crawl(url_file: Path, address: str, work: Path, expected: int, timeout:
     return run_crawl(cmd, work, env, stats, "bare", expected, timeout)
 
 
-def full_crawl(start_urls: list[str], address: str, work: Path, expected: int, timeout: float) -> dict:
+def full_crawl(start_urls: list[str], address: str, work: Path, expected: int, timeout: float,
+               extra: dict | None = None) -> dict:
     run_dir = work / f"full-{time.monotonic_ns()}"
     run_dir.mkdir()
     stats = run_dir / "stats.json"
     archive = run_dir / "archive.db"
     cmd = [sys.executable, "-m", "scrapy", "crawl", "ecns", "-a", "start_urls=" + ",".join(start_urls),
            "-a", "follow_sections=0", "-s", f"ARCHIVE_PATH={archive}", "-s", f"STATS_FILE={stats}",
-           *_settings_args({**COMMON_SETTINGS, **hosts_settings(address)})]
+           *_settings_args({**COMMON_SETTINGS, **hosts_settings(address), **(extra or {})})]
     result = run_crawl(cmd, REPO, dict(os.environ), stats, "full", expected, timeout)
     import sqlite3
 
     conn = sqlite3.connect(archive)
-    result["articles"] = conn.execute("select count(*) from articles").fetchone()[0]
+    try:
+        result["articles"] = conn.execute("select count(*) from articles").fetchone()[0]
+    except sqlite3.OperationalError:  # a crawl without the item pipelines made no archive
+        result["articles"] = 0
     conn.close()
     warc = sum(p.stat().st_size for p in run_dir.rglob("*.warc*")) if any(run_dir.rglob("*.warc*")) else 0
     result["warc_bytes"] = warc
     shutil.rmtree(run_dir, ignore_errors=True)
     return result
+
+
+# Where the full crawl's time goes: the same crawl with one part of it turned off at a time.
+ABLATION_PAGES = 5_000
+ABLATIONS = {
+    "WARC capture (CAPTURE_ENABLED=False)": {"CAPTURE_ENABLED": False},
+    "incremental state: skip index, frontier (INCREMENTAL_ENABLED=False)": {"INCREMENTAL_ENABLED": False},
+    "item pipelines: validation, normalisation, dedupe + store (ITEM_PIPELINES={})": {"ITEM_PIPELINES": "{}"},
+    "the extraction pool (EXTRACTION_PROCESSES=0: extraction in the crawl's process)": {"EXTRACTION_PROCESSES": 0},
+}
+
+
+def where_the_time_goes(start_urls: list[str], address: str, work: Path, pages: int, timeout: float) -> dict:
+    """Crawls of `pages` pages (CLOSESPIDER_PAGECOUNT) with everything on, then with each
+    part in ABLATIONS off, then with everything on again: each part's cost is what turning it
+    off saves, in the crawl process's CPU per page (the process that bounds the crawl's rate)
+    and in pages/s."""
+    limit = {"CLOSESPIDER_PAGECOUNT": pages}
+    runs: dict[str, list[dict]] = {"everything": []}
+    order = [("everything", {}), *ABLATIONS.items(), ("everything", {})]
+    for name, settings in order:
+        log(f"  crawl: where the time goes, {pages:,} pages, " + ("everything on" if not settings else f"without {name}"))
+        result = full_crawl(start_urls, address, work, pages, timeout, extra={**limit, **settings})
+        runs.setdefault(name, []).append(result)
+        log(f"    {result['rate']:,.0f} pages/s, crawl process {result['cpu_own_ms']:.2f} ms/page, "
+            f"helpers {result['cpu_helpers_ms']:.2f} ms/page")
+    return {name: {key: sum(r[key] for r in results) / len(results) for key in ("rate", "cpu_own_ms", "cpu_helpers_ms")}
+            for name, results in runs.items()}
 
 
 def run(n_articles: int = 20_000, full_runs: int = 1, quick: bool = False) -> list[Figure]:
@@ -383,6 +428,7 @@ def run(n_articles: int = 20_000, full_runs: int = 1, quick: bool = False) -> li
         bare.append(bare_crawl(url_file, address, work, expected, timeout))
         log(f"    {bare[-1]['rate']:,.0f} pages/s")
         served = max(served, server_rate(address, all_urls))
+        parts = where_the_time_goes(manifest["start_urls"], address, work, min(ABLATION_PAGES, expected), timeout)
     if any(f["articles"] < n_articles * 0.99 for f in full):
         raise PreconditionError(f"the full crawl archived {[f['articles'] for f in full]} of {n_articles:,} articles")
     # Each full run against the mean of the bare runs either side of it.
@@ -401,6 +447,27 @@ def run(n_articles: int = 20_000, full_runs: int = 1, quick: bool = False) -> li
         "crawl", "server pages/s / bare spider pages/s", served / bare_rate, "x", SERVER_MARGIN,
         f"nginx {served:,.0f} pages/s to an asyncio client ({CONCURRENCY} connections): the server is not the bottleneck",
     ))
+    own, helpers = median([f["cpu_own_ms"] for f in full]), median([f["cpu_helpers_ms"] for f in full])
+    bare_own = median([b["cpu_own_ms"] for b in bare])
+    figures.append(info(
+        "crawl", "CPU per page: the crawl's own process", own, "ms",
+        f"bare spider {bare_own:.2f} ms: at {full_rate:,.0f} pages/s the crawl's process uses "
+        f"{own * full_rate / 1000:.0%} of a core (Scrapy's engine, downloader, spider and pipeline calls run there)"))
+    figures.append(info("crawl", "CPU per page: extraction workers + archive writer", helpers, "ms",
+                        "the crawl's helper processes, together"))
+    everything = parts.pop("everything")
+    saved = {name: everything["cpu_own_ms"] - part["cpu_own_ms"] for name, part in parts.items()}
+    figures.append(info(
+        "crawl", "CPU per page in the crawl's process beyond the bare spider's", own - bare_own, "ms",
+        "of it, what turning each part off saves (below): "
+        + ", ".join(f"{name.split(' (')[0]} {value:.2f}" for name, value in saved.items())
+        + "; the rest: the spider's parsing of listings and links, the project's other middlewares, the requests they make"))
+    for name, part in parts.items():
+        figures.append(info(
+            "crawl", f"without {name}: crawl process CPU per page saved", everything["cpu_own_ms"] - part["cpu_own_ms"], "ms",
+            f"{part['rate']:,.0f} vs {everything['rate']:,.0f} pages/s with everything on; helpers "
+            f"{part['cpu_helpers_ms']:.2f} vs {everything['cpu_helpers_ms']:.2f} ms/page "
+            f"({ABLATION_PAGES:,}-page crawls of the same site, alternating with full ones)"))
     peak = max(rss for f in full for _, rss in f["rss"])
     figures.append(at_most("crawl", "peak RSS of the crawl's process tree", peak, "MB", TARGET_PEAK_RSS_MB,
                            "crawl, extraction workers, archive writer, forkserver: psutil, sampled every 0.2 s from outside"))

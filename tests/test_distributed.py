@@ -57,10 +57,14 @@ def snapshot(path: Path) -> dict:
 
 
 @pytest.fixture(scope="module")
-def single_process(tmp_path_factory) -> dict:
-    archive = tmp_path_factory.mktemp("single") / "archive.db"
-    scrapy_crawl(archive, f"CRAWL_NOW={NOW}")
-    return snapshot(archive)
+def single_crawl(tmp_path_factory):
+    """The recorded site crawled by one process, without Redis (with its final stats)."""
+    return scrapy_crawl(tmp_path_factory.mktemp("single") / "archive.db", f"CRAWL_NOW={NOW}", stats=True)
+
+
+@pytest.fixture(scope="module")
+def single_process(single_crawl) -> dict:
+    return snapshot(single_crawl.archive)
 
 
 class Run:
@@ -364,9 +368,9 @@ def test_a_worker_of_another_version_is_refused(run_factory, redis_server):
     assert run.coordinator.wait(60) == 0
 
 
-def test_no_redis_url_is_the_single_machine_crawl(tmp_path):
+def test_no_redis_url_is_the_single_machine_crawl(single_crawl):
     """Without REDIS_URL nothing of the distributed mode is switched on."""
-    result = scrapy_crawl(tmp_path / "archive.db", f"CRAWL_NOW={NOW}", stats=True)
+    result = single_crawl
     assert "stream/records" not in result.stats and result.stats["store/new"] > 0
     assert not any(key.startswith("limiter/") for key in result.stats)
 

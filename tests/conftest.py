@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -66,6 +67,24 @@ def scrapy_crawl(archive, *settings: str, spider: str = "ecns", replay: Path | N
             assert proc.returncode == 0, proc.stderr[-3000:]
         found = json.loads(stats_file.read_text()) if stats_file is not None and stats_file.exists() else None
     return CrawlResult(proc, archive, found)
+
+
+def copy_crawl(archive: Path, target: Path) -> Path:
+    """A private copy of a crawled archive and its captures at `target` (the archive's
+    pointers to its captures are relative to its directory)."""
+    shutil.copy(archive, target)
+    shutil.copytree(f"{archive}-warc", f"{target}-warc")
+    return target
+
+
+@pytest.fixture(scope="session")
+def ecns_crawl(tmp_path_factory) -> CrawlResult:
+    """The recorded ECNS site crawled once for the whole session, as `scrapy crawl ecns`
+    does by default (its final stats in `.stats`): the tests that need that archive read
+    it, or work on a copy of their own (`copy_crawl`), instead of crawling again. Nothing
+    may write to it."""
+    archive = tmp_path_factory.mktemp("ecns-crawl") / "archive.db"
+    return scrapy_crawl(archive, log_level="INFO", stats=True)
 
 
 def recordings(site: str | None = None) -> list[Path]:

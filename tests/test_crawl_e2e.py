@@ -14,16 +14,16 @@ import pytest
 from sqlite_utils import Database
 
 from archive.dedupe import url_key
-from tests.conftest import FIXTURES, SEED_TEXT, SEED_URL, load_recording, recordings, scrapy_crawl
+from tests.conftest import FIXTURES, SEED_TEXT, SEED_URL, copy_crawl, load_recording, recordings, scrapy_crawl
 
 pytestmark = pytest.mark.subprocess
 
 
 @pytest.fixture(scope="module")
-def crawled(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("crawl")
-    archive = tmp / "archive.db"
-    first = scrapy_crawl(archive, log_level="INFO", stats=True).stats
+def crawled(tmp_path_factory, ecns_crawl):
+    # The session's crawl of the recorded site (conftest.py), copied: the rerun writes to it.
+    archive = copy_crawl(ecns_crawl.archive, tmp_path_factory.mktemp("crawl") / "archive.db")
+    first = ecns_crawl.stats
     counts_after_first = {t: Database(archive)[t].count for t in ("articles", "related", "duplicates", "revisions")}
     # A full recrawl: incremental skipping off, so every page is fetched and stored again
     # (the incremental run is tested in test_incremental.py).

@@ -24,25 +24,15 @@ from sqlite_utils import Database
 from archive.identity import APPLICATION_ID
 from archive.lock import ArchiveLocked, lock_archive
 from crawler.cli import cli
-from tests.conftest import ROOT, scrapy_crawl, scrapy_crawl_command
+from tests.conftest import ROOT, copy_crawl, scrapy_crawl, scrapy_crawl_command
 
 NEWSARCHIVE = [sys.executable, "-c", "from crawler.cli import main; main()"]
 
 
-@pytest.fixture(scope="module")
-def demo_archive(tmp_path_factory) -> Path:
-    """The recorded ECNS site crawled once; tests work on copies (`archive_copy`)."""
-    archive = tmp_path_factory.mktemp("demo") / "archive.db"
-    scrapy_crawl(archive)
-    return archive
-
-
 @pytest.fixture
-def archive_copy(demo_archive, tmp_path) -> Path:
-    target = tmp_path / "archive.db"
-    shutil.copy(demo_archive, target)
-    shutil.copytree(f"{demo_archive}-warc", f"{target}-warc")
-    return target
+def archive_copy(ecns_crawl, tmp_path) -> Path:
+    """A copy of the recorded ECNS site crawled once for the session (conftest.py)."""
+    return copy_crawl(ecns_crawl.archive, tmp_path / "archive.db")
 
 
 def listing(directory: Path) -> dict[str, str]:

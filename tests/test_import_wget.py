@@ -21,7 +21,7 @@ from sqlite_utils import Database
 
 from archive.dedupe import url_key
 from crawler.cli import cli
-from tests.conftest import recordings, scrapy_crawl
+from tests.conftest import copy_crawl, recordings
 from tests.web_archives import recorded_pages
 
 pytestmark = pytest.mark.subprocess
@@ -149,9 +149,8 @@ def test_wget_warc_files_with_revisits_import_as_the_recorded_articles(tmp_path)
     assert "revisit_unresolved" not in summary
 
 
-def test_our_own_crawls_captures_give_the_articles_the_crawl_gave(tmp_path):
-    crawled = tmp_path / "crawl.db"
-    scrapy_crawl(crawled)
+def test_our_own_crawls_captures_give_the_articles_the_crawl_gave(tmp_path, ecns_crawl):
+    crawled = copy_crawl(ecns_crawl.archive, tmp_path / "crawl.db")  # the session's crawl (conftest.py)
     captures = tmp_path / "crawl.db-warc"
     assert list(captures.glob("*.warc.gz"))
     imported = tmp_path / "imported.db"

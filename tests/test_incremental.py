@@ -12,7 +12,7 @@ from sqlite_utils import Database
 
 from archive import incremental as inc
 from archive.store import Archive
-from tests.conftest import FIXTURES, make_record, scrapy_crawl
+from tests.conftest import FIXTURES, copy_crawl, make_record, scrapy_crawl
 
 NOW = datetime(2024, 11, 18, 12, 0, tzinfo=timezone.utc)
 DEFAULT = inc.RevisitPolicy.parse(inc.DEFAULT_REVISIT)
@@ -159,10 +159,17 @@ def article_records_sent(capture_dir, after: set[str] = frozenset()) -> list[str
 
 
 @pytest.fixture(scope="module")
-def two_runs(tmp_path_factory):
+def first_run(tmp_path_factory):
+    """The recorded site crawled into an empty archive on its "today" (T0), once for the
+    module: the tests that go on from there work on copies of it (`copy_crawl`)."""
+    return scrapy_crawl(tmp_path_factory.mktemp("first-run") / "archive.db", f"CRAWL_NOW={T0}", stats=True)
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory, first_run):
     tmp = tmp_path_factory.mktemp("incremental")
-    archive = tmp / "archive.db"
-    first = scrapy_crawl(archive, f"CRAWL_NOW={T0}", stats=True).stats
+    archive = copy_crawl(first_run.archive, tmp / "archive.db")
+    first = first_run.stats
     files_after_first = {p.name for p in (tmp / "archive.db-warc").iterdir()}
     counts = table_counts(archive)
     # An hour later: nothing is due for a revisit, nothing failed is due for a retry.
@@ -208,11 +215,10 @@ def test_failed_article_pages_are_recorded_and_retried_when_due(two_runs):
 
 
 @pytest.mark.subprocess
-def test_revisits_are_due_by_policy_and_a_changed_page_makes_exactly_one_revision(tmp_path):
+def test_revisits_are_due_by_policy_and_a_changed_page_makes_exactly_one_revision(tmp_path, first_run):
     site = tmp_path / "site"
     shutil.copytree(FIXTURES / "ecns", site)
-    archive = tmp_path / "archive.db"
-    scrapy_crawl(archive, f"CRAWL_NOW={T0}", replay=site)
+    archive = copy_crawl(first_run.archive, tmp_path / "archive.db")  # the site crawled at T0, as recorded
     before = table_counts(archive)
     # The next morning's edit of an article published the day before.
     page = site / "g2-society-author-byline" / "body.html"
@@ -254,9 +260,8 @@ def test_revisits_are_due_by_policy_and_a_changed_page_makes_exactly_one_revisio
 
 
 @pytest.mark.subprocess
-def test_revisit_policy_is_a_setting(tmp_path):
-    archive = tmp_path / "archive.db"
-    scrapy_crawl(archive, f"CRAWL_NOW={T0}", "INCREMENTAL_REVISIT=never")
+def test_revisit_policy_is_a_setting(tmp_path, first_run):
+    archive = copy_crawl(first_run.archive, tmp_path / "archive.db")  # crawled at T0: nothing to revisit yet
     later = scrapy_crawl(archive, "CRAWL_NOW=2024-11-19T12:00:00+08:00", "INCREMENTAL_REVISIT=never", stats=True).stats
     assert "incremental/revisit" not in later
     tiered = scrapy_crawl(archive, "CRAWL_NOW=2024-11-19T12:00:00+08:00", "INCREMENTAL_REVISIT=1d:1h,30d:1d", stats=True).stats
@@ -285,9 +290,8 @@ def test_a_url_that_redirected_to_an_archived_article_is_skipped_next_time(tmp_p
 
 
 @pytest.mark.subprocess
-def test_incremental_off_fetches_everything_again(tmp_path):
-    archive = tmp_path / "archive.db"
-    scrapy_crawl(archive, f"CRAWL_NOW={T0}")
+def test_incremental_off_fetches_everything_again(tmp_path, first_run):
+    archive = copy_crawl(first_run.archive, tmp_path / "archive.db")  # crawled at T0
     full = scrapy_crawl(archive, f"CRAWL_NOW={T0}", "INCREMENTAL_ENABLED=False", stats=True).stats
     assert not any(k.startswith("incremental/") for k in full)
     assert full["store/unchanged"] == 17

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, scrapy_crawl
+from tests.conftest import ROOT, copy_crawl
 from tests.test_search_fixtures import build_query_archive
 
 README = ROOT / "README.md"
@@ -69,10 +69,11 @@ def workdir(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def demo_workdir(tmp_path_factory):
-    """The archive `make demo` writes: the recorded ECNS site crawled."""
+def demo_workdir(tmp_path_factory, ecns_crawl):
+    """The archive `make demo` writes: the recorded ECNS site crawled (a copy of the
+    session's crawl, conftest.py)."""
     directory = tmp_path_factory.mktemp("readme-demo")
-    scrapy_crawl(directory / "archive.db")
+    copy_crawl(ecns_crawl.archive, directory / "archive.db")
     return directory
 
 

@@ -18,7 +18,7 @@ from archive.warc import locate, read_capture
 from crawler.cli import cli
 from crawler import parsing
 from crawler.parsing import CapturedResponse, parse_response
-from tests.conftest import ROOT, scrapy_crawl
+from tests.conftest import ROOT, copy_crawl, scrapy_crawl
 
 pytestmark = pytest.mark.subprocess
 
@@ -26,10 +26,10 @@ BORSE = "http://www.ecns.cn/business/2014/05-16/115221.shtml"
 
 
 @pytest.fixture(scope="module")
-def crawled(tmp_path_factory):
+def crawled(tmp_path_factory, ecns_crawl):
+    """A directory holding a copy of the session's crawl of the recorded site (conftest.py)."""
     tmp = tmp_path_factory.mktemp("reparse")
-    archive = tmp / "archive.db"
-    scrapy_crawl(archive)
+    copy_crawl(ecns_crawl.archive, tmp / "archive.db")
     return tmp
 
 

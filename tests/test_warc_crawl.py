@@ -69,10 +69,8 @@ def test_read_only_capture_directory_fails_at_start(tmp_path, unwritable_dir):
     assert proc.returncode == 2 and "error: capture directory is not writable" in proc.stderr
 
 
-def test_stats_and_crawl_row_count_captures(tmp_path):
-    archive, stats = tmp_path / "archive.db", tmp_path / "stats.json"
-    scrapy_crawl(archive, f"STATS_FILE={stats}")
-    values = json.loads(stats.read_text())
+def test_stats_and_crawl_row_count_captures(ecns_crawl):
+    archive, values = ecns_crawl.archive, ecns_crawl.stats  # the session's crawl (conftest.py)
     # Every response, robots.txt and each retry of the 500 included.
     assert values["capture/records"] == values["downloader/response_count"] and values["capture/files"] == 1
     (run,) = Database(archive)["crawls"].rows

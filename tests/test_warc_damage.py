@@ -14,7 +14,7 @@ from sqlite_utils import Database
 
 from archive.warc import scan
 from crawler.cli import cli
-from tests.conftest import scrapy_crawl
+from tests.conftest import copy_crawl, scrapy_crawl
 
 pytestmark = pytest.mark.subprocess
 
@@ -22,13 +22,13 @@ PRINTABLE = re.compile(r"[\x20-\x7e\n]*")
 
 
 @pytest.fixture(scope="module")
-def damaged(tmp_path_factory):
+def damaged(tmp_path_factory, ecns_crawl):
     """A crawl of the ECNS recordings, its one capture file damaged: 200 bytes zeroed a third
     of the way in (or, if that byte is not in an article page's response record, at the
     next one, so an article is lost). Returns the directory, the file's records before the
     damage and those the damage changed."""
     tmp = tmp_path_factory.mktemp("damaged")
-    scrapy_crawl(tmp / "archive.db")
+    copy_crawl(ecns_crawl.archive, tmp / "archive.db")  # the session's crawl (conftest.py)
     (path,) = (tmp / "archive.db-warc").iterdir()
     records = scan(path).records
     for record, end in zip(records, [r["offset"] for r in records[1:]] + [path.stat().st_size]):

@@ -153,8 +153,9 @@ def shingles(body: str) -> np.ndarray:
     return _shingle_hashes(_token_bytes(text_tokens(body)))
 
 
-def _bands(data: bytes) -> list[tuple[int, int]]:
-    values = _shingle_hashes(data) & _MERSENNE
+def _bands(hashes: np.ndarray) -> list[tuple[int, int]]:
+    """The MinHash bands of a body's shingle hashes."""
+    values = hashes & _MERSENNE
     # (a*x + b) mod p per permutation; uint64 wraps on overflow, which keeps the values
     # pseudo-random, and that is all a MinHash needs.
     with np.errstate(over="ignore"):
@@ -175,12 +176,20 @@ def minhash_bands(body: str) -> list[tuple[int, int]] | None:
 
 def fingerprint(body: str) -> tuple[str, list[tuple[int, int]] | None]:
     """`content_hash(body)` and `minhash_bands(body)`, tokenising the body once."""
+    return fingerprint_and_shingles(body)[:2]
+
+
+def fingerprint_and_shingles(body: str) -> tuple[str, list[tuple[int, int]] | None, np.ndarray | None]:
+    """`fingerprint(body)` and the `shingles(body)` its bands are made of (None with no
+    bands): for a caller that can spare the archive's writer the shingling of the body
+    when it has near-duplicate candidates to compare it with."""
     tokens = text_tokens(body)
     data = _token_bytes(tokens)
     chash = hashlib.blake2b(data, digest_size=16).hexdigest()
     if len(tokens) < NEAR_DUPLICATE_MIN_WORDS:
-        return chash, None
-    return chash, _bands(data)
+        return chash, None, None
+    hashes = _shingle_hashes(data)
+    return chash, _bands(hashes), hashes
 
 
 def similarity(a: np.ndarray, b: np.ndarray) -> float:

@@ -533,9 +533,10 @@ def m301_imports(db: Database) -> None:
       a file renamed or moved is still known) and the filters it was read with, how far it
       has been read, and when it was read to its end: a killed import resumes there, a file
       imported again with the same filters adds nothing.
-    - `import_queue`: the articles parsed from the files and not stored yet; they are
-      stored in capture-date order once every file is read, so that revisions follow the
-      dates whatever order the files come in.
+    - `import_queue`: the articles parsed from the files and not stored yet, which imports
+      stored in capture-date order once every file was read. Imports now store each
+      article as it is parsed (crawler/importing.py); an archive an earlier version left
+      articles queued in has them stored by the next import.
     - `import_payloads`: where each response record's payload is (by WARC-Payload-Digest),
       for the revisit records that refer to it.
     """

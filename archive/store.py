@@ -73,6 +73,7 @@ class Decision:
     similarity: float | None = None
     bands: list[tuple[int, int]] | None = None
     content_hash: str | None = None  # of the body classified, so storing need not redo it
+    shingles: Any = None  # of the body, when classifying needed them: kept for the next checks
 
 
 def record_url_keys(record: Mapping[str, Any]) -> list[str]:
@@ -309,11 +310,11 @@ class Archive:
 
     # -- the write path ----------------------------------------------------------------
 
-    def classify(self, record: Mapping[str, Any],
-                 fingerprint: tuple[str, list[tuple[int, int]] | None] | None = None) -> Decision:
+    def classify(self, record: Mapping[str, Any], fingerprint: tuple | None = None) -> Decision:
         """What storing `record` would do: the dedupe decision, without writing.
         `fingerprint`: `dedupe.fingerprint(record["body"])` when the caller has it (a crawl
-        computes it in its extraction workers, off the writer)."""
+        computes it in its extraction workers, off the writer), or
+        `dedupe.fingerprint_and_shingles` (an import's workers)."""
         keys = record_url_keys(record)
         body = record.get("body") or ""
         article_id = self._article_for_keys(keys)
@@ -324,17 +325,18 @@ class Archive:
         ).fetchone()
         if known:
             return Decision(DUPLICATE, keys, known[0], known[1], known[2])
-        chash, bands = fingerprint or dedupe.fingerprint(body)
+        chash, bands, *rest = fingerprint or dedupe.fingerprint(body)
+        mine = rest[0] if rest else None
         same_text = self.db.execute(
             "select id from articles where content_hash = ? order by id limit 1", [chash]
         ).fetchone()
         if same_text:
             return Decision(DUPLICATE, keys, same_text[0], SAME_TEXT, 1.0)
         if bands:
-            near = self._near_duplicate(body, bands)
+            near, mine = self._near_duplicate(body, bands, mine)
             if near:
                 return Decision(DUPLICATE, keys, near[0], NEAR_DUPLICATE, near[1])
-        return Decision(NEW, keys, bands=bands, content_hash=chash)
+        return Decision(NEW, keys, bands=bands, content_hash=chash, shingles=mine)
 
     def store(
         self, record: Mapping[str, Any], decision: Decision | None = None, seen_at: str | None = None,
@@ -369,7 +371,7 @@ class Archive:
         if decision.kind == SAME_ARTICLE:
             return self._seen_again(decision.article_id, record, keys, seen_at)
         if decision.kind == DUPLICATE:
-            if decision.reason in (SAME_TEXT, NEAR_DUPLICATE) and self._comes_first(record, decision.article_id):
+            if decision.reason in (SAME_TEXT, NEAR_DUPLICATE) and self._comes_first(record, decision.article_id, seen_at):
                 return self._promote(record, decision, seen_at)
             return self._record_duplicate(decision, record, seen_at)
         return self._insert_article(record, decision, seen_at)
@@ -388,6 +390,9 @@ class Archive:
         self._write_related(article_id, record)
         bands = decision.bands if decision.bands is not None else dedupe.minhash_bands(row["body"] or "")
         self._write_bands(article_id, bands)
+        if decision.shingles is not None:
+            # A new article is the likeliest candidate of the next checks (its copies).
+            self._remember_shingles((article_id, row["content_hash"]), decision.shingles)
         return StoreResult(NEW, article_id)
 
     def _add_urls(self, article_id: int, keys: list[str], record: Mapping[str, Any], seen_at: str) -> None:
@@ -531,7 +536,10 @@ class Archive:
                 [(band, value, article_id) for band, value in bands],
             )
 
-    def _near_duplicate(self, body: str, bands: list[tuple[int, int]]) -> tuple[int, float] | None:
+    def _near_duplicate(self, body: str, bands: list[tuple[int, int]],
+                        mine=None) -> tuple[tuple[int, float] | None, Any]:
+        """The archived article the body nearly repeats, with the similarity; and the body's
+        shingles when they were needed (None when no article shares a band with it)."""
         clauses = " or ".join("(band = ? and value = ?)" for _ in bands)
         params = [x for pair in bands for x in pair]
         candidates = [
@@ -541,15 +549,16 @@ class Archive:
             )
         ]
         if not candidates:
-            return None
-        mine = dedupe.shingles(body)
+            return None, mine
+        if mine is None:
+            mine = dedupe.shingles(body)
         best: tuple[int, float] | None = None
         for candidate in candidates:
             other = self._shingles_of(candidate)
             score = dedupe.similarity(mine, other) if other is not None else 0.0
             if score >= dedupe.NEAR_DUPLICATE_MIN_SIMILARITY and (best is None or score > best[1]):
                 best = (candidate, score)
-        return best
+        return best, mine
 
     def _shingles_of(self, article_id: int):
         """The archived article's shingles. The same articles come up as candidates again and
@@ -565,36 +574,46 @@ class Archive:
         found = cache.get(key)
         if found is None:
             body = self.db.execute("select body from articles where id = ?", [article_id]).fetchone()[0]
-            found = cache[key] = dedupe.shingles(body or "")
-            if len(cache) > SHINGLE_CACHE_SIZE:
-                cache.popitem(last=False)
+            found = self._remember_shingles(key, dedupe.shingles(body or ""))
         else:
             cache.move_to_end(key)
         return found
 
+    def _remember_shingles(self, key: tuple[int, str], shingles):
+        cache = self._shingle_cache
+        cache[key] = shingles
+        if len(cache) > SHINGLE_CACHE_SIZE:
+            cache.popitem(last=False)
+        return shingles
+
     # -- which of two copies of one text is the original ----------------------------------------------
 
-    def _comes_first(self, record: Mapping[str, Any], article_id: int) -> bool:
+    def _comes_first(self, record: Mapping[str, Any], article_id: int, seen_at: str) -> bool:
         """Whether `record` is the original rather than archived article `article_id`, whose
-        text it repeats: it was published earlier (both dates known). The same whichever of
-        the two a crawl meets first (crawls meet pages in an order no one chooses: concurrent
-        downloads, worker processes, a resumed run), so that which is the original is a fact
-        of the pages, not of the order they came in. Copies of one moment, or undated, stay
-        as met: the first is the original. An article with revisions stays the original:
-        its history is its own."""
+        text it repeats: it was published earlier (both dates known), or, when the
+        publication dates do not tell them apart (equal, or one undated), it was captured
+        earlier (an import meets captures in file order, not date order). The same
+        whichever of the two comes first (crawls meet pages in an order no one chooses:
+        concurrent downloads, worker processes, a resumed run), so that which is the original
+        is a fact of the pages, not of the order they came in. In a crawl every page is seen
+        after what the archive holds, so there copies of one moment, or undated, stay as met:
+        the first is the original. An article with revisions stays the original: its history
+        is its own."""
         from archive.incremental import parse_time
 
-        mine = parse_time(record.get("published"))
-        if mine is None:
-            return False
         row = self.db.execute(
-            "select published, exists(select 1 from revisions where article_id = a.id) from articles a where id = ?",
+            "select published, exists(select 1 from revisions where article_id = a.id), first_seen"
+            " from articles a where id = ?",
             [article_id],
         ).fetchone()
         if row is None or row[1]:
             return False
-        theirs = parse_time(row[0])
-        if theirs is None or not mine < theirs:
+        mine, theirs = parse_time(record.get("published")), parse_time(row[0])
+        if mine is not None and theirs is not None and mine != theirs:
+            earlier = mine < theirs
+        else:
+            earlier = bool(row[2]) and seen_at < row[2]
+        if not earlier:
             return False
         # Met before and found a copy then: decided.
         return not self.db.execute("select 1 from duplicates where url_key = ?", [dedupe.url_key(record["url"])]).fetchone()

@@ -1,22 +1,24 @@
 """Import: the news already captured in other tools' web archives (CC-NEWS, Heritrix,
 `wget --warc-file`, Browsertrix, our own captures), stored as a crawl stores what it fetches.
 
-Two passes, both resumable:
+Each file's records are read in order (archive/web_archive.py): what is not an HTTP response
+(request, metadata, warcinfo records; dns: or ftp: captures), what the filters leave out and
+what is over the size cap are counted and skipped here; a revisit record is resolved to the
+payload it refers to; every other response goes to the extraction workers
+(crawler/worker_pool.py) and through `parse_response` (crawler/parsing.py), the pure function
+a crawled page goes through: Content-Encoding undone, problem checks, extraction, validation,
+normalisation. Each article is then stored as it comes back, in file order, through the
+archive's dedupe and store (`Archive.classify` / `Archive.store`, as the crawl's writer does),
+`first_seen` its capture's WARC-Date. The store places a capture by its date, not by when it
+comes (`Archive._seen_earlier`): a capture older than the article's last sighting goes into
+its history where its date puts it, so that revisions are in date order whatever order the
+files (or the records in them) come in, and among copies of one text the one captured first
+is the original. The articles stored are committed with the file's progress, so a run killed
+at any point resumes after the last record whose article is committed.
 
-1. Read. Each file's records in order (archive/web_archive.py): what is not an HTTP response
-   (request, metadata, warcinfo records; dns: or ftp: captures), what the filters leave out
-   and what is over the size cap are counted and skipped here; a revisit record is resolved
-   to the payload it refers to; every other response goes to the extraction workers
-   (crawler/worker_pool.py) and through `parse_response` (crawler/parsing.py), the pure
-   function a crawled page goes through: Content-Encoding undone, problem checks,
-   extraction, validation, normalisation. The articles are queued in the archive with the
-   file's progress in one transaction (archive/imports.py), so a run killed at any point
-   resumes after the last record whose article is queued.
-2. Store. The queue in capture-date order, each article through the archive's dedupe and
-   store (`Archive.classify` / `Archive.store`, as the crawl's writer does), `first_seen`
-   its capture's WARC-Date: a later capture whose text changed is a revision, in date order
-   whatever order the files came in. Each article leaves the queue in the transaction that
-   stores it.
+Storing as the workers answer, instead of after every file is read, keeps the single SQLite
+writer busy while the workers extract: an import takes about the longer of the two, not
+their sum, and the articles are searchable while the import goes on.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from typing import Any, Callable, Iterable
 import click
 
 from archive import crawls, imports
-from archive.dedupe import fingerprint
+from archive.dedupe import fingerprint_and_shingles
 from archive.identity import MISSING, archive_kind, create_archive
 from archive.incremental import iso, parse_time
 from archive.lock import DEFAULT_LOCK_TIMEOUT, check_writable, lock_archive
@@ -58,8 +60,8 @@ logger = logging.getLogger(__name__)
 # The record types that hold an HTTP response; the others (request, metadata, warcinfo...)
 # are counted apart from the responses skipped.
 RESPONSE_TYPES = ("response", "resource", "revisit")
-# Commit (the queue with the file's progress; the stored articles with their leaving the
-# queue) after this many articles or this many seconds, whichever comes first.
+# Commit (the articles stored with the file's progress) after this many records or this
+# many seconds, whichever comes first.
 COMMIT_EVERY = 200
 COMMIT_SECONDS = 1.0
 # The HTTP headers a capture can be read with when the block is larger: a record over the
@@ -136,7 +138,6 @@ class ImportSummary:
     damaged: int = 0  # damaged byte ranges (each costs the records it held)
     damaged_bytes: int = 0
     problems: list[str] = field(default_factory=list)  # files that could not be read
-    queued: int = 0  # articles found, waiting to be stored
     interrupted: bool = False  # stopped by the user (Ctrl-C): the same command resumes
 
     @property
@@ -182,12 +183,11 @@ class ImportSummary:
 
 
 def import_record(meta: tuple, source: WarcRecord | CapturedResponse, pointer: dict, articles_only: bool,
-                  max_page_bytes: int) -> str | Skip:
+                  max_page_bytes: int) -> dict[str, Any] | Skip:
     """What a worker does for one record read: its HTTP response parsed (a WARC record's;
-    an ARC record or a resolved revisit comes parsed), then `import_page`; the article as
-    the JSON the import queue keeps, fetched at its capture's date, so that the command's
-    own process, which every worker waits on, only queues it. `meta`: (end offset, capture
-    date), which comes back with the answer."""
+    an ARC record or a resolved revisit comes parsed), then `import_page`; the article
+    fetched at its capture's date. `meta`: (end offset, capture date), which comes back
+    with the answer."""
     if isinstance(source, WarcRecord):
         try:
             capture = source.capture()
@@ -200,7 +200,7 @@ def import_record(meta: tuple, source: WarcRecord | CapturedResponse, pointer: d
     if isinstance(record, Skip):
         return record
     record["fetched_at"] = meta[1]  # the WARC-Date in the archive's form, as a crawl stores it
-    return json.dumps(record, ensure_ascii=False)
+    return record
 
 
 def import_page(response: CapturedResponse, articles_only: bool) -> dict[str, Any] | Skip:
@@ -211,8 +211,9 @@ def import_page(response: CapturedResponse, articles_only: bool) -> dict[str, An
         return record
     if articles_only and is_listing(response):
         return Skip("listing", "the page classifier calls it a listing", "classification")
-    content_hash, bands = fingerprint(record["body"])
-    record["dedupe"] = [content_hash, bands]
+    # The body's dedupe keys and shingles, so that the command, the one process every
+    # worker waits on, need not make them.
+    record["dedupe"] = fingerprint_and_shingles(record["body"])
     return record
 
 
@@ -225,6 +226,24 @@ def is_listing(response: CapturedResponse) -> bool:
     except (DecodingError, ExtractionError):
         return False
     return pagetype.page_kind(response.url, page) == "listing"
+
+
+def first_capture_date(path: Path, most: int = 50) -> str:
+    """The capture date of the first HTTP response among the first `most` records of the
+    file, in the archive's form; "~" (after every date) when there is none or the file
+    cannot be read: such a file is read last, and its problems reported then."""
+    try:
+        for n, item in enumerate(read_archive_file(path)):
+            if n >= most:
+                break
+            if isinstance(item, DamagedRange) or item.type not in RESPONSE_TYPES or not item.date:
+                continue
+            moment = parse_time(item.date)
+            if moment is not None:
+                return iso(moment)
+    except (OSError, WaczError):
+        pass
+    return "~"
 
 
 @dataclass
@@ -258,16 +277,31 @@ class Importer:
         self._absolute_paths: dict[Path, str] = {}
         # (payload digest, file, offset) of the responses read since the last commit.
         self._payloads: list[tuple[str, str, int]] = []
-        # This importer commits, so that an article leaves the queue in the transaction that
-        # stores it and a file's progress is committed with the articles it queued.
+        # This importer commits, so that a file's progress is committed with the articles
+        # read before it.
         archive.batch_size = 1 << 30
 
-    # -- pass 1: read, parse, queue ---------------------------------------------------------
+    # -- read, parse, store ------------------------------------------------------------------
 
     def read_files(self, files: Iterable[Path]) -> None:
-        with WorkerPool(self.processes, timeout=self.timeout, preload=("crawler.importing",)) as pool:
-            for path in files:
-                self.read_file(pool, Path(path))
+        """The files oldest first, by the date of the first capture in each: articles are
+        stored in file order, and files that each hold one stretch of time (CC-NEWS,
+        Heritrix, wget) then come in date order, whatever order they were given in. (The
+        store places a capture older than what it holds by its date anyway; in date order,
+        a text that comes back after another keeps its exact history.)"""
+        given = [Path(path) for path in files]
+        ordered = sorted(given, key=first_capture_date)
+        problems_before = len(self.summary.problems)
+        try:
+            with WorkerPool(self.processes, timeout=self.timeout, preload=("crawler.importing",)) as pool:
+                for path in ordered:
+                    self.read_file(pool, path)
+        finally:
+            # The files that could not be read, reported in the order they were given.
+            place = {str(path): n for n, path in enumerate(given)}
+            found = self.summary.problems[problems_before:]
+            found.sort(key=lambda line: min((n for p, n in place.items() if line.startswith(p + ":")), default=len(given)))
+            self.summary.problems[problems_before:] = found
 
     def read_file(self, pool: WorkerPool, path: Path) -> None:
         summary = self.summary
@@ -301,11 +335,11 @@ class Importer:
                 error.append(exc)
 
         def commit() -> None:
-            # The file's progress in the transaction of the articles it queued.
+            # The file's progress in the transaction of the articles it stored.
             imports.remember_payloads(self.db, self._payloads)
             self._payloads.clear()
             imports.advance_file(self.db, identity, self.filters_key, done, utc_now())
-            self.db.conn.commit()
+            self.archive.flush()
 
         for ((end, captured_at), *_), future in pool.map_in_order(import_record, responses()):
             work = pending.popleft()
@@ -319,9 +353,8 @@ class Importer:
                     logger.info("%s at offset %s: %s", path, work.record.offset, result.message)
             else:
                 if self.copy_to is not None:
-                    result = json.dumps({**json.loads(result), "warc": self._copy(work)}, ensure_ascii=False)
-                imports.queue_article(self.db, captured_at, result)
-                self.summary.queued += 1
+                    result["warc"] = self._copy(work)
+                self._store(result, captured_at)
             self.on_progress(end - done)
             done = end
             since_commit += 1
@@ -335,7 +368,7 @@ class Importer:
         imports.remember_payloads(self.db, self._payloads)
         self._payloads.clear()
         imports.finish_file(self.db, identity, self.filters_key, utc_now())
-        self.db.conn.commit()
+        self.archive.flush()
         self.on_progress(size - done)
 
     def _unreadable(self, path: Path, exc: OSError | WaczError) -> None:
@@ -449,31 +482,35 @@ class Importer:
         return {"file": pointer_path(written.file, self.archive.path), "offset": written.offset,
                 "record_id": written.record_id}
 
-    # -- pass 2: store in capture-date order ------------------------------------------------
+    def _store(self, record: dict[str, Any], captured_at: str) -> None:
+        """One article through the archive's dedupe and store, seen at its capture's date."""
+        content_hash, bands, *shingles = record.pop("dedupe")  # no shingles from a queue of JSON
+        bands = [tuple(b) for b in bands] if bands else None
+        decision = self.archive.classify(record, (content_hash, bands, *shingles))
+        result = self.archive.store(record, decision, seen_at=captured_at)
+        self.summary.outcomes[result.outcome] += 1
 
     def store_queue(self, on_article: Callable[[], None] | None = None) -> None:
-        archive = self.archive
+        """The articles an import of an earlier version queued and did not store (it read
+        every file, then stored in capture-date order): stored in that order, each leaving
+        the queue in the transaction that stores it. Empty for imports of this version."""
         stored, committed = 0, time.monotonic()
         for queue_id, captured_at, record in imports.queued_articles(self.db):
-            content_hash, bands = record.pop("dedupe")
-            decision = archive.classify(record, (content_hash, [tuple(b) for b in bands] if bands else None))
-            result = archive.store(record, decision, seen_at=captured_at)
+            self._store(record, captured_at)
             imports.dequeue(self.db, queue_id)
-            self.summary.outcomes[result.outcome] += 1
             stored += 1
             if stored % COMMIT_EVERY == 0 or time.monotonic() - committed >= COMMIT_SECONDS:
-                archive.flush()
+                self.archive.flush()
                 committed = time.monotonic()
             if on_article:
                 on_article()
-        archive.flush()
-
+        self.archive.flush()
 
 
 class _Progress:
-    """The progress bars on a terminal (stderr): reading, by bytes of all the files (records,
-    pages and articles found, pages/s, the ETA); then storing, by articles. Nothing when
-    stderr is not a terminal."""
+    """The progress bar on a terminal (stderr), by bytes of all the files: records, pages and
+    articles stored, pages/s, the ETA (before it, when an earlier version's import left
+    articles queued, storing them, by articles). Nothing when stderr is not a terminal."""
 
     def __init__(self, summary: ImportSummary):
         self.summary = summary
@@ -497,7 +534,7 @@ class _Progress:
     def describe(self, _item=None) -> str:
         summary = self.summary
         elapsed = max(1e-6, time.monotonic() - self.started)
-        return (f"{summary.records:,} records, {summary.html:,} pages, {summary.queued:,} articles, "
+        return (f"{summary.records:,} records, {summary.html:,} pages, {summary.articles:,} articles, "
                 f"{summary.html / elapsed:,.0f} pages/s")
 
     def advance(self, advanced: int = 1) -> None:
@@ -568,14 +605,15 @@ def _run(files: list[Path], problems: list[str], paths: list[str], archive_path:
         importer.on_progress = progress.advance
         outcome = crawls.FINISHED
         try:
+            left = imports.queued_count(archive.db)
+            if left:
+                progress.storing(left)
+                importer.store_queue(on_article=progress.advance)
             progress.reading(total)
             importer.read_files(files)
-            progress.storing(imports.queued_count(archive.db))
-            importer.store_queue(on_article=progress.advance)
         except BaseException as exc:
-            # What is committed is whole (a file's progress with its queued articles, an
-            # article's store with its leaving the queue): the rest is undone, and the
-            # same command resumes from there.
+            # What is committed is whole (a file's progress with the articles stored before
+            # it): the rest is undone, and the same command resumes from there.
             archive.db.conn.rollback()
             if not isinstance(exc, KeyboardInterrupt):
                 _record_failure(archive, crawl_id, importer.summary, exc)

@@ -102,6 +102,37 @@ def test_importing_a_file_again_adds_nothing(tmp_path):
     assert after == before
 
 
+def test_articles_an_earlier_version_left_queued_are_stored_by_the_next_import(tmp_path):
+    # Imports used to read every file first, queueing the articles, and store them after: a
+    # run killed while storing left some queued. The next import stores them first.
+    from crawler.importing import import_page
+    from crawler.parsing import CapturedResponse
+
+    pages = on_sites(article_pages())
+    queued, given = pages[:4], pages[4:8]
+    both = tmp_path / "both.db"
+    files = [cc_news_warc(tmp_path / "queued.warc.gz", queued, MAY_1),
+             cc_news_warc(tmp_path / "given.warc.gz", given, MAY_1 + timedelta(days=1))]
+    assert newsarchive_import(*files, "-d", both, "--processes", 0).exit_code == 0
+
+    archive = tmp_path / "archive.db"
+    assert newsarchive_import(files[1], "-d", archive, "--processes", 0, "--site", "nowhere.org").exit_code == 0
+    db = Database(archive)
+    for n, page in enumerate(queued):
+        record = import_page(CapturedResponse(page.url, page.body, page.status, tuple(page.headers)), False)
+        content_hash, bands, _ = record["dedupe"]
+        record["dedupe"] = [content_hash, bands]  # as the queue kept it, in JSON
+        stamp = (MAY_1 + n * timedelta(seconds=7)).isoformat(timespec="seconds")
+        record["fetched_at"] = stamp
+        db.execute("insert into import_queue (captured_at, record) values (?, ?)", [stamp, json.dumps(record)])
+    db.conn.commit()
+    result = newsarchive_import(files[1], "-d", archive, "--processes", 0)
+    assert result.exit_code == 0, result.output
+    assert db["import_queue"].count == 0
+    columns = "url, title, body, first_seen"
+    assert rows(db, f"select {columns} from articles order by url") == rows(Database(both), f"select {columns} from articles order by url")
+
+
 def test_a_file_imported_for_one_site_is_read_again_for_another(tmp_path):
     pages = on_sites(article_pages())
     warc = cc_news_warc(tmp_path / "a.warc.gz", pages, MAY_1)
@@ -182,7 +213,7 @@ def test_a_later_capture_with_changed_text_is_a_revision_in_date_order(tmp_path)
     assert "Shougang-v3" in article["body"]
     assert article["first_seen"] == MAY_1.isoformat(timespec="seconds")
     assert article["last_seen"] == (MAY_1 + timedelta(days=2)).isoformat(timespec="seconds")
-    revisions = rows(db, "select * from revisions order by id")
+    revisions = rows(db, "select * from revisions order by superseded_at")
     assert ["Shougang-v2" in r["body"] for r in revisions] == [False, True]
     assert "Shougang-v" not in revisions[0]["body"]
     assert [r["superseded_at"][:10] for r in revisions] == ["2024-05-02", "2024-05-03"]
@@ -209,6 +240,46 @@ def test_separate_imports_in_any_order_make_the_archive_one_import_makes(tmp_pat
     assert history(apart) == history(together)
     article, revisions = history(together)
     assert len(revisions) == 3 and "Shougang-v" not in article[0]["body"]
+
+
+@pytest.mark.parametrize("order", [(3, 2, 1, 0), (1, 3, 0, 2), (2, 0, 3, 1)])
+def test_one_import_of_files_in_any_order_makes_the_archive_date_order_makes(tmp_path, order):
+    # Articles are stored as the workers answer, in file order: the store places each
+    # capture by its date, so a text that comes back (A, X, Y, A) keeps its history.
+    page = next(p for p in article_pages() if b"Shougang" in p.body)
+    versions = [page, changed(page, "Shougang", "Shougang-v2"), changed(page, "Shougang", "Shougang-v3"), page]
+    files = [cc_news_warc(tmp_path / f"{n}.warc.gz", [v], MAY_1 + timedelta(days=n)) for n, v in enumerate(versions)]
+
+    def history(archive):
+        db = Database(archive)
+        return (rows(db, "select url, body, first_seen, last_seen from articles"),
+                rows(db, "select body, first_seen, superseded_at from revisions order by superseded_at"))
+
+    in_date_order = tmp_path / "dates.db"
+    assert newsarchive_import(*files, "-d", in_date_order, "--processes", 0).exit_code == 0
+    shuffled = tmp_path / "shuffled.db"
+    result = newsarchive_import(*(files[n] for n in order), "-d", shuffled, "--processes", 0)
+    assert result.exit_code == 0, result.output
+    assert history(shuffled) == history(in_date_order)
+    article, revisions = history(in_date_order)
+    assert [("Shougang-v2" in r["body"], "Shougang-v3" in r["body"]) for r in revisions] == [
+        (False, False), (True, False), (False, True)]
+    assert article[0]["last_seen"][:10] == "2024-05-04" and "Shougang-v" not in article[0]["body"]
+
+
+def test_of_copies_published_at_the_same_time_the_one_captured_first_is_the_article(tmp_path):
+    page = next(p for p in article_pages() if b"Shougang" in p.body)
+    early, late = on_sites([page, page])  # one text on two sites, the same publication time
+    files = [cc_news_warc(tmp_path / "early.warc.gz", [early], MAY_1),
+             cc_news_warc(tmp_path / "late.warc.gz", [late], MAY_1 + timedelta(days=1))]
+    for name, given in (("newest-first.db", files[::-1]), ("oldest-first.db", files)):
+        archive = tmp_path / name
+        result = newsarchive_import(*given, "-d", archive, "--processes", 0)
+        assert result.exit_code == 0, result.output
+        db = Database(archive)
+        assert [r["url"] for r in rows(db, "select url from articles")] == [early.url], name
+        copies = rows(db, "select url, first_seen from duplicates")
+        assert [(c["url"], c["first_seen"][:10]) for c in copies] == [(late.url, "2024-05-02")], name
 
 
 # -- revisit records (warcio's writer) -------------------------------------------------------------

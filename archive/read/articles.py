@@ -61,11 +61,14 @@ def get_article(db, ref: str | int) -> dict[str, Any]:
 
 
 def versions(db, article_id: int) -> list[dict[str, Any]]:
-    """Every text the article has had, oldest first, numbered from 1; the last is current."""
+    """Every text the article has had, oldest first, numbered from 1; the last is current.
+    Oldest by date, not by row: an import places an older capture into the history after
+    newer ones were stored."""
     conn = connection(db)
     out = []
     for n, rev in enumerate(dict_rows(
-        conn, f"select {_VERSION_COLUMNS}, superseded_at from revisions where article_id = ? order by id",
+        conn, f"select {_VERSION_COLUMNS}, superseded_at from revisions where article_id = ?"
+              " order by superseded_at, id",
         [article_id]), start=1):
         out.append({"version": n, "current": False, **rev})
     current = dict_rows(conn, f"select {_VERSION_COLUMNS}, last_seen from articles where id = ?", [article_id])

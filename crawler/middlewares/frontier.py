@@ -94,21 +94,26 @@ class FrontierMiddleware:
         items, requests = [], []
         async for obj in result:
             if isinstance(obj, Request):
-                if obj.meta.get("article") and not failure(self.crawler):
-                    self.remember(obj, response.url)
                 requests.append(obj)
             else:
                 items.append(obj)
+        if not failure(self.crawler):
+            self.remember([r for r in requests if r.meta.get("article")], response.url)
         for obj in items + requests:
             yield obj
 
-    def remember(self, request: Request, found_on: str) -> None:
-        try:
-            state = request_to_json(request, self.crawler.spider)
-        except ValueError as exc:  # a callback that is not a method of the spider: it could not be resumed
-            logger.warning("Not kept in the frontier: %s (%s)", request.url, exc)
+    def remember(self, requests: list[Request], found_on: str) -> None:
+        links = []
+        at = self.archive.clock()
+        for request in requests:
+            try:
+                links.append((request.url, request_to_json(request, self.crawler.spider), found_on, at))
+            except ValueError as exc:  # a callback that is not a method of the spider: it could not be resumed
+                logger.warning("Not kept in the frontier: %s (%s)", request.url, exc)
+        if not links:
             return
         # Sent to the writer before the page's record (held back until here), so a committed
-        # article never has links that were not kept.
-        self.archive.send("remember_link", request.url, state, found_on, self.archive.clock())
-        self.stats.inc_value("frontier/remembered")
+        # article never has links that were not kept; the page's links in one message (one
+        # each cost the crawl's process about 0.1 ms a link).
+        self.archive.send("remember_links", links)
+        self.stats.inc_value("frontier/remembered", len(links))

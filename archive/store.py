@@ -157,18 +157,24 @@ class Archive:
         readonly: bool = False,
         create: bool = False,
         lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+        cache_kib: int = WRITER_CACHE_KIB,
+        shingle_cache_size: int = SHINGLE_CACHE_SIZE,
     ):
         """Open the archive at `path`: read-only (`readonly=True`), or for writing, when
         `create=True` creating it if no file is there (only a crawl does: every other
         command refuses a missing path). A file that is not an archive is refused
         (NotAnArchiveError) and left as it is. A write waits up to `lock_timeout` seconds
-        for another program's SQLite lock, then raises ArchiveLocked naming the holder."""
+        for another program's SQLite lock, then raises ArchiveLocked naming the holder.
+        `cache_kib`, `shingle_cache_size`: a writer's SQLite page cache and how many
+        articles' shingles it keeps (the memory a writer grows to)."""
         self.path = check_archive_path(path)
         self.batch_size = max(1, int(batch_size))
         self.readonly = readonly
         self.lock_timeout = float(lock_timeout)
         self._pending = 0
         self._shingle_cache: OrderedDict = OrderedDict()
+        self._shingle_cache_size = max(1, int(shingle_cache_size))
+        self._cache_kib = max(1, int(cache_kib))
         # What `store` stamps first_seen/last_seen with when given no `seen_at`; a crawl
         # run at a fixed "now" (CRAWL_NOW, for tests and replays) replaces it.
         self.clock = utc_now
@@ -188,7 +194,7 @@ class Archive:
             # A writer's inserts walk the full-text, trigram, URL and band indexes: with
             # SQLite's default 2 MB page cache each store of a 1M-article archive read its
             # pages again from the OS (measured: storing ~25% faster at 1M with 128 MB).
-            self.db.execute(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
+            self.db.execute(f"PRAGMA cache_size=-{self._cache_kib}")
             self.db.execute("PRAGMA foreign_keys=ON")
             apply_migrations(self.db)
             if self.db.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
@@ -582,7 +588,7 @@ class Archive:
     def _remember_shingles(self, key: tuple[int, str], shingles):
         cache = self._shingle_cache
         cache[key] = shingles
-        if len(cache) > SHINGLE_CACHE_SIZE:
+        if len(cache) > self._shingle_cache_size:
             cache.popitem(last=False)
         return shingles
 

@@ -1,6 +1,7 @@
 """What `newsarchive import` keeps in the archive between runs (tables made by
-archive/schema.py's m301): how far each file has been read, the articles parsed and not
-stored yet, and where each payload a revisit record may refer to is.
+archive/schema.py's m301): how far each file has been read, where each payload a revisit
+record may refer to is, and the articles an earlier version parsed and left queued (it
+stored them after reading every file; imports now store each as it is parsed).
 
 A file is known by its identity: its size and a hash of its first MiB, so that the same
 file under another name or path is the same file, and a file that has changed is not. Its
@@ -54,11 +55,6 @@ def advance_file(db: Database, identity: str, filters: str, offset: int, at: str
 def finish_file(db: Database, identity: str, filters: str, at: str) -> None:
     db.execute("update import_files set done_offset = size, finished = ?, updated = ?"
                " where identity = ? and filters = ?", [at, at, identity, filters])
-
-
-def queue_article(db: Database, captured_at: str, record: str) -> None:
-    """An article parsed, waiting to be stored: `record` in JSON (made where it was parsed)."""
-    db.execute("insert into import_queue (captured_at, record) values (?, ?)", [captured_at, record])
 
 
 def queued_count(db: Database) -> int:

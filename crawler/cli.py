@@ -13,9 +13,11 @@ import click
 
 from archive.cli import cli
 from archive.lock import DEFAULT_LOCK_TIMEOUT
-from crawler.page_work import MAX_PAGE_BYTES, saved_page
-from crawler.parsing import Skip, extract_page
 from crawler.worker_pool import TaskError, TaskTimeout, WorkerDied, WorkerPool, usable_cores
+
+# The extractor (crawler.page_work, crawler.parsing: a third of a second to import) is
+# imported by the commands that use it, not at every start of `newsarchive`.
+
 
 @cli.command()
 @click.argument("pages", nargs=-1, type=click.Path())
@@ -29,6 +31,8 @@ def extract(pages, url, from_jsonl, processes) -> None:
     the order given; the pages are read and extracted in worker processes.
 
     Exits 1 if any page could not be read or parsed; its line carries an "error" field."""
+    from crawler.page_work import saved_page
+
     jobs = [(p, url, None) for p in pages]
     if from_jsonl:
         for n, line in enumerate(from_jsonl, 1):
@@ -79,6 +83,8 @@ def record(url, name, fixtures, force) -> None:
     import urllib.request
 
     from crawler.normalize import site_of
+    from crawler.page_work import MAX_PAGE_BYTES
+    from crawler.parsing import Skip, extract_page
     from crawler.settings import USER_AGENT
 
     if name is not None:

@@ -228,18 +228,21 @@ def stored_articles(archive: Path) -> int:
 def test_a_worker_killed_mid_crawl_costs_at_most_one_rerun(run_factory, single_process):
     run = run_factory("killed-worker")
     run.coordinate()
-    # The killed worker's leases on the site's slots (HostLimiter) are lost with it: they
-    # expire DOWNLOAD_TIMEOUT + 30 s after they were taken. A recorded page answers in
-    # 0.3 s, so 2 s is plenty, and the survivor waits 32 s for them instead of 90.
-    doomed = run.worker("REPLAY_DELAY=0.3", "DOWNLOAD_TIMEOUT=2")
-    run.worker("REPLAY_DELAY=0.3", "DOWNLOAD_TIMEOUT=2")
+    # The killed worker's leases on a site's slots (HostLimiter, in Redis) are lost with it
+    # until they expire, DOWNLOAD_TIMEOUT + 30 s (90 s) after they were taken: had it held
+    # all of a site's slots, the survivor, or the rerun's worker, would wait that long. Each
+    # worker takes at most 4 requests at once, under a limit of 8 a site: there is always
+    # a free slot.
+    slots = ("CONCURRENT_REQUESTS=4", "CONCURRENT_REQUESTS_PER_DOMAIN=8")
+    doomed = run.worker("REPLAY_DELAY=0.3", *slots)
+    run.worker("REPLAY_DELAY=0.3", *slots)
     wait_for(lambda: stored_articles(run.archive) >= 3, 120, "three stored articles")
     doomed.send_signal(signal.SIGKILL)
     status, statuses = run.wait()
     assert status == 0, run.log("coordinator-1")
     assert statuses[1] == 0 and statuses[0] == -signal.SIGKILL
     rerun = run_factory("after-kill", run.archive)
-    full_run(rerun, 1)
+    full_run(rerun, 1, *slots)
     assert snapshot(run.archive) == single_process
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 
 import pytest
 from click.testing import CliRunner
@@ -16,10 +17,20 @@ from tests.conftest import scrapy_crawl
 
 pytestmark = pytest.mark.subprocess
 
-def test_capture_files_rotate_by_size_and_every_pointer_stays_valid(tmp_path):
-    (tmp_path / "db").mkdir()
-    archive, captures = tmp_path / "db" / "archive.db", tmp_path / "captures"
+@pytest.fixture(scope="module")
+def rotated(tmp_path_factory):
+    """A crawl whose captures go to a directory of their own, outside the archive's, in
+    files of at most 20 KB: (archive, capture directory). Tests that change the captures
+    work on a copy."""
+    tmp = tmp_path_factory.mktemp("rotated")
+    (tmp / "db").mkdir()
+    archive, captures = tmp / "db" / "archive.db", tmp / "captures"
     scrapy_crawl(archive, f"CAPTURE_DIR={captures}", "CAPTURE_MAX_FILE_SIZE=20000", "CAPTURE_FILE_PREFIX=ecns-test")
+    return archive, captures
+
+
+def test_capture_files_rotate_by_size_and_every_pointer_stays_valid(rotated):
+    archive, captures = rotated
     files = sorted(captures.iterdir())
     assert len(files) >= 4 and all(f.name.startswith("ecns-test-") and f.name.endswith(".warc.gz") for f in files)
     assert all(scan(f).ok and scan(f).records[0]["type"] == "warcinfo" for f in files)
@@ -80,9 +91,9 @@ def test_stats_and_crawl_row_count_captures(ecns_crawl):
     assert run["outcome"] == "finished" and json.loads(run["stats"])["store/new"] == 16
 
 
-def test_replay_from_captures_with_a_damaged_file_uses_its_good_records(tmp_path):
-    archive, captures = tmp_path / "archive.db", tmp_path / "captures"
-    scrapy_crawl(archive, f"CAPTURE_DIR={captures}", "CAPTURE_MAX_FILE_SIZE=40000")
+def test_replay_from_captures_with_a_damaged_file_uses_its_good_records(rotated, tmp_path):
+    captures = tmp_path / "captures"
+    shutil.copytree(rotated[1], captures)
     files = sorted(captures.iterdir())
     assert len(files) >= 2
     damaged = files[-1]

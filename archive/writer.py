@@ -117,6 +117,16 @@ def apply(archive, name: str, args: tuple) -> Any:
     try:
         return OPERATIONS[name](archive, *args)
     except sqlite3.Error as exc:
+        # The batch in flight is given up (the crawl stops; what it held is fetched again by
+        # the next run): a transaction left open after a write failed on another program's
+        # lock keeps a read snapshot that the other program's commit makes stale, and every
+        # later write in it, the run's own closing row included, would fail at once instead
+        # of waiting for the lock.
+        if archive.db.conn.in_transaction:
+            try:
+                archive.db.conn.rollback()
+            except sqlite3.Error:
+                pass
         raise archive.error(exc) from None
 
 

@@ -186,9 +186,10 @@ def import_archives(paths, archive_path, sites, url_pattern, since, until, artic
     wget, Browsertrix), WACZ (.wacz: Browsertrix, ArchiveWeb.page) and ARC (.arc, .arc.gz).
     PATHS are files, directories (searched for them) or glob patterns.
 
-    Every HTML response is parsed as a crawled page is, then deduplicated and stored in
-    capture-date order: first_seen is the capture's date, a later capture with changed text a
-    revision. The article rows point to the records in the files as they are (--copy: to
+    Every HTML response is parsed as a crawled page is, then deduplicated and stored as it
+    is parsed, the files oldest first: first_seen is the capture's date, a later capture
+    with changed text a revision, an older one placed in the history by its date. The
+    article rows point to the records in the files as they are (--copy: to
     copies in the archive's capture directory). Killed or interrupted, the same command
     resumes where it stopped; a file imported before adds nothing. Damaged records, non-HTML
     and oversized responses are counted and skipped. Exits 1 if a path could not be read."""

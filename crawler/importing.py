@@ -283,6 +283,8 @@ class Importer:
         self.summary = ImportSummary()
         self._pointers: dict[Path, str] = {}
         self._absolute_paths: dict[Path, str] = {}
+        # The files that could not be read, by path: a line each in the summary.
+        self._file_problems: dict[Path, str] = {}
         # (payload digest, file, offset) of the responses read since the last commit.
         self._payloads: list[tuple[str, str, int]] = []
         # This importer commits, so that a file's progress is committed with the articles
@@ -298,18 +300,14 @@ class Importer:
         store places a capture older than what it holds by its date anyway; in date order,
         a text that comes back after another keeps its exact history.)"""
         given = [Path(path) for path in files]
-        ordered = sorted(given, key=first_capture_date)
-        problems_before = len(self.summary.problems)
+        self._file_problems.clear()
         try:
             with WorkerPool(self.processes, timeout=self.timeout, preload=("crawler.importing",)) as pool:
-                for path in ordered:
+                for path in sorted(given, key=first_capture_date):
                     self.read_file(pool, path)
         finally:
             # The files that could not be read, reported in the order they were given.
-            place = {str(path): n for n, path in enumerate(given)}
-            found = self.summary.problems[problems_before:]
-            found.sort(key=lambda line: min((n for p, n in place.items() if line.startswith(p + ":")), default=len(given)))
-            self.summary.problems[problems_before:] = found
+            self.summary.problems.extend(self._file_problems[p] for p in given if p in self._file_problems)
 
     def read_file(self, pool: WorkerPool, path: Path) -> None:
         summary = self.summary
@@ -381,9 +379,9 @@ class Importer:
 
     def _unreadable(self, path: Path, exc: OSError | WaczError) -> None:
         if isinstance(exc, WaczError):
-            self.summary.problems.append(f"{path}: {exc}")
+            self._file_problems[path] = f"{path}: {exc}"
         else:
-            self.summary.problems.append(f"{path}: cannot read: {exc.strerror or type(exc).__name__}")
+            self._file_problems[path] = f"{path}: cannot read: {exc.strerror or type(exc).__name__}"
 
     def _read_one(self, path: Path, item) -> tuple[tuple, _Pending] | None:
         """The work for one record read: (map_in_order's item, what --copy needs), or None

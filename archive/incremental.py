@@ -220,14 +220,10 @@ def add_url_aliases(db: Database, archived_url: str, aliases: Iterable[str], at:
 # -- the frontier: links of archived articles not archived yet ------------------------------
 
 
-def remember_link(db: Database, url: str, request: dict, found_on: str, at: str) -> None:
-    """Keep an article link found on an article page until it is archived. Written before
-    the page's own record, so an archived article's links are never lost to a crash."""
-    remember_links(db, [(url, request, found_on, at)])
-
-
 def remember_links(db: Database, links: list[tuple[str, dict, str, str]]) -> None:
-    """`remember_link` for each (url, request, found_on, at): a page's links in one go."""
+    """Keep the article links (url, request, found_on, at) found on an article page until
+    they are archived. Written before the page's own record, so an archived article's links
+    are never lost to a crash."""
     db.conn.executemany(
         "insert or ignore into frontier (url_key, url, request, found_on, found_at) values (?, ?, ?, ?, ?)",
         [(url_key(url), url, json.dumps(request, ensure_ascii=False, sort_keys=True), found_on, at)

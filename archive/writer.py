@@ -89,7 +89,6 @@ def _flush(archive):
 
 OPERATIONS: dict[str, Callable] = {
     "store": _store,
-    "remember_link": lambda archive, *args: incremental.remember_link(archive.db, *args),
     "remember_links": lambda archive, *args: incremental.remember_links(archive.db, *args),
     "forget_link": lambda archive, *args: incremental.forget_link(archive.db, *args),
     "record_failure": lambda archive, *args: incremental.record_failure(archive.db, *args),

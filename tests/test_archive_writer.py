@@ -26,9 +26,9 @@ def test_a_flood_of_operations_never_deadlocks_the_sender_and_the_writer(tmp_pat
 
     def flood():
         for n in range(5_000):
-            futures.append(writer.call("remember_link", f"https://www.example.com/news/{n}.html",
-                                       large if n % 500 == 499 else small, "https://www.example.com/",
-                                       "2024-11-18T12:00:00+00:00"))
+            futures.append(writer.call("remember_links", [(f"https://www.example.com/news/{n}.html",
+                                                            large if n % 500 == 499 else small,
+                                                            "https://www.example.com/", "2024-11-18T12:00:00+00:00")]))
         futures.append(writer.call("flush"))
 
     sender = threading.Thread(target=flood, daemon=True)

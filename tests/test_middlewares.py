@@ -292,13 +292,13 @@ def test_frontier_hands_kept_links_back_at_the_start_old_rows_included(archive_p
     archive = archive_for(crawler)
     new = Request("http://www.ecns.cn/a.shtml", callback=spider.parse_article, meta={"article": True},
                   headers={"Referer": "http://www.ecns.cn/é"}, cb_kwargs={"n": 1})
-    archive.call_now("remember_link", new.url, request_to_json(new, spider), SEED_URL, "2024-11-18T00:00:00+00:00")
+    archive.call_now("remember_links", [(new.url, request_to_json(new, spider), SEED_URL, "2024-11-18T00:00:00+00:00")])
     # Written by the frontier's earlier format: read as it is, no migration.
     old = {"url": "http://www.ecns.cn/b.shtml", "callback": "parse_article", "errback": None,
            "meta": {"article": True}, "priority": 0, "cb_kwargs": {}}
-    archive.call_now("remember_link", old["url"], old, SEED_URL, "2024-11-18T00:00:01+00:00")
+    archive.call_now("remember_links", [(old["url"], old, SEED_URL, "2024-11-18T00:00:01+00:00")])
     gone = {**old, "url": "http://www.ecns.cn/c.shtml", "callback": "parse_removed_long_ago"}
-    archive.call_now("remember_link", gone["url"], gone, SEED_URL, "2024-11-18T00:00:02+00:00")
+    archive.call_now("remember_links", [(gone["url"], gone, SEED_URL, "2024-11-18T00:00:02+00:00")])
     committed(crawler)
     start = Request("http://www.ecns.cn/business/", callback=spider.parse_listing)
     out = run(collect(frontier.process_start(as_async([start]))))
@@ -317,7 +317,7 @@ def test_incremental_forgets_refused_links_and_records_pages_over_the_size_cap(a
     archive = archive_for(crawler)
     refused, big = "https://www.example.com/news/private.html", "https://www.example.com/news/huge.html"
     for url in (refused, big):
-        archive.call_now("remember_link", url, {"url": url}, SEED_URL, "2024-11-18T00:00:00+00:00")
+        archive.call_now("remember_links", [(url, {"url": url}, SEED_URL, "2024-11-18T00:00:00+00:00")])
     # robots.txt or the offsite filter said no: it never will be fetched, so not kept.
     middleware.process_exception(Request(refused, meta={"article": True}), IgnoreRequest("Forbidden by robots.txt"))
     # Over DOWNLOAD_MAXSIZE: recorded as failed, retried as failures are.

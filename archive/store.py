@@ -270,7 +270,11 @@ class Archive:
         if self.readonly:
             raise ArchiveReadOnlyError(f"archive {self.path} is open read-only")
         if not self.db.conn.in_transaction:
-            self.db.begin()
+            # IMMEDIATE: the write lock now, waiting up to lock_timeout for another program.
+            # A deferred BEGIN took it at the first write, after the store's lookups had read:
+            # SQLite does not wait (no busy handler) for a transaction that has read, so the
+            # write failed at once whenever another program held the lock for a moment.
+            self.db.execute("BEGIN IMMEDIATE")
 
     def _end_write(self) -> None:
         self._pending += 1

@@ -131,6 +131,30 @@ def test_crash_loses_at_most_the_batch_in_flight(archive_path, tmp_path):
     assert db.execute("select count(*) from articles_fts").fetchone()[0] == 10
 
 
+def test_a_store_waits_for_another_programs_write_lock_as_long_as_lock_timeout(archive_path):
+    """A batch's first store reads (which article a URL is) before it writes: begun as a
+    plain deferred transaction, SQLite refused its write at once while another program held
+    the lock, without waiting lock_timeout (the busy handler is not called for a transaction
+    that has read), and a crawl stopped on a lock held for a moment."""
+    import threading
+    import time
+
+    with Archive(archive_path, batch_size=1, create=True, lock_timeout=10) as archive:
+        archive.store(make_record())
+        other = sqlite3.connect(archive_path, timeout=0, check_same_thread=False)
+        other.execute("begin immediate")
+        releaser = threading.Timer(0.5, other.rollback)
+        releaser.start()
+        started = time.monotonic()
+        second = archive.store(make_record(url="https://www.example.com/2", body="Second story text here. " * 20))
+        waited = time.monotonic() - started
+        releaser.join()
+        other.close()
+    assert second.outcome == "new"
+    assert waited >= 0.4
+    assert Database(archive_path)["articles"].count == 2
+
+
 def test_missing_directory_is_a_clear_error(tmp_path):
     with pytest.raises(ArchiveError, match="archive directory does not exist"):
         Archive(tmp_path / "nope" / "archive.db", create=True)

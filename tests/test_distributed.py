@@ -109,12 +109,17 @@ class Run:
     def log(self, name: str) -> str:
         return (self.work / f"{name}.log").read_text(errors="replace")[-4000:]
 
+    def logs(self) -> str:
+        """Every log of the run so far (each one's end), for a failure's message."""
+        names = [f"coordinator-{n}" for n in range(1, self.started + 1)] + [f"worker-{n}" for n in range(len(self.workers))]
+        return "\n".join(f"--- {name}:\n{self.log(name)[-2500:]}" for name in names)
+
     def wait(self, timeout: float = 240) -> tuple[int, list[int | None]]:
         try:
             status = self.coordinator.wait(timeout)
         except subprocess.TimeoutExpired:
             self.kill()
-            raise AssertionError("the coordinator did not end the run:\n" + self.log(f"coordinator-{self.started}"))
+            raise AssertionError("the coordinator did not end the run:\n" + self.logs())
         workers = []
         for process in self.workers:
             try:

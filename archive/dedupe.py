@@ -197,4 +197,10 @@ def similarity(a: np.ndarray, b: np.ndarray) -> float:
     that trims or adds a paragraph still scores high, where Jaccard would be diluted."""
     if not len(a) or not len(b):
         return 0.0
-    return len(np.intersect1d(a, b, assume_unique=True)) / min(len(a), len(b))
+    if len(a) > len(b):
+        a, b = b, a
+    # Both sorted and distinct: each of the smaller set's hashes looked up in the larger by
+    # binary search (np.intersect1d sorted both together again, several times the cost).
+    places = np.searchsorted(b, a)
+    places[places == len(b)] = 0
+    return int(np.count_nonzero(b[places] == a)) / len(a)

@@ -74,6 +74,9 @@ class Decision:
     bands: list[tuple[int, int]] | None = None
     content_hash: str | None = None  # of the body classified, so storing need not redo it
     shingles: Any = None  # of the body, when classifying needed them: kept for the next checks
+    # The archive's count of stores when a NEW verdict was made: storing it right after
+    # (nothing stored between) need not look the URL up again.
+    stores_before: int | None = None
 
 
 def record_url_keys(record: Mapping[str, Any]) -> list[str]:
@@ -172,6 +175,7 @@ class Archive:
         self.readonly = readonly
         self.lock_timeout = float(lock_timeout)
         self._pending = 0
+        self._stores = 0  # records stored by this Archive (a NEW verdict is current while unchanged)
         self._shingle_cache: OrderedDict = OrderedDict()
         self._shingle_cache_size = max(1, int(shingle_cache_size))
         self._cache_kib = max(1, int(cache_kib))
@@ -346,7 +350,7 @@ class Archive:
             near, mine = self._near_duplicate(body, bands, mine)
             if near:
                 return Decision(DUPLICATE, keys, near[0], NEAR_DUPLICATE, near[1])
-        return Decision(NEW, keys, bands=bands, content_hash=chash, shingles=mine)
+        return Decision(NEW, keys, bands=bands, content_hash=chash, shingles=mine, stores_before=self._stores)
 
     def store(
         self, record: Mapping[str, Any], decision: Decision | None = None, seen_at: str | None = None,
@@ -361,7 +365,8 @@ class Archive:
         self._begin_write()
         self.db.execute("SAVEPOINT store_record")
         try:
-            if decision is None or (decision.kind == NEW and self._article_for_keys(decision.keys)):
+            if decision is None or (decision.kind == NEW and decision.stores_before != self._stores
+                                    and self._article_for_keys(decision.keys)):
                 decision = self.classify(record)
             if reparsed and decision.kind == SAME_ARTICLE:
                 result = self._reparsed(decision.article_id, record, decision.keys, seen_at)
@@ -373,6 +378,7 @@ class Archive:
             self.db.execute("RELEASE SAVEPOINT store_record")
             raise
         self.db.execute("RELEASE SAVEPOINT store_record")
+        self._stores += 1
         self._end_write()
         return result
 

@@ -487,6 +487,8 @@ def test_a_second_coordinator_of_the_same_run_is_refused(run_factory, redis_serv
     (line,) = second.stderr.strip().splitlines()
     assert line.startswith("error: a coordinator is running ecns's run") and "REDIS_PREFIX" in line
     assert not (tmp_path / "other.db").exists()
+    # No worker has joined: the coordinator says so instead of waiting in silence.
+    wait_for(lambda: "requests queued and no worker working" in run.log("coordinator-1"), 30, "the no-worker notice")
     run.coordinator.send_signal(signal.SIGTERM)
     assert run.coordinator.wait(60) == 0
     (crawl,) = Database(run.archive).query("select outcome from crawls")

@@ -459,6 +459,7 @@ class Coordinator:
         quiet_since = None
         ending_since = None
         last_update = time.monotonic()
+        without_workers = WithoutWorkersNotice(self)
         while True:
             self.read_batch(">", block=250)
             now = time.monotonic()
@@ -474,6 +475,7 @@ class Coordinator:
             if self.stop_requested:
                 return SHUTDOWN
             if ending_since is None:
+                without_workers.check(now)
                 if self.redis(self.quiet):
                     quiet_since = quiet_since or now
                     if now - quiet_since >= self.settle:
@@ -502,6 +504,37 @@ class Coordinator:
         except ArchiveError as exc:
             logger.error("The run's end could not be recorded in the crawls table: %s", exc)
         self.close_archive()
+
+
+class WithoutWorkersNotice:
+    """A run with requests queued and no live worker waits for workers to join, which a
+    coordinator's log otherwise shows as silence: said after COORDINATE_WORKER_TIMEOUT
+    seconds without one, then every NOTICE_EVERY seconds while it lasts."""
+
+    NOTICE_EVERY = 60.0
+
+    def __init__(self, coordinator: "Coordinator"):
+        self.coordinator = coordinator
+        self.checked = time.monotonic()
+        self.since: float | None = None  # no live worker, requests queued, since
+        self.noticed: float | None = None
+
+    def check(self, now: float) -> None:
+        coordinator = self.coordinator
+        if now - self.checked < 1.0:
+            return
+        self.checked = now
+        queued = coordinator.redis(lambda c: c.zcard(coordinator.keys.requests))
+        if not queued or coordinator.redis(coordinator.live_workers):
+            self.since = self.noticed = None
+            return
+        self.since = self.since or now
+        waited = now - self.since
+        if waited >= coordinator.worker_timeout and (self.noticed is None or now - self.noticed >= self.NOTICE_EVERY):
+            self.noticed = now
+            logger.info("Run %s: %d requests queued and no worker working for %.0f s; workers join with "
+                        "`scrapy crawl %s -s REDIS_URL=...` on any machine", coordinator.run_id, queued, waited,
+                        coordinator.spider_name)
 
 
 def coordinate(settings, spider: str, arguments: dict, archive_path: str, redis_url: str) -> int:

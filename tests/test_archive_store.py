@@ -102,6 +102,18 @@ def test_near_duplicate_with_edits_is_detected(archive_path):
         assert other.outcome == "new"
 
 
+def test_a_new_verdict_made_before_another_store_is_looked_up_again(archive_path):
+    """`classify` now, `store` later: a record of the same URL stored in between makes the
+    NEW verdict stale, and storing it must not make a second article."""
+    with Archive(archive_path, create=True) as archive:
+        verdict = archive.classify(make_record())
+        assert verdict.kind == "new"
+        first = archive.store(make_record(), seen_at="2024-11-18T00:00:00+00:00")
+        again = archive.store(make_record(), verdict, seen_at="2024-11-19T00:00:00+00:00")
+        assert (again.outcome, again.article_id) == ("unchanged", first.article_id)
+        assert archive.counts()["articles"] == 1
+
+
 def test_batches_commit_and_close_flushes(archive_path):
     archive = Archive(archive_path, batch_size=3, create=True)
     for n in range(4):

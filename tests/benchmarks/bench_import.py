@@ -143,6 +143,10 @@ def run(records: int = 10_000, small: int = 2_000, processes: int = 2) -> list[F
     # With one worker the command runs on the other core beside it (the worker is the
     # bound); two workers and the command share both cores.
     bound = 2 * max(w, c) / (w + c) if w else 0.0
+    # The workers' CPU for the same work in the two one-process runs, which come first and
+    # last: how far the machine's own speed moved during the benchmark (the ratio moves with
+    # it when the two-process runs in between caught it at another speed).
+    drift = abs(ones[0]["workers_ms"] - ones[1]["workers_ms"]) / min(ones[0]["workers_ms"], ones[1]["workers_ms"])
     return [
         at_least("import", f"records/s, {processes} processes / 1", speedup, "x", TARGET_SPEEDUP,
                  f"{records:,}-record CC-NEWS-like WARC: {many['rate']:.1f} vs {one['rate']:.1f} records/s "
@@ -155,6 +159,10 @@ def run(records: int = 10_000, small: int = 2_000, processes: int = 2) -> list[F
         info("import", "CPU per record: extraction workers", many["workers_ms"], "ms"),
         info("import", "ratio the CPU figures allow on 2 idle cores", bound, "x",
              "2 w / (w + c), w = workers' CPU, c = the command's: with 1 worker the command runs on the other core"),
+        info("import", "machine speed drift between the 1-process runs", 100 * drift, "%",
+             f"workers' CPU a record {ones[0]['workers_ms']:.1f} then {ones[1]['workers_ms']:.1f} ms, the same work; "
+             f"{processes}-process runs between them: "
+             + ", ".join(f"{r['workers_ms']:.1f}" for r in manys)),
         info("import", "load average at the end", os.getloadavg()[0], "",
              "other programs' load on this machine during the runs"),
         at_most("import", f"peak RSS, {records:,} / {small:,} records", rss_ratio, "x", TARGET_RSS_RATIO,

@@ -266,7 +266,8 @@ class WorkerPool:
 
     def _map_batches(self, function: Callable, items, window: int | None, batch: int):
         name = _qualified(function)
-        # Two batches a worker: one running, one waiting in its place.
+        # As many batches ahead as single tasks would be (four a worker by default), and at
+        # least two a worker: one running, one waiting to take its place.
         batches_ahead = max(2, (window or 4 * self.processes * batch) // batch, 2 * self.processes)
         ahead: collections.deque = collections.deque()
         chunk: list = []
@@ -305,6 +306,7 @@ class WorkerPool:
             if ok:
                 answer.set_result(value)
             else:
+                self.stats.failed += 1
                 self.stats.by_error[value.split(":", 1)[0]] += 1
                 answer.set_exception(TaskError(value))
             yield item, answer

@@ -63,7 +63,7 @@ def test_batched_answers_come_back_in_order_and_an_item_that_raises_fails_alone(
                     future.result()
             else:
                 assert future.result() == n * n
-        assert pool.stats.batches_split == 0
+        assert pool.stats.batches_split == 0 and pool.stats.failed == 1 and pool.stats.by_error["ValueError"] == 1
 
 
 def test_a_worker_that_dies_on_a_batch_costs_only_the_item_that_killed_it():

@@ -53,7 +53,8 @@ from crawler.extraction.discovery import pagetype
 from crawler.normalize import site_of
 from crawler.page_work import MAX_PAGE_BYTES
 from crawler.parsing import CapturedResponse, DecodingError, Skip, decode_content, last_header, parse_response
-from crawler.worker_pool import DEFAULT_TIMEOUT, TaskError, TaskTimeout, WorkerDied, WorkerPool
+from crawler.worker_pool import (CALLER_BOUND_BATCH, DEFAULT_TIMEOUT, TaskError, TaskTimeout, WorkerDied,
+                                 WorkerPool)
 
 logger = logging.getLogger(__name__)
 
@@ -64,12 +65,6 @@ RESPONSE_TYPES = ("response", "resource", "revisit")
 # many seconds, whichever comes first.
 COMMIT_EVERY = 200
 COMMIT_SECONDS = 1.0
-# Records sent to a worker at a time (and answered in one message): the command, which
-# reads and stores for every worker, is what an import with more processes waits on, and
-# each round trip to a worker cost it about half a millisecond of its CPU (measured over
-# 4,000 records with 2 processes, the command's CPU a record: one at a time 2.7 ms, 8 at a
-# time 2.0, 16 at a time 1.9).
-WORKER_BATCH = 16
 # The writer's caches during an import (a crawl's writer: 64 MB, 4,096 shingle sets): the
 # command stores while its workers extract, so what it grows to adds to theirs. Measured
 # over a 10,000-record CC-NEWS-like file (bench_import.py), the shingle sets are what pays
@@ -353,7 +348,7 @@ class Importer:
             imports.advance_file(self.db, identity, self.filters_key, done, utc_now())
             self.archive.flush()
 
-        for ((end, captured_at), *_), future in pool.map_in_order(import_record, responses(), batch=WORKER_BATCH):
+        for ((end, captured_at), *_), future in pool.map_in_order(import_record, responses(), batch=CALLER_BOUND_BATCH):
             work = pending.popleft()
             try:
                 result = future.result()

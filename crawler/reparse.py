@@ -21,12 +21,8 @@ from archive.identity import connect_readonly
 from archive.store import SAME_ARTICLE, Archive, Decision, record_url_keys, unchanged_by_reparse
 from archive.warc import WarcError, locate, read_capture
 from crawler.parsing import CapturedResponse, Skip, parse_response
-from crawler.worker_pool import DEFAULT_TIMEOUT, TaskError, TaskTimeout, WorkerDied, WorkerPool
-
-# Articles sent to a worker at a time, answered in one message: a capture re-parsed takes a
-# worker a few milliseconds, and each round trip costs the command, which stores for every
-# worker, about half a millisecond.
-WORKER_BATCH = 16
+from crawler.worker_pool import (CALLER_BOUND_BATCH, DEFAULT_TIMEOUT, TaskError, TaskTimeout, WorkerDied,
+                                 WorkerPool)
 
 
 @dataclass
@@ -122,7 +118,7 @@ def reparse(
             yield (archive_path, search, {k: row[k] for k in ("id", "url", "warc_file", "warc_offset", "warc_record_id")})
 
     with WorkerPool(processes, timeout=timeout, preload=("crawler.reparse",)) as pool:
-        for (_, _, row), future in pool.map_in_order(reparse_one, jobs(), batch=WORKER_BATCH):
+        for (_, _, row), future in pool.map_in_order(reparse_one, jobs(), batch=CALLER_BOUND_BATCH):
             try:
                 kind, value = future.result()
             except (WorkerDied, TaskTimeout, TaskError) as exc:

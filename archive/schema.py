@@ -208,6 +208,11 @@ def cjk_condition(prefix: str = "") -> str:
     return f"({holds_cjk(prefix + 'title')} or {holds_cjk(prefix + 'body')})"
 
 
+def create_cjk_view(db: Database) -> None:
+    """The rows of `articles` the trigram index holds: its external content."""
+    db.execute(f"CREATE VIEW articles_cjk AS SELECT id, title, body FROM articles WHERE {cjk_condition()}")
+
+
 def search_triggers_sql() -> str:
     """The triggers that keep both full-text indexes in step with `articles`.
 
@@ -277,7 +282,7 @@ def m201_trigram_search(db: Database) -> None:
     detail=none keeps only which articles hold each trigram, not where: a third of the
     size of detail=full. A term of four or more characters is searched as all of its
     trigrams and then checked against the text (archive/read/planning.py does both)."""
-    db.execute(f"CREATE VIEW articles_cjk AS SELECT id, title, body FROM articles WHERE {cjk_condition()}")
+    create_cjk_view(db)
     db.execute(
         "CREATE VIRTUAL TABLE articles_trigram USING fts5("
         "title, body, tokenize='trigram', detail=none, content='articles_cjk', content_rowid='id')"
@@ -583,5 +588,5 @@ def m204_faster_cjk_test(db: Database) -> None:
     made again with it (storing an article with no CJK text: about 0.15 ms less)."""
     drop_search_triggers(db)
     db.execute("DROP VIEW articles_cjk")
-    db.execute(f"CREATE VIEW articles_cjk AS SELECT id, title, body FROM articles WHERE {cjk_condition()}")
+    create_cjk_view(db)
     create_search_triggers(db)

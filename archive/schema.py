@@ -213,14 +213,58 @@ def create_cjk_view(db: Database) -> None:
     db.execute(f"CREATE VIEW articles_cjk AS SELECT id, title, body FROM articles WHERE {cjk_condition()}")
 
 
-def search_triggers_sql() -> str:
+# While a writer's transaction is open, the articles it adds (ids from `from_id` up) are
+# indexed when it commits, all in one statement (`index_deferred_articles`), not one by one
+# by the triggers: FTS5 writes what it holds in memory to the index at every savepoint, and
+# every insert that fires a trigger opens one, so an article indexed by its trigger cost
+# about three times what the same article costs indexed with the others of its batch.
+DEFERRED_TABLE = "search_index_deferred"
+
+
+def indexed_now(id_sql: str) -> str:
+    """SQL true when the article with id `id_sql` is indexed by the triggers: always, but
+    for the articles of a writer's batch while it defers them."""
+    return f"NOT EXISTS (SELECT 1 FROM {DEFERRED_TABLE} WHERE {id_sql} >= from_id)"
+
+
+def search_triggers_sql(deferrable: bool = True) -> str:
     """The triggers that keep both full-text indexes in step with `articles`.
 
     They replace the ones `enable_fts` made in m001 only in firing on a change of title or
     body, not on every update (`last_seen` changes each time an article is seen again).
     An update's delete-old and insert-new are two statements of one trigger: separate
-    triggers fire in no promised order, and an insert before the delete corrupts the index."""
+    triggers fire in no promised order, and an insert before the delete corrupts the index.
+    `deferrable` (from m205): they leave alone the articles a writer defers (DEFERRED_TABLE);
+    the migrations before m205 made them without it."""
     new_cjk, old_cjk = cjk_condition("new."), cjk_condition("old.")
+    if deferrable:
+        new_now, old_now = indexed_now("new.id"), indexed_now("old.id")
+        return f"""
+    CREATE TRIGGER articles_ai AFTER INSERT ON articles WHEN {new_now} BEGIN
+      INSERT INTO articles_fts (rowid, title, body) VALUES (new.id, new.title, new.body);
+    END;
+    CREATE TRIGGER articles_ad AFTER DELETE ON articles WHEN {old_now} BEGIN
+      INSERT INTO articles_fts (articles_fts, rowid, title, body) VALUES ('delete', old.id, old.title, old.body);
+    END;
+    CREATE TRIGGER articles_au AFTER UPDATE OF id, title, body ON articles BEGIN
+      INSERT INTO articles_fts (articles_fts, rowid, title, body)
+        SELECT 'delete', old.id, old.title, old.body WHERE {old_now};
+      INSERT INTO articles_fts (rowid, title, body)
+        SELECT new.id, new.title, new.body WHERE {new_now};
+    END;
+    CREATE TRIGGER articles_trigram_ai AFTER INSERT ON articles WHEN {new_now} AND {new_cjk} BEGIN
+      INSERT INTO articles_trigram (rowid, title, body) VALUES (new.id, new.title, new.body);
+    END;
+    CREATE TRIGGER articles_trigram_ad AFTER DELETE ON articles WHEN {old_now} AND {old_cjk} BEGIN
+      INSERT INTO articles_trigram (articles_trigram, rowid, title, body) VALUES ('delete', old.id, old.title, old.body);
+    END;
+    CREATE TRIGGER articles_trigram_au AFTER UPDATE OF id, title, body ON articles BEGIN
+      INSERT INTO articles_trigram (articles_trigram, rowid, title, body)
+        SELECT 'delete', old.id, old.title, old.body WHERE {old_now} AND {old_cjk};
+      INSERT INTO articles_trigram (rowid, title, body)
+        SELECT new.id, new.title, new.body WHERE {new_now} AND {new_cjk};
+    END;
+    """
     return f"""
     CREATE TRIGGER articles_ai AFTER INSERT ON articles BEGIN
       INSERT INTO articles_fts (rowid, title, body) VALUES (new.id, new.title, new.body);
@@ -261,9 +305,33 @@ def drop_search_triggers(db: Database) -> None:
         db.execute(f"DROP TRIGGER IF EXISTS [{name}]")
 
 
-def create_search_triggers(db: Database) -> None:
+def create_search_triggers(db: Database, deferrable: bool = True) -> None:
     drop_search_triggers(db)
-    db.executescript(search_triggers_sql())
+    db.executescript(search_triggers_sql(deferrable))
+
+
+def defer_indexing(conn) -> None:
+    """In the open transaction: the articles added from now on (ids above every id there
+    is) are left to `index_deferred_articles`, which must run before it commits (an
+    archive opened for writing runs it too, for a batch a crash or a stray commit left)."""
+    conn.execute(f"INSERT OR IGNORE INTO {DEFERRED_TABLE} (singleton, from_id) "
+                 "SELECT 1, coalesce(max(id), 0) + 1 FROM articles")
+
+
+def index_deferred_articles(conn) -> int:
+    """Index, in one statement per index, the articles `defer_indexing` left (as they are
+    now: those deleted since are not indexed, those changed are indexed as changed), and
+    stop deferring. Returns how many articles it indexed."""
+    row = conn.execute(f"SELECT from_id FROM {DEFERRED_TABLE}").fetchone()
+    if row is None:
+        return 0
+    cursor = conn.execute("INSERT INTO articles_fts (rowid, title, body) "
+                          "SELECT id, title, body FROM articles WHERE id >= ?", [row[0]])
+    indexed = cursor.rowcount
+    conn.execute("INSERT INTO articles_trigram (rowid, title, body) "
+                 f"SELECT id, title, body FROM articles WHERE id >= ? AND {cjk_condition()}", [row[0]])
+    conn.execute(f"DELETE FROM {DEFERRED_TABLE}")
+    return indexed
 
 
 def rebuild_search_indexes(db: Database) -> None:
@@ -292,7 +360,7 @@ def m201_trigram_search(db: Database) -> None:
     db.execute("CREATE VIRTUAL TABLE articles_trigram_vocab USING fts5vocab(articles_trigram, row)")
     for table in ("articles_fts", "articles_trigram"):
         db.execute(f"INSERT INTO {table} ({table}, rank) VALUES ('rank', '{RANK_FUNCTION}')")
-    create_search_triggers(db)
+    create_search_triggers(db, deferrable=False)
 
 
 @migrations()
@@ -509,7 +577,7 @@ def m203_compact_storage(db: Database) -> None:
     db.execute(f"INSERT INTO articles_fts (articles_fts, rank) VALUES ('rank', '{RANK_FUNCTION}')")
     db.execute("INSERT INTO articles_fts (articles_fts) VALUES ('rebuild')")
     db.execute("INSERT INTO articles_fts (articles_fts) VALUES ('optimize')")
-    create_search_triggers(db)
+    create_search_triggers(db, deferrable=False)
 
     _replace_table(
         db,
@@ -589,4 +657,15 @@ def m204_faster_cjk_test(db: Database) -> None:
     drop_search_triggers(db)
     db.execute("DROP VIEW articles_cjk")
     create_cjk_view(db)
-    create_search_triggers(db)
+    create_search_triggers(db, deferrable=False)
+
+
+@migrations()
+def m205_deferred_indexing(db: Database) -> None:
+    """A writer indexes the articles of its batch together when it commits
+    (`defer_indexing`, `index_deferred_articles`): the table that says which are left to it,
+    and triggers that leave those alone. Every article stays searchable from the commit
+    that stores it; the indexes are not touched."""
+    db.execute(f"CREATE TABLE {DEFERRED_TABLE} (singleton INTEGER PRIMARY KEY CHECK (singleton = 1), "
+               "from_id INTEGER NOT NULL)")
+    create_search_triggers(db, deferrable=True)

@@ -30,7 +30,8 @@ from archive.identity import (
 )
 from archive.lock import DEFAULT_LOCK_TIMEOUT, ArchiveLocked, locked_message, not_writable
 from archive.record import RECORD_COLUMNS, REVISION_COLUMNS, extraction_methods, record_to_row, row_to_record
-from archive.schema import apply_migrations, release_free_pages, set_page_size
+from archive.schema import (DEFERRED_TABLE, apply_migrations, defer_indexing, index_deferred_articles, release_free_pages,
+                            set_page_size)
 
 NEW = "new"
 SAME_ARTICLE = "same_article"
@@ -176,6 +177,9 @@ class Archive:
         self.lock_timeout = float(lock_timeout)
         self._pending = 0
         self._stores = 0  # records stored by this Archive (a NEW verdict is current while unchanged)
+        # Whether this batch's new articles are left to be indexed at its commit (flush).
+        self._deferring = False
+        self._can_defer = False
         self._shingle_cache: OrderedDict = OrderedDict()
         self._shingle_cache_size = max(1, int(shingle_cache_size))
         self._cache_kib = max(1, int(cache_kib))
@@ -205,6 +209,12 @@ class Archive:
                 # An archive made before archives carried their mark (archive.identity).
                 self.db.execute(f"PRAGMA application_id={APPLICATION_ID}")
             self._rehash_stale_bands()
+            # Deferred indexing needs m205's table (absent only where a test stops the
+            # migrations earlier); a batch whose indexing a crash (or a commit from
+            # elsewhere) left undone is indexed now.
+            self._can_defer = DEFERRED_TABLE in self.db.table_names()
+            if self._can_defer and index_deferred_articles(self.db.conn):
+                self.db.commit()
         except sqlite3.Error as exc:
             raise self.error(exc) from None
 
@@ -236,7 +246,10 @@ class Archive:
         self.close()
 
     def flush(self) -> None:
-        """Commit the batch in flight."""
+        """Commit the batch in flight, its new articles indexed first."""
+        if self._deferring:
+            index_deferred_articles(self.db.conn)
+            self._deferring = False
         if self.db.conn.in_transaction:
             self.db.commit()
         self._pending = 0
@@ -363,6 +376,9 @@ class Archive:
         capture the article was parsed from, not a visit; see `_reparsed`."""
         seen_at = seen_at or self.clock()
         self._begin_write()
+        if not self._deferring and self._can_defer:
+            defer_indexing(self.db.conn)
+            self._deferring = True
         self.db.execute("SAVEPOINT store_record")
         try:
             if decision is None or (decision.kind == NEW and decision.stores_before != self._stores

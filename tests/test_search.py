@@ -323,25 +323,40 @@ def trigram_titles(db: Database, query: str) -> list[str]:
     return [h.title for h in lib.search(db, query).hits]
 
 
-def test_trigram_index_follows_new_revised_and_changed_script_articles(archive_path):
+@pytest.mark.parametrize("commit_each", [True, False], ids=["committed-each", "one-batch"])
+def test_trigram_index_follows_new_revised_and_changed_script_articles(archive_path, commit_each):
+    # An article is searchable from the commit that stores it: one batch each (its
+    # revisions then change an article already indexed), or all in one batch (indexed once,
+    # at the commit, as it is then).
     url = "https://www.chinanews.com.cn/a/1.shtml"
+
+    def search(query):
+        if commit_each:
+            archive.flush()
+        return trigram_titles(archive.db, query)
+
     with Archive(archive_path, create=True) as archive:
         archive.store(make_record(url=url, title="北京新闻", body="首钢园区举办冬奥会展览。", language="zh"))
-        assert trigram_titles(archive.db, "首钢园区") == ["北京新闻"]
+        if commit_each:
+            assert search("首钢园区") == ["北京新闻"]
         # A revision: the old text leaves the index, the new one enters.
         archive.store(make_record(url=url, title="北京新闻", body="中关村科技园区发布新政策。", language="zh"))
-        assert trigram_titles(archive.db, "首钢园区") == []
-        assert trigram_titles(archive.db, "中关村科技") == ["北京新闻"]
+        if commit_each:
+            assert search("首钢园区") == []
+            assert search("中关村科技") == ["北京新闻"]
         # Seen again unchanged: only last_seen changes; nothing is re-indexed.
         archive.store(make_record(url=url, title="北京新闻", body="中关村科技园区发布新政策。", language="zh"))
         # Now English only: out of the trigram index.
         archive.store(make_record(url=url, title="Beijing news", body="Only English text now, about the park."))
-        assert trigram_titles(archive.db, "中关村科技") == []
+        assert search("中关村科技") == []
         # An English article quoting Chinese enters it.
         archive.store(make_record(url="https://www.example.com/b", title="Zhongguancun (中关村)",
                                   body="Zhongguancun Science Park (中关村科技园) is in Beijing."))
-        assert trigram_titles(archive.db, "中关村科技园") == ["Zhongguancun (中关村)"]
+        assert search("中关村科技园") == ([] if not commit_each else ["Zhongguancun (中关村)"])
         archive.flush()
+        assert search("中关村科技园") == ["Zhongguancun (中关村)"]
+        assert search("首钢园区") == [] and search("中关村科技园区") == []
+        assert [h.title for h in lib.search(archive.db, "English").hits] == ["Beijing news"]
         for table in ("articles_fts", "articles_trigram"):
             archive.db.execute(f"insert into {table} ({table}) values ('integrity-check')")
         gone = archive.article_id_for_url("https://www.example.com/b")
@@ -356,7 +371,7 @@ def test_search_triggers_fire_only_on_text_changes(archive_path):
     with Archive(archive_path, create=True) as archive:
         archive.store(make_record())
         sql = archive.db.execute("select sql from sqlite_master where name = 'articles_au'").fetchone()[0]
-        assert "UPDATE OF title, body" in sql
+        assert "UPDATE OF id, title, body" in sql
 
 
 # -- older and read-only archives ----------------------------------------------------------

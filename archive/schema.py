@@ -313,7 +313,7 @@ def create_search_triggers(db: Database, deferrable: bool = True) -> None:
 def defer_indexing(conn) -> None:
     """In the open transaction: the articles added from now on (ids above every id there
     is) are left to `index_deferred_articles`, which must run before it commits (an
-    archive opened for writing runs it too, for a batch a crash or a stray commit left)."""
+    archive opened for writing runs it too, for a batch committed some other way)."""
     conn.execute(f"INSERT OR IGNORE INTO {DEFERRED_TABLE} (singleton, from_id) "
                  "SELECT 1, coalesce(max(id), 0) + 1 FROM articles")
 

@@ -210,8 +210,8 @@ class Archive:
                 self.db.execute(f"PRAGMA application_id={APPLICATION_ID}")
             self._rehash_stale_bands()
             # Deferred indexing needs m205's table (absent only where a test stops the
-            # migrations earlier); a batch whose indexing a crash (or a commit from
-            # elsewhere) left undone is indexed now.
+            # migrations earlier); a batch committed without its indexing (a commit from
+            # outside this class, then the process gone) is indexed now.
             self._can_defer = DEFERRED_TABLE in self.db.table_names()
             if self._can_defer and index_deferred_articles(self.db.conn):
                 self.db.commit()

@@ -235,11 +235,11 @@ def search_triggers_sql(deferrable: bool = True) -> str:
     An update's delete-old and insert-new are two statements of one trigger: separate
     triggers fire in no promised order, and an insert before the delete corrupts the index.
     `deferrable` (from m205): they leave alone the articles a writer defers (DEFERRED_TABLE);
-    the migrations before m205 made them without it."""
+    the migrations before m205 made them without it (its conditions always true), before
+    m205's table existed."""
     new_cjk, old_cjk = cjk_condition("new."), cjk_condition("old.")
-    if deferrable:
-        new_now, old_now = indexed_now("new.id"), indexed_now("old.id")
-        return f"""
+    new_now, old_now = (indexed_now("new.id"), indexed_now("old.id")) if deferrable else ("1", "1")
+    return f"""
     CREATE TRIGGER articles_ai AFTER INSERT ON articles WHEN {new_now} BEGIN
       INSERT INTO articles_fts (rowid, title, body) VALUES (new.id, new.title, new.body);
     END;
@@ -263,30 +263,6 @@ def search_triggers_sql(deferrable: bool = True) -> str:
         SELECT 'delete', old.id, old.title, old.body WHERE {old_now} AND {old_cjk};
       INSERT INTO articles_trigram (rowid, title, body)
         SELECT new.id, new.title, new.body WHERE {new_now} AND {new_cjk};
-    END;
-    """
-    return f"""
-    CREATE TRIGGER articles_ai AFTER INSERT ON articles BEGIN
-      INSERT INTO articles_fts (rowid, title, body) VALUES (new.id, new.title, new.body);
-    END;
-    CREATE TRIGGER articles_ad AFTER DELETE ON articles BEGIN
-      INSERT INTO articles_fts (articles_fts, rowid, title, body) VALUES ('delete', old.id, old.title, old.body);
-    END;
-    CREATE TRIGGER articles_au AFTER UPDATE OF title, body ON articles BEGIN
-      INSERT INTO articles_fts (articles_fts, rowid, title, body) VALUES ('delete', old.id, old.title, old.body);
-      INSERT INTO articles_fts (rowid, title, body) VALUES (new.id, new.title, new.body);
-    END;
-    CREATE TRIGGER articles_trigram_ai AFTER INSERT ON articles WHEN {new_cjk} BEGIN
-      INSERT INTO articles_trigram (rowid, title, body) VALUES (new.id, new.title, new.body);
-    END;
-    CREATE TRIGGER articles_trigram_ad AFTER DELETE ON articles WHEN {old_cjk} BEGIN
-      INSERT INTO articles_trigram (articles_trigram, rowid, title, body) VALUES ('delete', old.id, old.title, old.body);
-    END;
-    CREATE TRIGGER articles_trigram_au AFTER UPDATE OF title, body ON articles BEGIN
-      INSERT INTO articles_trigram (articles_trigram, rowid, title, body)
-        SELECT 'delete', old.id, old.title, old.body WHERE {old_cjk};
-      INSERT INTO articles_trigram (rowid, title, body)
-        SELECT new.id, new.title, new.body WHERE {new_cjk};
     END;
     """
 

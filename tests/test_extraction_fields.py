@@ -209,3 +209,19 @@ def test_the_pages_own_sections_are_not_candidates_and_word_links_are_no_list():
     heading, entries = related.choose(related.candidates(make(html, url)), take_all)
     assert [e["url"].rsplit("/", 1)[-1] for e in entries] == ["ticket-rush.html",
                                                               "coach-signs-a-new-contract-for-three-years.html"]
+
+
+def test_an_inline_label_is_the_short_text_before_a_link_and_never_a_long_one():
+    url = "https://news.example.com/world/2024/05/story.html"
+    teaser = "<a href='/world/2024/05/other-story-{0}.html'>Another story headline number {0}</a>"
+    html = (f"<html><body><p>{'Words of the story. ' * 10}</p>"
+            f"<p><b>Read more:</b> {teaser.format(1)}</p>"
+            f"<p>Read more in a sentence that runs on far longer than any label. {teaser.format(2)}</p>"
+            f"<div>{' '.join(teaser.format(i) for i in range(3, 400))}</div></body></html>")
+    found = {c.url.rsplit("-", 1)[-1]: c for c in related.candidates(make(html, url))}
+    assert found["1.html"].features["inline_label"] == 1.0
+    assert found["2.html"].features["inline_label"] == 0.0
+    # In a box of several links each link carries the box's figures, the same for all of them.
+    box = [found[f"{i}.html"].features for i in range(3, 400)]
+    assert {(f["group_title_like"], f["group_same_site"], f["group_related"]) for f in box} == {
+        (sum(f["title_like"] for f in box) / len(box), sum(f["same_site"] for f in box) / len(box), 0.0)}

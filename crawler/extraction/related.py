@@ -33,6 +33,8 @@ from crawler.normalize import absolute_url, collapse_whitespace, parse_date, sit
 
 MODEL_PATH = Path(__file__).with_name("related_model.json")
 MAX_ENTRIES = 40
+# The longest text printed before a link that is read as its label (`READ MORE:`).
+INLINE_LABEL_MAX = 40
 
 # Headings (and inline labels) of related blocks, in many languages.
 RELATED_WORDS = re.compile(
@@ -252,18 +254,24 @@ class _Memo:
             found = self.matches[key] = bool(pattern.search(text))
         return found
 
-    def text_before(self, parent, child) -> str:
+    def label_before(self, parent, child) -> str | None:
         """The text of `parent` before its child `child` (its own text, earlier children and
-        their tails), for every child at once."""
+        their tails) on one line, for every child at once; None where it is longer than an
+        inline label can be. The text only grows from one child to the next, so past that
+        length the rest are None without reading them (a box of a thousand links would
+        otherwise join a thousand growing prefixes)."""
         before = self.labels.get(parent)
         if before is None:
             before = self.labels[parent] = {}
             parts = [parent.text or ""]
             for node in parent:
-                before[node] = " ".join(parts)
+                text = collapse_whitespace(" ".join(parts))
+                if len(text) > INLINE_LABEL_MAX:
+                    break
+                before[node] = text
                 parts.append(self.text(node) if isinstance(node.tag, str) else "")
                 parts.append(node.tail or "")
-        return before.get(child, "")
+        return before.get(child)
 
     def text(self, el) -> str:
         found = self.texts.get(el)
@@ -402,18 +410,27 @@ def _group_features(found: list[Candidate]) -> None:
                 break
             members.setdefault(node, []).append(c)
             node = node.getparent()
+    # Each box's figures once: a box of many links would otherwise be summed for each of them.
+    totals: dict = {}
+    for node, group in members.items():
+        if len({m.url for m in group}) >= 2:
+            totals[node] = (sum(m.features["title_like"] for m in group) / len(group),
+                            sum(m.features["same_site"] for m in group) / len(group),
+                            max(max(m.features["heading_related"], m.features["inline_label"]) for m in group))
     for c in found:
-        node, group = c.node.getparent(), [c]
+        node = c.node.getparent()
+        figures = None
         for _ in range(5):
             if node is None or node.tag in ("body", "html"):
                 break
-            if len({m.url for m in members.get(node, [])}) >= 2:
-                group = members[node]
+            figures = totals.get(node)
+            if figures is not None:
                 break
             node = node.getparent()
-        c.features["group_title_like"] = sum(m.features["title_like"] for m in group) / len(group)
-        c.features["group_same_site"] = sum(m.features["same_site"] for m in group) / len(group)
-        c.features["group_related"] = max(max(m.features["heading_related"], m.features["inline_label"]) for m in group)
+        if figures is None:
+            figures = (c.features["title_like"], c.features["same_site"],
+                       max(c.features["heading_related"], c.features["inline_label"]))
+        c.features["group_title_like"], c.features["group_same_site"], c.features["group_related"] = figures
 
 
 def _main_site(body) -> str:
@@ -547,10 +564,10 @@ def _inline_label(link, memo: _Memo) -> str | None:
     parent = link.getparent()
     if parent is None:
         return None
-    text = collapse_whitespace(memo.text_before(parent, link))
-    if not text and parent.tag in ("span", "strong", "b", "em"):
+    text = memo.label_before(parent, link)
+    if text == "" and parent.tag in ("span", "strong", "b", "em"):
         return _inline_label(parent, memo)
-    return text if 0 < len(text) <= 40 else None
+    return text or None
 
 
 def _item_of(link):

@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ARCHIVE ?= archive.db
 
-.PHONY: install demo test test-fast test-deps serve clean-venv bench bench-deps examples-archive
+.PHONY: install demo test test-fast test-deps serve clean-venv bench bench-deps examples-archive eval
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -88,6 +88,15 @@ bench-deps: $(BENCH_STAMP)
 
 bench: bench-deps
 	$(BIN)/python tests/benchmarks/run_all.py $(BENCH_ARGS)
+
+# The extractor against the labelled pages of ../shared/eval (EVAL_DIR=... to point elsewhere):
+# body, title, date and authors beside trafilatura alone in the same run, which figures are
+# in-sample and which are not; then the credited source, related list and copyright footer,
+# in-sample and cross-validated by site. Not part of `make test`: it needs the eval folder.
+EVAL_DIR ?= ../shared/eval
+eval: $(STAMP)
+	$(BIN)/python tests/benchmarks/eval_extraction.py --eval-dir $(EVAL_DIR)
+	$(BIN)/python tests/benchmarks/eval_fields.py --eval-dir $(EVAL_DIR)
 
 clean-venv:
 	rm -rf $(VENV)

@@ -7,7 +7,18 @@
 Runs `crawler.extraction.extract_article` over every page of each set, and trafilatura
 alone (metadata on, its defaults) over the same bytes in the same run; scores both with the
 eval folder's own `score.py` (imported, not copied); prints one table per set and field with
-the targets, and the pages/s of both. `--dump` writes per-page scores to find failures.
+the targets, and the pages/s of both. `--dump` writes per-page scores (and each page's site)
+to find failures.
+
+Which figures measure anything: the body, title, date and author methods have no parameter
+fit to labels, so scoring them by site folds gives the figures scoring them in one piece
+gives; but their rules were shaped while reading zyte-dev, fundus-dev and chinese-dev, so on
+those sets the figures are in-sample and say little about pages no rule was shaped on (on
+held-back pages of the same sources the body was no better than trafilatura's). dragnet-dev
+was never used to shape a rule: its figures are the out-of-sample ones, and only those are
+judged against the targets. Each set's pages are also counted by site (registered domain, a
+fundus publisher), the unit a fold would hold. A learned decision is measured cross-validated
+by site by its own script (`eval_paragraph_filter.py`, `eval_fields.py`).
 
 Not part of the default test run (tests/benchmarks is excluded in pyproject.toml).
 """
@@ -24,23 +35,30 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from eval_sites import site_key  # noqa: E402
 
 DEFAULT_EVAL_DIR = REPO.parent / "shared" / "eval"
-DEFAULT_SETS = ("zyte-dev", "fundus-dev", "chinese-dev")
+DEFAULT_SETS = ("zyte-dev", "fundus-dev", "chinese-dev", "dragnet-dev")
+# The sets whose pages the extraction rules were shaped on: their figures are in-sample.
+SHAPED_ON = frozenset(("zyte-dev", "fundus-dev", "chinese-dev"))
 
-# (set, metric key of score.py) -> the figure to reach.
+# (set, metric key of score.py) -> the figure to reach on pages no rule or model was shaped on
+# (the extraction issue's targets, trafilatura 2.3.1 in the same run as the reference).
 TARGETS = {
-    ("zyte-dev", "body_f1"): 0.970,
-    ("fundus-dev", "body_f1"): 0.955,
-    ("fundus-dev", "title_acc"): 0.85,
-    ("fundus-dev", "date_acc"): 0.975,
-    ("fundus-dev", "authors_f1"): 0.88,
-    ("chinese-dev", "body_f1"): 0.90,
-    ("chinese-dev", "date_acc"): 0.90,
-    ("chinese-dev", "authors_f1"): 0.70,
+    ("zyte-dev", "body_f1"): 0.975,
+    ("fundus-dev", "body_f1"): 0.965,
+    ("fundus-dev", "title_acc"): 0.90,
+    ("fundus-dev", "authors_f1"): 0.92,
+    ("chinese-dev", "body_f1"): 0.93,
+    ("chinese-dev", "date_acc"): 0.95,
+    ("chinese-dev", "authors_f1"): 0.75,
+    ("dragnet-dev", "body_f1"): 0.935,
 }
 METRICS = ("body_f1", "body_precision", "body_recall", "title_acc", "date_acc", "authors_f1")
-SPEED_TARGET = 0.8
+# Pages/s against trafilatura alone over the same bytes.
+SPEED_TARGET = 1.0
 
 
 def load_score_module(eval_dir: Path):
@@ -131,9 +149,12 @@ def main(argv=None) -> int:
         set_dir = args.eval_dir / name
         cases = load_cases(set_dir)
         ours, traf = {}, {}
+        sites = set()
         for case in cases:
             body = page_bytes(set_dir, case)
             url = case.get("url") or ""
+            site = site_key(name, case, body)
+            sites.add(site)
             t0 = time.perf_counter()
             ours[case["id"]] = pred = run_ours(url, body)
             t1 = time.perf_counter()
@@ -144,26 +165,37 @@ def main(argv=None) -> int:
             time_traf += t2 - t1
             n_pages += 1
             if args.dump:
-                dump.append({"set": name, "id": case["id"], "url": url, "ms": round((t1 - t0) * 1000, 1),
+                dump.append({"set": name, "id": case["id"], "url": url, "site": site, "ms": round((t1 - t0) * 1000, 1),
                              **page_scores(score, case, pred),
                              "pred": {k: (v[:300] if isinstance(v, str) else v) for k, v in pred.items()},
                              "traf": page_scores(score, case, traf.get(case["id"], {})) if traf else None})
-        results[name] = {"ours": score.score(set_dir, ours)}
+        results[name] = {"ours": score.score(set_dir, ours), "sites": len(sites), "pages": len(cases),
+                         "sample": "in" if name in SHAPED_ON else "out"}
         if not args.no_baseline:
             results[name]["trafilatura"] = score.score(set_dir, traf)
 
     rows = []
+    print("sample: 'in' where the rules were shaped on the set's pages (a figure, not a measure of")
+    print("pages no rule has seen); 'out' where none was: only those are judged against the targets.")
+    print(f"{'set':<12} {'sample':<6} {'pages':>5} {'sites':>5}")
+    for name in sets:
+        print(f"{name:<12} {results[name]['sample']:<6} {results[name]['pages']:>5} {results[name]['sites']:>5}")
+    print()
     print(f"{'set':<12} {'field':<15} {'ours':>7} {'trafil.':>7} {'target':>7}  status")
     for name in sets:
         ours, traf = results[name]["ours"], results[name].get("trafilatura", {})
+        in_sample = results[name]["sample"] == "in"
         for metric in METRICS:
             if metric not in ours:
                 continue
             target = TARGETS.get((name, metric))
-            met = None if target is None else ours[metric] >= target
-            rows.append({"set": name, "field": metric, "ours": ours[metric], "trafilatura": traf.get(metric),
-                         "target": target, "met": met})
-            status = "" if met is None else ("met" if met else "NOT met")
+            met = None if target is None or in_sample else ours[metric] >= target
+            rows.append({"set": name, "field": metric, "sample": results[name]["sample"], "ours": ours[metric],
+                         "trafilatura": traf.get(metric), "target": target, "met": met})
+            if target is not None and in_sample:
+                status = "in-sample, not judged"
+            else:
+                status = "" if met is None else ("met" if met else "NOT met")
             print(f"{name:<12} {metric:<15} {fmt(ours[metric]):>7} {fmt(traf.get(metric)):>7} {fmt(target):>7}  {status}")
     speed = {"pages": n_pages, "ours_pages_per_s": n_pages / time_ours if time_ours else None}
     if not args.no_baseline and time_traf:

@@ -31,12 +31,14 @@ import re
 import runpy
 import sys
 import tempfile
-from collections import Counter
 from pathlib import Path
 from urllib.parse import urlsplit
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from eval_sites import fundus_publisher, page_site  # noqa: E402
 
 DEFAULT_EVAL_DIR = REPO.parent / "shared" / "eval"
 SET_NAME = "fields-dev"
@@ -83,32 +85,6 @@ def load_pages(eval_dir: Path) -> list[dict]:
 # -- sites -----------------------------------------------------------------------------------------
 
 
-def _host_key(url: str) -> str | None:
-    from crawler.normalize import site_of
-
-    if not url or not urlsplit(url).hostname:
-        return None
-    return site_of(url)
-
-
-def page_site(url: str, html: bytes) -> str:
-    """The registered domain of a page: its URL's, else the one its own canonical link, og:url or
-    <base> names, else the host most of its absolute links point to."""
-    key = _host_key(url)
-    if key:
-        return key
-    from crawler.extraction import Page
-
-    tree = Page.from_bytes("", html).tree
-    for xpath in ("//link[@rel='canonical']/@href", "//meta[@property='og:url']/@content", "//base/@href"):
-        for value in tree.xpath(xpath):
-            key = _host_key(value.strip())
-            if key:
-                return key
-    hosts = Counter(k for k in (_host_key(h.strip()) for h in tree.xpath("//a/@href")) if k)
-    return hosts.most_common(1)[0][0] if hosts else "unknown"
-
-
 def site_groups(pages: list[dict]) -> list[int]:
     """One group number per page: pages share a group when they share a registered domain, a
     fundus publisher (the id's name before its date) or a labelled copyright holder (one
@@ -126,7 +102,7 @@ def site_groups(pages: list[dict]) -> list[int]:
         label = page["label"]
         keys = ["site:" + page_site(page["url"], page["bytes"])]
         if label["set"] == "fundus-dev":
-            keys.append("publisher:" + re.sub(r"_\d{4}_\d{2}_\d{2}$", "", label["id"]).split("-", 1)[-1])
+            keys.append("publisher:" + fundus_publisher(label["id"]))
         holder = (label.get("copyright") or {}).get("holder")
         if holder:
             keys.append("holder:" + re.sub(r"\W+", " ", holder.casefold()).strip())

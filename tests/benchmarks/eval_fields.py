@@ -39,6 +39,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from eval_sites import fundus_publisher, page_site  # noqa: E402
+from logistic import fit_logistic  # noqa: E402
 
 DEFAULT_EVAL_DIR = REPO.parent / "shared" / "eval"
 SET_NAME = "fields-dev"
@@ -158,19 +159,10 @@ def fit(pages: list[dict], l2: float = L2) -> dict:
     mean, scale = x.mean(axis=0), x.std(axis=0)
     scale[scale < 1e-6] = 1.0
     z = np.hstack([np.ones((len(x), 1)), (x - mean) / scale])
-    pos = max(1.0, y.sum())
     weight = np.where(y > 0, POS_WEIGHT, 1.0)
-    beta = np.zeros(z.shape[1])
     penalty = np.full(z.shape[1], l2)
     penalty[0] = 0.0
-    for _ in range(30):
-        p = 1 / (1 + np.exp(-np.clip(z @ beta, -30, 30)))
-        grad = z.T @ (weight * (p - y)) + penalty * beta
-        hess = (z * (weight * p * (1 - p))[:, None]).T @ z + np.diag(penalty + 1e-9)
-        step = np.linalg.solve(hess, grad)
-        beta -= step
-        if np.abs(step).max() < 1e-6:
-            break
+    beta = fit_logistic(z, y, weight, penalty, max_steps=30, tolerance=1e-6)
     model = {"features": list(related.FEATURES), "weights": beta[1:].round(5).tolist(), "bias": round(float(beta[0]), 5),
              "mean": mean.round(6).tolist(), "scale": scale.round(6).tolist(), "threshold": 0.5}
     model["threshold"] = best_threshold(pages, model)

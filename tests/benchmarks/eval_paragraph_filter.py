@@ -40,6 +40,7 @@ import numpy as np  # noqa: E402
 
 from eval_extraction import DEFAULT_EVAL_DIR, load_cases, load_score_module, page_bytes  # noqa: E402
 from eval_sites import fold_of, site_key  # noqa: E402
+from logistic import fit_logistic  # noqa: E402
 
 SETS = ("zyte-dev", "fundus-dev", "chinese-dev", "dragnet-dev")
 
@@ -81,16 +82,7 @@ def fit(pages: list[dict], l2: float) -> np.ndarray:
     w = np.concatenate([p["w"] for p in pages])
     penalty = np.full(x.shape[1], l2 / len(pages))
     penalty[0] = 0.0
-    beta = np.zeros(x.shape[1])
-    for _ in range(50):
-        prob = 1 / (1 + np.exp(-np.clip(x @ beta, -30, 30)))
-        grad = x.T @ (w * (prob - y)) + penalty * beta
-        hess = (x * (w * prob * (1 - prob))[:, None]).T @ x + np.diag(penalty + 1e-9)
-        step = np.linalg.solve(hess, grad)
-        beta -= step
-        if np.abs(step).max() < 1e-7:
-            break
-    return beta
+    return fit_logistic(x, y, w, penalty, max_steps=50, tolerance=1e-7)
 
 
 def main(argv=None) -> int:

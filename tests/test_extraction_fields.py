@@ -3,6 +3,10 @@ many languages (issue 16's definitions)."""
 
 from __future__ import annotations
 
+import re
+
+import pytest
+
 from crawler.extraction import copyright, related, source, structured
 from crawler.extraction.page import Page
 
@@ -79,6 +83,26 @@ def test_a_no_reprint_statement_counts_only_when_nothing_else_is_printed():
 
 
 # -- credited source ---------------------------------------------------------------------------------
+
+
+def _instance(branch: str) -> str:
+    """A text one branch of a notice pattern matches: `all\\s+rights?\\s+reserved` ->
+    `all rights reserved` (its classes read as their first character, repeats as one)."""
+    text = re.sub(r"\\s[+*]", " ", branch)
+    text = re.sub(r"\[\^[^\]]*\]\{\d+,\d+\}", "", text)  # `[^。]{0,12}`: nothing
+    text = re.sub(r"\[(.)[^\]]*\]", r"\1", text)
+    return text.replace("?", "")
+
+
+@pytest.mark.parametrize("pattern", [copyright._RESERVED, copyright._NO_REPRINT.pattern])
+def test_every_notice_phrase_is_found_by_the_word_search(pattern):
+    # The notice words only preselect texts for the notice pattern: a phrase none of them
+    # covers would never be found, in any case the page prints it.
+    for branch in pattern.split("|"):
+        phrase = _instance(branch)
+        assert copyright._ANY_NOTICE.search(phrase), phrase
+        for text in (phrase, phrase.upper(), f"Footer text. {phrase.title()} 2024"):
+            assert copyright._noticed(["nothing here", text]) == {1}, text
 
 
 def test_agency_in_the_byline_in_meta_and_with_agencies():

@@ -48,6 +48,15 @@ def normalize_body(text: str | None) -> str:
     return "\n\n".join(p for p in paragraphs if p)
 
 
+# A plain web URL or root-relative path (printable ASCII, no parameters, no dot segments, no
+# user or IPv6 host): for these, resolving and normalising is only lowering the scheme and
+# host, "/" for an empty path and dropping an empty query and the fragment, done without
+# urllib, which takes most of the time of reading a page's links.
+_PLAIN_ABSOLUTE = re.compile(r"(?i)(https?)://([a-z0-9.-]+(?::[0-9]*)?)((?:/[!$-'*-:=@-\[\]-~]*)?)(\?[!$-\[\]-~]*)?(?:#.*)?")
+_PLAIN_PATH = re.compile(r"(/(?!/)[!$-'*-:=@-\[\]-~]*)(\?[!$-\[\]-~]*)?(?:#.*)?")
+_DOT_SEGMENT = re.compile(r"/\.\.?(?:/|$)")
+
+
 def absolute_url(base: str, href: str | None) -> str | None:
     """`href` resolved against `base`, without fragment; None for non-web links."""
     if not href:
@@ -55,6 +64,9 @@ def absolute_url(base: str, href: str | None) -> str | None:
     href = href.strip()
     if href.lower().startswith(("javascript:", "mailto:", "tel:", "data:", "#")):
         return None
+    plain = _plain_url(base, href)
+    if plain:
+        return plain
     try:
         parts = urlsplit(urljoin(base, href))
     except ValueError:  # not a URL: a bracket in the host ("https://]x/") is taken for broken IPv6
@@ -62,6 +74,27 @@ def absolute_url(base: str, href: str | None) -> str | None:
     if parts.scheme not in ("http", "https"):
         return None
     return urlunsplit((parts.scheme, parts.netloc.lower(), parts.path or "/", parts.query, ""))
+
+
+def _plain_url(base: str, href: str) -> str | None:
+    """`absolute_url` of a plain absolute or root-relative href (see _PLAIN_ABSOLUTE); None
+    for any other, which urllib resolves."""
+    match = _PLAIN_ABSOLUTE.fullmatch(href)
+    if match is None:
+        match = _PLAIN_PATH.fullmatch(href)
+        if match is None or not base:
+            return None
+        origin = _PLAIN_ABSOLUTE.fullmatch(base)
+        if origin is None:
+            return None
+        scheme, host = origin.group(1), origin.group(2)
+        path, query = match.group(1), match.group(2)
+    else:
+        scheme, host, path, query = match.groups()
+    if _DOT_SEGMENT.search(path):
+        return None
+    query = query if query and len(query) > 1 else ""
+    return f"{scheme.lower()}://{host.lower()}{path or '/'}{query}"
 
 
 _BCP47 = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
@@ -80,7 +113,12 @@ def normalize_language(value: str | None) -> str | None:
 @lru_cache(maxsize=4096)
 def site_of(url: str) -> str:
     """The registered domain: `http://www.ecns.cn/x` -> `ecns.cn`."""
-    host = (urlsplit(url).hostname or "").lower()
+    return _registered_domain((urlsplit(url).hostname or "").lower())
+
+
+@lru_cache(maxsize=4096)
+def _registered_domain(host: str) -> str:
+    # Looked up in the public suffix list for each link of each page, for a few hosts.
     parts = _extract_domain(host)
     if parts.domain and parts.suffix:
         return f"{parts.domain}.{parts.suffix}"

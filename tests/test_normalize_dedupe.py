@@ -74,6 +74,36 @@ def test_chinese_text_is_fingerprinted_by_character():
     assert content_hash(text) == content_hash(text.replace("，", " "))
 
 
+def _resolved_by_urllib(base: str, href: str) -> str | None:
+    """What absolute_url returned before it had a fast path for plain URLs."""
+    from urllib.parse import urljoin, urlsplit, urlunsplit
+
+    href = href.strip()
+    if not href or href.lower().startswith(("javascript:", "mailto:", "tel:", "data:", "#")):
+        return None
+    try:
+        parts = urlsplit(urljoin(base, href))
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https"):
+        return None
+    return urlunsplit((parts.scheme, parts.netloc.lower(), parts.path or "/", parts.query, ""))
+
+
+@pytest.mark.parametrize("base", ["http://www.Ex.com/a/b.html", "https://ex.com", "http://ex.com:8080/x/",
+                                  "http://ex.com/x?q=1", "", "ftp://x.com/"])
+def test_absolute_url_fast_path_agrees_with_urllib(base):
+    hrefs = [
+        "http://A.com", "HTTP://a.com?", "http://a.com/?", "http://a.com/x?y#z", "http://a.com:80/x",
+        "http://a.com:/x", "/x/../y", "/./x", "/x/.", "/x/..", "//cdn.com/x", "/x;p", "/x?a;b",
+        "http://a.com/x;y", "http://user@a.com/", "http://[::1]/", "/x y", "/%41", "https://a.com#", "/",
+        "/?q", "http://a.com/a//b", "http://a.com//b", "/a//b", "http://a.com/:x", "/:x", "http://a.com/x?#",
+        "http://a.com/é", "http://a.com/x\\y", "x.html", "../x.html", "?page=2", "  /padded  ",
+    ]
+    for href in hrefs:
+        assert absolute_url(base, href) == _resolved_by_urllib(base, href), (base, href)
+
+
 def test_whitespace_and_urls():
     assert collapse_whitespace(" a\u00a0\u3000b \n c ") == "a b c"
     assert normalize_body("  one \n two\n\n\n\nthree  ") == "one two\n\nthree"

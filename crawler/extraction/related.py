@@ -28,6 +28,8 @@ from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
+from lxml import etree
+
 from crawler.extraction.text import element_text
 from crawler.extraction.vocabulary import CJK_CHAR, NON_TEXT_TAGS
 from crawler.normalize import absolute_url, collapse_whitespace, parse_date, site_of
@@ -92,6 +94,7 @@ _DATE_TEXT = re.compile(
 )
 
 _DIGIT = re.compile(r"\d")
+_COUNT_LINKS = etree.XPath("count(.//a)")
 
 FEATURES = (
     "title_words", "title_cjk", "title_like", "short_text", "same_site", "other_site", "url_article",
@@ -284,7 +287,7 @@ class _Memo:
     def search(self, pattern: re.Pattern, text: str) -> bool:
         """`pattern.search(text)`, once per distinct text (headings, class lists and labels
         repeat over a page's links)."""
-        key = (pattern, text)
+        key = (id(pattern), text)  # a Pattern hashes its whole compiled program each time
         found = self.matches.get(key)
         if found is None:
             found = self.matches[key] = bool(pattern.search(text))
@@ -347,7 +350,7 @@ class _Memo:
     def links_in(self, el) -> int:
         found = self.link_counts.get(el)
         if found is None:
-            found = self.link_counts[el] = sum(1 for _ in el.iterdescendants("a"))
+            found = self.link_counts[el] = int(_COUNT_LINKS(el))
         return found
 
 
@@ -378,7 +381,7 @@ def candidates(page) -> list[Candidate]:
         url = urls.get(href, "")
         if url == "":
             url = urls[href] = absolute_url(base, href) if base else _absolute_only(href)
-        if not url or url.split("#")[0] == self_url or _section_key(url) in sections:
+        if not url or url.split("#")[0] == self_url or (sections and _section_key(url) in sections):
             continue
         parent = a.getparent()
         above = memo.above(parent) if parent is not None else _ROOT

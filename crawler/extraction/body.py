@@ -90,7 +90,7 @@ def extract_body(page: Page, sd: Structured, *, chinese: bool = False, title: st
     # comes with the text; their article tables are one cell of prose anyway.
     # trafilatura's fallbacks (readability, justext, a recall retry) cost seconds on huge
     # trees: above this many elements only its main pass runs.
-    big = sum(1 for _ in page.tree.iter()) > MAX_ELEMENTS_FULL
+    big = page.size > MAX_ELEMENTS_FULL
     text = trafilatura_body(page, include_tables=not chinese, fast=big)
     if not looks_like_article(text) or prose_chars(text) < 300:
         # Nothing (or a line) visible: the page may render its text from embedded data.
@@ -138,9 +138,7 @@ def restore_repeats(text: str, page: Page) -> str:
     wanted = set(paragraphs)
     blocks = []  # (element, text, position among all the page's blocks)
     previous_text = None
-    for position, element in enumerate(
-        e for e in page.tree.iter(*_REPEATABLE_BLOCKS) if not any(a.tag in _REPEATABLE_BLOCKS for a in e.iterancestors())
-    ):
+    for position, element in enumerate(_outer_blocks(page.tree)):
         text_ = element_text(element)
         if text_ in wanted:
             blocks.append((element, text_, position, text_ == previous_text))
@@ -174,6 +172,20 @@ def restore_repeats(text: str, page: Page) -> str:
         out.append(paragraph)
     out.extend(blocks[j][1] for j in spare if j > last)
     return "\n\n".join(out)
+
+
+def _outer_blocks(tree) -> list:
+    """The repeatable blocks not inside another one, in page order (one walk of the tree,
+    not a climb to the root from each block)."""
+    out, inside = [], 0
+    for event, element in etree.iterwalk(tree, events=("start", "end"), tag=_REPEATABLE_BLOCKS):
+        if event == "start":
+            if not inside:
+                out.append(element)
+            inside += 1
+        else:
+            inside -= 1
+    return out
 
 
 _WORDS = re.compile(rf"[{CJK}]|[^\W{CJK}]+")

@@ -78,7 +78,7 @@ def run(page: Page, profile: tuple[str, Callable[[Page], dict]] | None) -> dict[
     record.offer("language", language, language_method)
 
     # On huge trees (hostile or broken pages) the costly DOM searches are skipped.
-    huge = sum(1 for _ in page.tree.iter()) > body_mod.MAX_ELEMENTS_FULL
+    huge = page.size > body_mod.MAX_ELEMENTS_FULL
     for field, finder in (
         ("title", find_title),
         ("updated", find_updated),

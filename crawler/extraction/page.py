@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Mapping
 
 import lxml.html
@@ -172,6 +172,11 @@ class Page:
             raise ExtractionError("cannot parse HTML: empty document")
         flatten_deep_nesting(tree)
         return cls(url=url, html=html, tree=tree, encoding=encoding, site=site_of(url), headers=headers or {})
+
+    @cached_property
+    def size(self) -> int:
+        """How many nodes the tree holds (steps skip costly searches on huge ones)."""
+        return sum(1 for _ in self.tree.iter())
 
     @property
     def lang(self) -> str | None:

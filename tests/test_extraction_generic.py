@@ -86,6 +86,31 @@ def test_site_name_is_stripped_from_titles():
     assert titles.clean_title("市长：三座新桥年内开工：东方新闻网", zh) == "市长：三座新桥年内开工"
 
 
+def test_older_titles_lose_the_site_name_in_its_other_forms():
+    names = ["lettersofnote.com", "lettersofnote", "zenhabits.net", "zenhabits"]
+    # The name as the site spells it in words, before a colon.
+    assert titles.clean_title("Letters of Note: Please advise", names) == "Please advise"
+    # A space only before the colon, and a mark before the whole title.
+    assert titles.clean_title("» Just For Fun :zenhabits", names) == "Just For Fun"
+    assert titles.clean_title("In Copenhagen « Zenhabits", names) == "In Copenhagen"
+    # Guillemets quote in many languages: a headline opening or holding a quote stays whole.
+    assert titles.clean_title("»Jeg synes, det var sjovt«", names) == "»Jeg synes, det var sjovt«"
+    assert titles.clean_title("Il Nyt: «Su Cecilia Sala la prova»", names) == "Il Nyt: «Su Cecilia Sala la prova»"
+    assert titles.clean_title("Fed: rates rise again", ["federalreserve.gov", "federalreserve"]) == "Fed: rates rise again"
+
+
+def test_a_page_read_without_its_url_names_its_site_by_its_canonical_link():
+    # A saved page (no URL) whose <title> carries a site name the page declares nowhere but
+    # in its canonical link's host: the headline, not `Headline | Section | Site`.
+    html = (
+        '<html><head><link rel="canonical" href="https://bigthink.com/praxis/karl-rove">'
+        "<title>Was Karl Rove Pulling Our Leg? | Praxis | Big Think</title></head>"
+        "<body><p><b>Was Karl Rove Pulling Our Leg?</b></p><p>Text.</p></body></html>"
+    )
+    page = Page.from_text("", html)
+    assert titles.find_title(page, structured.parse(page.tree)) == ("Was Karl Rove Pulling Our Leg?", "title")
+
+
 def test_title_prefers_og_title_and_cross_checks_the_h1():
     html = (
         '<html><head><meta property="og:site_name" content="Example News">'

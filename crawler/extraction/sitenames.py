@@ -10,6 +10,7 @@ import unicodedata
 from crawler.extraction import structured as sd_mod
 from crawler.extraction.page import Page
 from crawler.extraction.structured import Structured
+from crawler.normalize import site_of
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -25,22 +26,34 @@ def compact_key(text: str | None) -> str:
 
 
 def site_names(page: Page, sd: Structured) -> list[str]:
-    """Names the site goes by: og:site_name, application names, the publisher, the domain."""
+    """Names the site goes by: og:site_name, application names, the publisher, the domain
+    (of a page read without its URL, the one its canonical link or og:url names)."""
     names = sd.all_meta("og:site_name", "application-name", "apple-mobile-web-app-title",
                         "al:android:app_name", "al:ios:app_name", "twitter:site", "publisher",
                         "dc.publisher")
     publisher = sd_mod.publisher_name(sd.article, sd.objects)
     if publisher:
         names.append(publisher)
-    if page.site:
-        names.append(page.site)
-        names.append(page.site.split(".")[0])
+    site = page.site or _declared_site(page, sd)
+    if site:
+        names.append(site)
+        names.append(site.split(".")[0])
     out = []
     for name in names:
         name = name.lstrip("@").strip()
         if name and len(name) <= 60 and name not in out:
             out.append(name)
     return out
+
+
+def _declared_site(page: Page, sd: Structured) -> str:
+    """The site a page read without its URL (a saved file) names itself by: the host of its
+    canonical link or og:url, where absolute."""
+    for href in [*page.tree.xpath("//head/link[@rel='canonical']/@href")[:1], sd.first_meta("og:url")]:
+        href = (href or "").strip()
+        if re.match(r"(?i)https?://[^/]", href):
+            return site_of(href)
+    return ""
 
 
 def is_site_name(segment: str, names: list[str]) -> bool:

@@ -25,7 +25,13 @@ from crawler.extraction.vocabulary import CJK
 from crawler.normalize import collapse_whitespace
 
 # Separators between a headline and the site's name or section in <title> and og:title.
-_TITLE_SEP = re.compile(r"\s+[|\-–—·•:~»/‹›]\s+|\s*[|｜ㅣ_：]\s*|\s*[-–—]\s*(?=[^\s]*[" + CJK + r"])")
+_TITLE_SEP = re.compile(
+    r"\s+[|\-–—·•:~»«/‹›]\s+|\s*[|｜ㅣ_：]\s*|\s*[-–—]\s*(?=[^\s]*[" + CJK + r"])|"
+    r"\s+:(?=\S)"  # `Headline :Site`: a space only before the colon
+)
+# A mark some templates print before or after the whole title (`» Headline`), with a space
+# between: `»Quote«` opens many headlines in the languages that quote with guillemets.
+_EDGE_MARK = re.compile(r"^[»«·•~|]+\s+|\s+[»«·•~|]+$")
 _DATE_SEGMENT = re.compile(r"^[\d\s./-]{6,12}$")
 
 
@@ -41,6 +47,12 @@ def clean_title(title: str | None, names: list[str]) -> str | None:
             if rest:
                 title = rest.group(1)  # `Site: Headline`
                 break
+    else:
+        pieces = _COLON.split(title, maxsplit=1)
+        if len(pieces) == 2 and len(pieces[1]) >= 8 and \
+                compact_key(pieces[0]) in {compact_key(name) for name in names}:
+            title = pieces[1]  # `Site Name: Headline`, the name spelt with spaces (`Letters of Note`)
+    title = _EDGE_MARK.sub("", title) or title
     parts = _TITLE_SEP.split(title)
     seps = _TITLE_SEP.findall(title)
     if len(parts) == 1:
@@ -64,7 +76,7 @@ def clean_title(title: str | None, names: list[str]) -> str | None:
     out = parts[start]
     for i in range(start + 1, end):
         out += seps[i - 1] + parts[i]
-    return out.strip() or title
+    return _EDGE_MARK.sub("", out.strip()) or title
 
 
 def h1_texts(page: Page) -> list[str]:

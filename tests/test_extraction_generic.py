@@ -111,6 +111,25 @@ def test_a_page_read_without_its_url_names_its_site_by_its_canonical_link():
     assert titles.find_title(page, structured.parse(page.tree)) == ("Was Karl Rove Pulling Our Leg?", "title")
 
 
+def test_a_blogs_name_in_an_h1_linking_to_its_front_is_not_the_headline():
+    # The blog's name is the first <h1> (its logo, linking to the folder above the post);
+    # the post's own <h1> is the headline, and the name is cleaned from the <title>.
+    html = (
+        "<html><head><title>Three conversations for parents | danah boyd | apophenia</title></head><body>"
+        '<h1><a href="http://blog.example.org/thoughts/">danah boyd | apophenia</a></h1>'
+        "<div class=post><h1>Three conversations for parents</h1><p>Text.</p></div></body></html>"
+    )
+    page = make(html, "http://blog.example.org/thoughts/archives/2012/11/01/three-conversations/")
+    assert titles.find_title(page, structured.parse(page.tree)) == ("Three conversations for parents", "h1")
+    logo_only = (
+        "<html><head><title>Nokia N96 Software Update - v30.101 | SymbianV3.Com</title></head><body>"
+        '<h1><a href="http://symbianv3.example/">SymbianV3.Com</a></h1><div><b>Nokia N96</b><p>Text.</p></div>'
+        "</body></html>"
+    )
+    page = make(logo_only, "")
+    assert titles.find_title(page, structured.parse(page.tree)) == ("Nokia N96 Software Update - v30.101", "title")
+
+
 def test_title_prefers_og_title_and_cross_checks_the_h1():
     html = (
         '<html><head><meta property="og:site_name" content="Example News">'

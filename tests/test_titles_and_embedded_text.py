@@ -49,10 +49,14 @@ def test_a_blogs_name_as_its_h1_gives_way_to_the_post_title_the_page_prints():
             "<h1><a href='/'>Harbour Notes</a></h1><div class='post'><h2 class='post-title'>"
             "Council votes to rebuild harbour bridge</h2>" + "".join(f"<p>{p}</p>" for p in STORY) + "</div></body></html>")
     assert extract_article("", html.encode())["title"] == "Council votes to rebuild harbour bridge"
-    # The part printed as a heading that links to the front page is the site's name.
-    linked = html.replace("<h2 class='post-title'>Council votes to rebuild harbour bridge</h2>",
-                          "<h2 class='site-title'><a href='/'>Council votes to rebuild harbour bridge</a></h2>")
-    assert extract_article("", linked.encode())["title"] == "Harbour Notes"
+    # A heading that links to the front page prints the site's name, never the headline.
+    linked = body_of("<html><body><h2 class='site-title'><a href='/'>Council votes to rebuild harbour bridge</a>"
+                     "</h2></body></html>")
+    assert printed_segment(linked, "Harbour Notes: Council votes to rebuild harbour bridge", _TITLE_SEP) is None
+    # Without the post's heading, the blog's name (its <h1>, linking home) is cleaned from the
+    # <title> and is never the headline itself.
+    bare = html.replace("<h2 class='post-title'>Council votes to rebuild harbour bridge</h2>", "")
+    assert extract_article("", bare.encode())["title"] == "Council votes to rebuild harbour bridge"
 
 
 def test_script_source_in_embedded_data_is_never_the_body():

@@ -8,12 +8,15 @@ page declares elsewhere (no og:site_name), so it cannot be recognised as a name.
 headline is then the part of the <title> that the page also prints in its body as a
 heading or a title box. A blog's <h1> (or its og:title) is often the blog's name: when it
 is one part of the <title> and another part is printed as a heading, that other part is
-the headline.
+the headline. An <h1> that links to the site's front page or to a folder above the page is
+the site's (or the blog's) name printed as its logo: never the headline, and one more name
+to clean from the <title>. A page read without its URL knows its site by its canonical link.
 """
 
 from __future__ import annotations
 
 import re
+from itertools import islice
 from urllib.parse import urlsplit
 
 from crawler.extraction import structured as sd_mod
@@ -79,15 +82,39 @@ def clean_title(title: str | None, names: list[str]) -> str | None:
     return _EDGE_MARK.sub("", out.strip()) or title
 
 
-def h1_texts(page: Page) -> list[str]:
+def h1_texts(page: Page, *, headlines_only: bool = False) -> list[str]:
+    """The page's first <h1> texts; with `headlines_only`, not one that links to the site's
+    front page or to a folder above the page (a blog's or section's name as its logo)."""
     out = []
+    fronts = _folders_above(page) if headlines_only else frozenset()
     for node in page.tree.iter("h1"):
         text = element_text(node)
-        if 3 <= len(text) <= 400:
+        if 3 <= len(text) <= 400 and not (headlines_only and _links_home(node, fronts)):
             out.append(text)
         if len(out) >= 3:
             break
     return out
+
+
+def _logo_names(page: Page, fronts: frozenset[str]) -> list[str]:
+    out = []
+    for node in islice(page.tree.iter("h1"), 3):
+        text = element_text(node)
+        if 2 <= len(text) <= 60 and _links_home(node, fronts):
+            out.append(text)
+    return out
+
+
+def _folders_above(page: Page) -> frozenset[str]:
+    """The folders above the page's own path (`/thoughts/` over `/thoughts/archives/123`),
+    from its URL or, read without one, its canonical link."""
+    url = page.url or next(iter(page.tree.xpath("//head/link[@rel='canonical']/@href")), "")
+    try:
+        path = urlsplit(url.strip()).path
+    except ValueError:
+        return frozenset()
+    folders = path.rstrip("/").split("/")[1:-1]  # `/a/b/story/` is the page, under /a/ and /a/b/
+    return frozenset("/" + "/".join(folders[:i]) + "/" for i in range(1, len(folders) + 1))
 
 
 # Which declared headline wins, first to last (each cleaned of the site's name first).
@@ -95,13 +122,16 @@ TITLE_ORDER = ("og", "jsonld", "h1", "twitter", "meta", "title")
 
 
 def find_title(page: Page, sd: Structured) -> tuple[str | None, str | None]:
-    names = site_names(page, sd)
+    fronts = _folders_above(page)
+    # An <h1> linking to the front page prints the site's name (its logo): one more name to
+    # clean from the <title>, where the page declares none (`Headline | SymbianV3.Com`).
+    names = site_names(page, sd) + _logo_names(page, fronts)
     head_title = page.tree.find(".//title")
     raw = {
         "jsonld": sd_mod.text_value(sd.article.get("headline")) if sd.article else None,
         "og": sd.first_meta("og:title"),
         "twitter": sd.first_meta("twitter:title"),
-        "h1": (h1_texts(page) or [None])[0],
+        "h1": (h1_texts(page, headlines_only=True) or [None])[0],
         "meta": sd.first_meta("sailthru.title", "parsely-title", "dc.title", "title", "headline"),
         "title": element_text(head_title) if head_title is not None else None,
     }
@@ -122,10 +152,10 @@ def find_title(page: Page, sd: Structured) -> tuple[str | None, str | None]:
         value = cleaned.get(method)
         if value and not is_site_name(value, names[:3]):
             if method == "title":  # `Headline - Site` whose site name the page never declares
-                value = printed_segment(page.tree.find("body"), value, _TITLE_SEP) or value
+                value = printed_segment(page.tree.find("body"), value, _TITLE_SEP, fronts=fronts) or value
             elif method == "h1" and raw.get("title"):  # a blog's name as its <h1>
                 value = printed_segment(page.tree.find("body"), raw["title"], _TITLE_SEP,
-                                               other_than=value) or value
+                                        other_than=value, fronts=fronts) or value
             return value, method
     return None, None
 
@@ -146,19 +176,25 @@ _COLON = re.compile(r"(?<=\w):\s+")
 _HOME_PATHS = frozenset(("", "/", "/index.html", "/index.htm", "/index.php", "/blog", "/blog/"))
 
 
-def _links_home(el) -> bool:
-    """Whether a heading is a link to the site's front page: the site's name, not a headline."""
+def _links_home(el, fronts: frozenset[str] = frozenset()) -> bool:
+    """Whether a heading is a link to the site's front page (or to one of `fronts`, the
+    folders above the page): the site's name, not a headline."""
     links = [el] if el.tag == "a" else []
     links.extend(el.iter("a"))
     links.extend(el.iterancestors("a"))
     for link in links:
         href = (link.get("href") or "").strip()
-        if href and urlsplit(href).path in _HOME_PATHS and not urlsplit(href).query:
+        try:
+            parts = urlsplit(href)
+        except ValueError:
+            continue
+        if href and not parts.query and (parts.path in _HOME_PATHS or parts.path in fronts or parts.path + "/" in fronts):
             return True
     return False
 
 
-def printed_segment(body, title: str | None, separator: re.Pattern, other_than: str | None = None) -> str | None:
+def printed_segment(body, title: str | None, separator: re.Pattern, other_than: str | None = None,
+                    fronts: frozenset[str] = frozenset()) -> str | None:
     """The one segment of `title` (split at `separator`, or at `Name: `) that the page prints
     as a heading (<h1>-<h4>, or an element whose class or id says title/headline), or None
     when none or several are. With `other_than`, only when `other_than` is itself a
@@ -185,6 +221,6 @@ def printed_segment(body, title: str | None, separator: re.Pattern, other_than: 
         tag = el.tag if isinstance(el.tag, str) else ""
         if tag in ("h1", "h2", "h3", "h4") or (tag and _TITLE_ATTR.search(f"{el.get('class') or ''} {el.get('id') or ''}")):
             key = compact_key(element_text(el))
-            if key in wanted and not _links_home(el):
+            if key in wanted and not _links_home(el, fronts):
                 found.add(key)
     return wanted[found.pop()] if len(found) == 1 else None

@@ -54,7 +54,7 @@ def clean_title(title: str | None, names: list[str]) -> str | None:
         pieces = _COLON.split(title, maxsplit=1)
         if len(pieces) == 2 and len(pieces[1]) >= 8 and \
                 compact_key(pieces[0]) in {compact_key(name) for name in names}:
-            title = pieces[1]  # `Site Name: Headline`, the name spelt with spaces (`Letters of Note`)
+            title = pieces[1]  # `Site Name: Headline`, the name spelt with spaces (`Harbour Notes`)
     title = _EDGE_MARK.sub("", title) or title
     parts = _TITLE_SEP.split(title)
     seps = _TITLE_SEP.findall(title)
@@ -124,7 +124,7 @@ TITLE_ORDER = ("og", "jsonld", "h1", "twitter", "meta", "title")
 def find_title(page: Page, sd: Structured) -> tuple[str | None, str | None]:
     fronts = _folders_above(page)
     # An <h1> linking to the front page prints the site's name (its logo): one more name to
-    # clean from the <title>, where the page declares none (`Headline | SymbianV3.Com`).
+    # clean from the <title>, where the page declares none (`Headline | PhoneNotes.Example`).
     names = site_names(page, sd) + _logo_names(page, fronts)
     head_title = page.tree.find(".//title")
     raw = {

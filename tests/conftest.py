@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -75,6 +76,16 @@ def copy_crawl(archive: Path, target: Path) -> Path:
     shutil.copy(archive, target)
     shutil.copytree(f"{archive}-warc", f"{target}-warc")
     return target
+
+
+@pytest.fixture(scope="session", autouse=True)
+def sigint_as_in_a_terminal():
+    """The tests of Ctrl-C send SIGINT to the programs they start. A suite started in the
+    background (a non-interactive shell's `make test &`) runs with SIGINT ignored, which its
+    programs would inherit: the suite takes it back, so they start as a terminal's would."""
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
 
 
 @pytest.fixture(scope="session")

@@ -125,25 +125,19 @@ def default_model() -> dict:
     return json.loads(MODEL_PATH.read_text(encoding="utf-8"))
 
 
-def score(candidate: Candidate, model: dict) -> float:
-    """The model's probability that the link belongs to the article's related list."""
+def score(candidate: Candidate, model: dict, terms: tuple | None = None) -> float:
+    """The model's probability that the link belongs to the article's related list; `terms`
+    are the model's (`model_terms`), zipped once for all of a page's links."""
     z = model["bias"]
     features = candidate.features
-    for name, weight, mean, scale in _terms(model):
+    for name, weight, mean, scale in terms if terms is not None else model_terms(model):
         z += weight * (features.get(name, 0.0) - mean) / scale
     return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
 
-_TERMS: dict[int, tuple] = {}
-
-
-def _terms(model: dict) -> tuple:
-    """(feature, weight, mean, scale) of each term, zipped once per model, not once per link."""
-    key = id(model)
-    found = _TERMS.get(key)
-    if found is None or found[0] is not model:
-        found = _TERMS[key] = (model, tuple(zip(model["features"], model["weights"], model["mean"], model["scale"])))
-    return found[1]
+def model_terms(model: dict) -> tuple:
+    """(feature, weight, mean, scale) of each term of the model."""
+    return tuple(zip(model["features"], model["weights"], model["mean"], model["scale"]))
 
 
 def find_related(page, model: dict | None = None) -> tuple[str | None, list[dict]]:
@@ -154,8 +148,9 @@ def find_related(page, model: dict | None = None) -> tuple[str | None, list[dict
 def choose(found: list[Candidate], model: dict) -> tuple[str | None, list[dict]]:
     picked: dict[str, tuple[float, Candidate]] = {}
     order: list[str] = []
+    terms = model_terms(model)
     for candidate in found:
-        p = score(candidate, model)
+        p = score(candidate, model, terms)
         if p < model["threshold"]:
             continue
         if candidate.url not in picked:

@@ -82,14 +82,13 @@ def clean_title(title: str | None, names: list[str]) -> str | None:
     return _EDGE_MARK.sub("", out.strip()) or title
 
 
-def h1_texts(page: Page, *, headlines_only: bool = False) -> list[str]:
-    """The page's first <h1> texts; with `headlines_only`, not one that links to the site's
-    front page or to a folder above the page (a blog's or section's name as its logo)."""
+def h1_texts(page: Page, *, fronts: frozenset[str] | None = None) -> list[str]:
+    """The page's first <h1> texts; given `fronts` (the folders above the page), not one that
+    links to the site's front page or to one of them (a blog's or section's name as its logo)."""
     out = []
-    fronts = _folders_above(page) if headlines_only else frozenset()
     for node in page.tree.iter("h1"):
         text = element_text(node)
-        if 3 <= len(text) <= 400 and not (headlines_only and _links_home(node, fronts)):
+        if 3 <= len(text) <= 400 and not (fronts is not None and _links_home(node, fronts)):
             out.append(text)
         if len(out) >= 3:
             break
@@ -131,7 +130,7 @@ def find_title(page: Page, sd: Structured) -> tuple[str | None, str | None]:
         "jsonld": sd_mod.text_value(sd.article.get("headline")) if sd.article else None,
         "og": sd.first_meta("og:title"),
         "twitter": sd.first_meta("twitter:title"),
-        "h1": (h1_texts(page, headlines_only=True) or [None])[0],
+        "h1": (h1_texts(page, fronts=fronts) or [None])[0],
         "meta": sd.first_meta("sailthru.title", "parsely-title", "dc.title", "title", "headline"),
         "title": element_text(head_title) if head_title is not None else None,
     }

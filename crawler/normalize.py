@@ -110,7 +110,6 @@ def normalize_language(value: str | None) -> str | None:
     return value if _BCP47.match(value) else None
 
 
-@lru_cache(maxsize=4096)
 def site_of(url: str) -> str:
     """The registered domain: `http://www.ecns.cn/x` -> `ecns.cn`."""
     return _registered_domain((urlsplit(url).hostname or "").lower())
@@ -118,7 +117,8 @@ def site_of(url: str) -> str:
 
 @lru_cache(maxsize=4096)
 def _registered_domain(host: str) -> str:
-    # Looked up in the public suffix list for each link of each page, for a few hosts.
+    # The public-suffix lookup, remembered per host (each link of a page has its own URL, but
+    # a page's links name a few hosts).
     parts = _extract_domain(host)
     if parts.domain and parts.suffix:
         return f"{parts.domain}.{parts.suffix}"

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import math
+import operator
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -106,6 +107,9 @@ FEATURES = (
 )
 
 
+_FEATURE_ORDER = list(FEATURES)
+
+
 @dataclass
 class Candidate:
     """One link of the page, with what the model reads about it."""
@@ -127,17 +131,23 @@ def default_model() -> dict:
 
 def score(candidate: Candidate, model: dict, terms: tuple | None = None) -> float:
     """The model's probability that the link belongs to the article's related list; `terms`
-    are the model's (`model_terms`), zipped once for all of a page's links."""
-    z = model["bias"]
+    are the model's (`model_terms`), computed once for all of a page's links."""
+    constant, coefficients = terms if terms is not None else model_terms(model)
     features = candidate.features
-    for name, weight, mean, scale in terms if terms is not None else model_terms(model):
-        z += weight * (features.get(name, 0.0) - mean) / scale
+    values = features.values() if list(features) == _FEATURE_ORDER else [features.get(n, 0.0) for n in FEATURES]
+    z = constant + sum(map(operator.mul, coefficients, values))
     return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
 
-def model_terms(model: dict) -> tuple:
-    """(feature, weight, mean, scale) of each term of the model."""
-    return tuple(zip(model["features"], model["weights"], model["mean"], model["scale"]))
+def model_terms(model: dict) -> tuple[float, tuple[float, ...]]:
+    """The model as one linear form over FEATURES, in their order: (constant, coefficients);
+    each feature's mean and scale folded in once instead of once per link."""
+    coefficients = dict.fromkeys(FEATURES, 0.0)
+    constant = model["bias"]
+    for name, weight, mean, scale in zip(model["features"], model["weights"], model["mean"], model["scale"]):
+        coefficients[name] += weight / scale
+        constant -= weight * mean / scale
+    return constant, tuple(coefficients.values())
 
 
 def find_related(page, model: dict | None = None) -> tuple[str | None, list[dict]]:
@@ -230,6 +240,9 @@ class _Ancestry(NamedTuple):
 
 
 _ROOT = _Ancestry()
+# How many levels, the link's own first, a heading over its group is looked for before.
+HEADING_LEVELS = 8
+_UNSET = object()
 
 
 @lru_cache(maxsize=8192)
@@ -255,12 +268,29 @@ class _Memo:
         self.matches: dict = {}
         self.ancestry: dict = {}
         self.sites: dict = {}
+        self.dates: dict = {}
+        self.over: dict = {}
+        self.urls: dict = {}
 
     def site(self, url: str) -> str:
         host = url.split("/", 3)[2] if url.count("/") >= 2 else url
         found = self.sites.get(host)
         if found is None:
             found = self.sites[host] = site_of(url)
+        return found
+
+    def url_facts(self, url: str) -> tuple[str, float, float, float]:
+        """(site, article-shaped, section-shaped, tag page) of a URL; a page links most of
+        its URLs more than once (menus, teasers with a picture and a headline)."""
+        found = self.urls.get(url)
+        if found is None:
+            path = urlsplit(url).path
+            found = self.urls[url] = (
+                self.site(url),
+                float(_article_shaped(path)),
+                float(path.count("/") <= 2 and not _DIGIT.search(path) and len(path) < 30),
+                float(bool(_TAG_URL.search(url))),
+            )
         return found
 
     def above(self, el) -> "_Ancestry":
@@ -287,6 +317,31 @@ class _Memo:
         if found is None:
             found = self.matches[key] = bool(pattern.search(text))
         return found
+
+    def date_beside(self, block, block_text: str, title: str) -> bool:
+        """Whether the block prints a date outside the link's own text. The block's dates are
+        found once, for all its links (a box of a hundred dated links would otherwise be
+        copied and searched a hundred times); a date overlapping the link's text is its own.
+        Every date form has a digit: most blocks have none, and are not searched."""
+        found = self.dates.get(block)
+        if found is None:
+            # The block's dates as far as read, and the search that reads on: most links stop
+            # at its first date, so a long block is rarely searched to its end.
+            found = self.dates[block] = ([], _DATE_TEXT.finditer(block_text) if _DIGIT.search(block_text) else None)
+        spans, more = found
+        width = len(title)
+        i = 0
+        while True:
+            if i == len(spans):
+                match = next(more, None) if more is not None else None
+                if match is None:
+                    return False
+                spans.append(match.span())
+            start, end = spans[i]
+            # An occurrence of the title overlapping [start, end) lies within this window.
+            if not width or block_text.find(title, max(0, start - width + 1), end - 1 + width) < 0:
+                return True
+            i += 1
 
     def label_before(self, parent, child) -> str | None:
         """The text of `parent` before its child `child` (its own text, earlier children and
@@ -327,8 +382,9 @@ class _Memo:
     def heading_before(self, el) -> str | None:
         """The first heading among the (up to twelve) elements before `el`, nearest first; the
         links of one box all ask about the same containers."""
-        if el in self.before:
-            return self.before[el]
+        found = self.before.get(el, _UNSET)
+        if found is not _UNSET:
+            return found
         found = None
         sibling = el.getprevious()
         seen = 0
@@ -340,6 +396,24 @@ class _Memo:
                 seen += 1
             sibling = sibling.getprevious()
         self.before[el] = found = found or None
+        return found
+
+    def heading_over(self, node, depth: int) -> tuple[str | None, int]:
+        """_heading_for from `node`, `depth` levels above the link: the links of one box
+        share their containers, whose answer is found once for all of them."""
+        key = (node, depth)
+        found = self.over.get(key)
+        if found is None:
+            text = self.heading_before(node)
+            if text:
+                found = (text, depth)
+            else:
+                parent = node.getparent()
+                if depth + 1 >= HEADING_LEVELS or parent is None or parent.tag in ("body", "html"):
+                    found = (None, 0)
+                else:
+                    found = self.heading_over(parent, depth + 1)
+            self.over[key] = found
         return found
 
     def links_in(self, el) -> int:
@@ -399,13 +473,9 @@ def candidates(page) -> list[Candidate]:
         f["title_cjk"] = min(cjk, 30) / 30
         f["title_like"] = float(words >= 4 or cjk >= 8)
         f["short_text"] = float(words <= 2 and cjk < 4)
-        link_site = memo.site(url)
+        link_site, f["url_article"], f["url_section"], f["url_tag"] = memo.url_facts(url)
         f["same_site"] = float(bool(site) and link_site == site)
         f["other_site"] = float(bool(site) and link_site != site)
-        path = urlsplit(url).path
-        f["url_article"] = float(_article_shaped(path))
-        f["url_section"] = float(path.count("/") <= 2 and not re.search(r"\d", path) and len(path) < 30)
-        f["url_tag"] = float(memo.search(_TAG_URL, url))
         f["in_nav"] = float(above.nav)
         f["in_header"] = float(above.header)
         f["in_footer"] = float(above.footer)
@@ -443,9 +513,7 @@ def candidates(page) -> list[Candidate]:
         f["group_size"] = math.log1p(size) / math.log(50)
         f["group_big"] = float(size > 25)
         if block is not None:
-            rest = block_text.replace(title, " ")
-            # Every date form has a digit: most blocks have none, and are not searched.
-            f["date_near"] = float(bool(_DIGIT.search(rest)) and memo.search(_DATE_TEXT, rest))
+            f["date_near"] = float(memo.date_beside(block, block_text, title))
         f["repeated"] = float(url_counts.get(url, 0) > 2)
         f["elsewhere_chrome"] = float(url in chrome_urls)
         out.append(Candidate(url=url, title=title, node=a, heading=heading, features=f))
@@ -593,18 +661,10 @@ def _heading_candidate(el, memo: _Memo) -> str | None:
 
 def _heading_for(link, memo: _Memo) -> tuple[str | None, int]:
     """The heading over a link's group: the nearest heading-like element before the link or
-    before one of its containers, up to eight levels up. Earlier items of the same list (they
-    hold links of their own) are passed over, never read as the heading."""
-    node = link
-    for depth in range(8):
-        text = memo.heading_before(node)
-        if text:
-            return text, depth
-        parent = node.getparent()
-        if parent is None or parent.tag in ("body", "html"):
-            break
-        node = parent
-    return None, 0
+    before one of its containers, up to eight levels up (`HEADING_LEVELS`), and how many
+    levels up. Earlier items of the same list (they hold links of their own) are passed over,
+    never read as the heading."""
+    return memo.heading_over(link, 0)
 
 
 def _inline_label(link, memo: _Memo) -> str | None:

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import json
 
+import htmldate
+import htmldate.extractors
+
 from crawler.extraction import authors, boilerplate, chinese, copyright, dates, related, source, structured, titles
 from crawler.extraction import body as body_mod
 from crawler.extraction.decoding import decode_html
@@ -68,6 +71,61 @@ def test_modified_date_and_related_link_dates_are_not_the_published_date():
     page = make(html)
     sd = structured.parse(page.tree)
     assert dates.find_published(page, sd) == ("2024-05-01T08:00:00+00:00", "time")
+
+
+def _comment_page(stamps: list[str]) -> Page:
+    comments = "".join(f'<div class="comment"><span class="date">{stamp}</span><p>I disagree.</p></div>' for stamp in stamps)
+    story = "<p>" + "Some words of the story. " * 30 + "</p>"
+    return make(f"<html><body><article><h1>Headline</h1>{story}</article><section>{comments}</section></body></html>",
+                "https://blog.example.org/post/some-story")
+
+
+def _count_dateparser_calls(monkeypatch) -> list[str]:
+    """The strings htmldate sends to dateparser, each still parsed by it (the calls are
+    counted, not replaced); htmldate's own cache of answers emptied first."""
+    htmldate.extractors.try_date_expr.cache_clear()
+    calls: list[str] = []
+    real = dates._htmldate_dateparser
+
+    def counting(string):
+        calls.append(string)
+        return real(string)
+
+    monkeypatch.setattr(dates, "_htmldate_dateparser", counting)
+    return calls
+
+
+def test_comment_timestamps_of_one_template_go_to_dateparser_once(monkeypatch):
+    # 30 comments stamped "on Tuesday July 24, @07:05AM (Score:3, Insightful)", no other date:
+    # htmldate alone sends every one to dateparser (20-25 ms each), which reads none.
+    stamps = [f"on Tuesday July 24, @07:{i:02d}AM (Score:{i % 5}, Insightful)" for i in range(30)]
+    page = _comment_page(stamps)
+    calls = _count_dateparser_calls(monkeypatch)
+    alone = htmldate.find_date(page.tree, url=page.url, original_date=True, extensive_search=True)
+    sent_alone = len(calls)
+    calls.clear()
+    htmldate.extractors.try_date_expr.cache_clear()
+    found = dates.htmldate_published(page, None)
+    assert sent_alone >= 30
+    assert 1 <= len(calls) <= 2  # the stamp, and the stamp as htmldate cuts it short
+    assert found == (dates.parse_date(alone, None) if alone else None)
+
+
+def test_no_page_sends_dateparser_more_than_its_budget(monkeypatch):
+    days = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+    months = ("January", "March", "April", "June", "July", "August")
+    stamps = [f"posted {day} {month} 24, @07:29AM by reader" for day in days for month in months]
+    page = _comment_page(stamps)
+    calls = _count_dateparser_calls(monkeypatch)
+    dates.htmldate_published(page, None)
+    assert len(calls) == dates.MAX_DATEPARSER_CALLS
+    # A date only dateparser reads is still read.
+    page = make('<html><body><article><h1>Headline</h1><p class="posted">3:40 PM ET, Sat 10.27.2012</p>'
+                "<p>" + "Some words of the story. " * 30 + "</p></article></body></html>",
+                "https://blog.example.org/post/some-story")
+    calls.clear()
+    assert dates.htmldate_published(page, None) == "2012-10-27"
+    assert calls
 
 
 # -- titles and authors ---------------------------------------------------------------------------
@@ -572,3 +630,17 @@ def test_bold_line_of_names_opening_the_text_is_the_byline_but_a_bold_lead_in_is
     assert authors.lead_line_byline(make(not_all_bold), []) == []
     site = html.replace("Ann Lee/Bo Chen", "Example News")
     assert authors.lead_line_byline(make(site), ["Example News"]) == []
+
+
+def test_a_date_left_unread_on_one_page_is_read_on_the_next(monkeypatch):
+    # The budget ran out before the last stamp; htmldate's cache must not keep that as the
+    # stamp's answer for the pages read after.
+    days = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+    stamps = [f"posted {day} {month} 24, @07:29AM by reader" for day in days for month in ("March", "July")]
+    stamps.append("3:40 PM ET, Sat 10.27.2012")
+    _count_dateparser_calls(monkeypatch)
+    assert dates.htmldate_published(_comment_page(stamps), None) != "2012-10-27"
+    page = make('<html><body><article><h1>Headline</h1><p class="posted">3:40 PM ET, Sat 10.27.2012</p>'
+                "<p>" + "Some words of the story. " * 30 + "</p></article></body></html>",
+                "https://blog.example.org/post/another-story")
+    assert dates.htmldate_published(page, None) == "2012-10-27"

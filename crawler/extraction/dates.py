@@ -9,10 +9,12 @@ Each finder returns `(value, method)` so the cascade can record where a date cam
 
 from __future__ import annotations
 
+import contextvars
 import re
 from typing import Any
 
 import htmldate
+import htmldate.extractors
 
 from crawler.extraction import structured as sd_mod
 from crawler.extraction.page import Page
@@ -102,11 +104,53 @@ def find_updated(page: Page, sd: Structured, offset: str | None = None) -> tuple
     return None, None
 
 
+# htmldate hands each date-like string its own parsers cannot read to dateparser, which tries
+# every locale it knows: 20-25 ms a string. A page of comments, each with its timestamp
+# ("on Tuesday July 24, @07:29AM"), sent 170 of them, 4 s for one page, and a hostile page
+# could send thousands. Within one page, a string shaped like one dateparser could not read
+# (the same words, digits in the same places: the same template) is not sent again, and no
+# more than MAX_DATEPARSER_CALLS are sent in all. Outside htmldate_published (trafilatura's
+# own metadata pass) the parser is called as htmldate calls it.
+MAX_DATEPARSER_CALLS = 12
+_A_DIGIT = re.compile(r"\d")
+_dateparser_budget: contextvars.ContextVar[dict | None] = contextvars.ContextVar("dateparser_budget", default=None)
+# htmldate's one call site of dateparser (htmldate 1.11); a release without it leaves htmldate
+# as it is, and the tests of the budget fail.
+_htmldate_dateparser = getattr(htmldate.extractors, "_external_date", None)
+
+
+def _dateparser_within_budget(string: str):
+    budget = _dateparser_budget.get()
+    if budget is None:
+        return _htmldate_dateparser(string)
+    shape = _A_DIGIT.sub("0", string)
+    if shape in budget["unread"] or budget["calls"] >= MAX_DATEPARSER_CALLS:
+        budget["skipped"] += 1
+        return None
+    budget["calls"] += 1
+    found = _htmldate_dateparser(string)
+    if found is None:
+        budget["unread"].add(shape)
+    return found
+
+
+if _htmldate_dateparser is not None:
+    htmldate.extractors._external_date = _dateparser_within_budget
+
+
 def htmldate_published(page: Page, offset: str | None, extensive: bool = True) -> str | None:
     """The publication date htmldate's heuristics find in the tree (URL, headers, text), or
     None; `extensive=False` skips its costly search over the whole text."""
+    token = _dateparser_budget.set({"calls": 0, "skipped": 0, "unread": set()})
     try:
         found = htmldate.find_date(page.tree, url=page.url or None, original_date=True, extensive_search=extensive)
     except Exception:  # htmldate raises on odd trees; a missing date is the honest answer
         return None
+    finally:
+        budget = _dateparser_budget.get()
+        _dateparser_budget.reset(token)
+        # htmldate keeps its answers per string: one left unread here must not be the answer
+        # on the next page, or a record would depend on the pages read before it.
+        if budget["skipped"] and hasattr(htmldate.extractors.try_date_expr, "cache_clear"):
+            htmldate.extractors.try_date_expr.cache_clear()
     return parse_date(found, offset) if found else None

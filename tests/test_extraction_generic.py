@@ -644,3 +644,17 @@ def test_a_date_left_unread_on_one_page_is_read_on_the_next(monkeypatch):
                 "<p>" + "Some words of the story. " * 30 + "</p></article></body></html>",
                 "https://blog.example.org/post/another-story")
     assert dates.htmldate_published(page, None) == "2012-10-27"
+
+
+def test_the_related_lists_url_reading_agrees_with_urlsplit():
+    from urllib.parse import urlsplit
+
+    urls = [
+        "https://www.example.com/world/2024/story.html?id=3#top", "HTTP://Example.com", "http://a.example/b c",
+        "https://example.com?x=1", "https://example.com#frag", "http://[::1]/x", "http://a\tb.example/p\nq",
+        "https://user:pw@example.com:8080/p;params", "https://example.com/%E4%B8%AD/é", " https://example.com/x",
+        "https://example.com/a]b", "https://exa\u00a0mple.com/", "//example.com/x", "/x/y", "mailto:x@example.com",
+    ]
+    for url in urls:
+        parts = urlsplit(url)
+        assert related._host_and_path(url) == (parts.netloc, parts.path), url

@@ -13,6 +13,7 @@ How a page becomes the record, file by file (each answers one question):
     structured.py    what the page declares about itself (JSON-LD, meta tags, <time>)
     titles.py        the headline            dates.py     when published and updated
     authors.py       who wrote it            language.py  its language
+    bylines.py       trafilatura's printed-byline finder, in one pass over the page
     canonical.py     its canonical URL       body.py      the article's text
     boilerplate.py   which paragraphs of an extracted text are page furniture
     chinese.py       what Chinese pages print as text (dates, bylines, editors)

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import re
 
-from trafilatura.metadata import extract_author
-
 from crawler.extraction import structured as sd_mod
+from crawler.extraction.bylines import printed_byline
 from crawler.extraction.page import Page
 from crawler.extraction.sitenames import compact_key, is_site_name, site_names
 from crawler.extraction.source import OUTLET_WORDS
@@ -131,7 +130,7 @@ def dom_byline(page: Page, names: list[str]) -> list[str]:
     """The byline printed in the page, as trafilatura's author XPaths find it (they skip
     comments, related lists and share bars), kept only where the names look like people."""
     try:
-        found = extract_author(page.tree)
+        found = printed_byline(page.tree)
     except Exception:  # a library error on an odd tree means no byline, not no record
         return []
     out = []

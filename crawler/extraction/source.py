@@ -20,6 +20,8 @@ from __future__ import annotations
 import re
 from typing import Iterable
 
+from lxml import etree
+
 from crawler.extraction import structured as sd_mod
 from crawler.extraction.sitenames import compact_key, site_names
 from crawler.extraction.text import element_text
@@ -247,15 +249,16 @@ def _labelled(page) -> list[str]:
 _BYLINE_META = ("article:author", "author", "articleauthor", "byl", "sailthru.author", "parsely-author", "dc.creator")
 
 
-def _byline_nodes(tree) -> list:
-    """The elements that hold bylines, in page order: rel/itemprop author, <address>, a class
-    naming a byline, an author or a contributor, an id naming a byline. A loop over the
-    elements, four times faster than the XPath saying the same (translate() per element)."""
+def _byline_nodes(tree, limit: int) -> list:
+    """The first `limit` elements that hold bylines, in page order: rel/itemprop author,
+    <address>, a class naming a byline, an author or a contributor, an id naming a byline. A
+    loop over the elements (comments skipped by lxml), four times faster than the XPath saying
+    the same (translate() per element), that stops at the limit."""
     out = []
-    for node in tree.iter():
+    for node in tree.iter(etree.Element):
+        if len(out) >= limit:
+            break
         tag = node.tag
-        if not isinstance(tag, str):
-            continue
         classes = node.get("class")
         if classes:
             classes = classes.lower()
@@ -278,7 +281,7 @@ def _byline_agency(page, sd, authors: list[str] | None) -> list[str]:
         texts.append(name)
     for key in _BYLINE_META:
         texts.extend(v for v in sd.all_meta(key) if not v.startswith("http"))
-    for node in _byline_nodes(page.tree)[:20]:
+    for node in _byline_nodes(page.tree, 20):
         if node.tag in ("html", "body", "article", "main", "section", "meta", "link", "script") or not _in_story_area(node):
             continue
         text = element_text(node)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 
+from lxml import etree
 from trafilatura.json_metadata import normalize_authors
 from trafilatura.metadata import extract_author
 from trafilatura.utils import trim
@@ -82,8 +83,9 @@ def printed_byline(tree) -> str | None:
     candidates: tuple[list, list, list] = ([], [], [])
     gone: set = set()  # deleted from trafilatura's copy: a discarded element and all below it
     holds_gone: set = set()  # elements above a deleted one
-    root = tree.getroottree().getroot() if hasattr(tree, "getroottree") else tree
-    rel_elements = root.find(".//rel") is not None  # (no page has one)
+    # trafilatura reads a copy of the element it is given: that element is the copy's root.
+    root = tree.getroot() if isinstance(tree, etree._ElementTree) else tree
+    rel_elements = root.find(".//rel") is not None  # <rel> is no HTML element: almost never there
     for el in root.iter():
         tag = el.tag
         if not isinstance(tag, str):

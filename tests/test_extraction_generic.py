@@ -710,4 +710,8 @@ def test_printed_bylines_are_trafilaturas_on_every_recorded_and_generated_page()
         want = extract_author(page.tree)
         assert printed_byline(page.tree) == want, page.html[:300]
         found += want is not None
+        # Given an element inside the page, both search that element only.
+        section = page.tree.find(".//body/*")
+        if section is not None:
+            assert printed_byline(section) == extract_author(section), page.html[:300]
     assert found >= 150  # the generated pages reach the bylines, not only the misses

@@ -202,3 +202,37 @@ def test_a_form_page_parses_to_plain_html_elements():
                           "<select><option>One</option></select></form><p>Story text.</p></body></html>")
     assert {type(el) for el in parsed.tree.iter()} == {lxml.html.HtmlElement}
     assert parsed.tree.find(".//form").text_content() == "Name One"
+
+
+def test_a_paragraph_of_thousands_of_links_is_not_read_as_text_but_stays_in_the_page():
+    # One <p> holding 3,000 links (a link farm): trafilatura's reading of it grows
+    # quadratically (16,000 cost 45 s), so it is handed a copy of the tree without it.
+    from crawler.extraction.body import MAX_ELEMENTS_IN_PARAGRAPH, tree_for_trafilatura
+
+    farm = "<p>" + "".join(f'<a href="/tag/t{i}">tag{i}</a> ' for i in range(3000)) + "</p>"
+    assert 3000 > MAX_ELEMENTS_IN_PARAGRAPH
+    source = Page.from_bytes(URL, page(body=ARTICLE + farm))
+    given = tree_for_trafilatura(source.tree)
+    assert given is not source.tree
+    assert not any("tag17" in (p.text_content()) for p in given.iter("p"))
+    assert len(source.tree.findall(".//a")) == 3000  # the page itself is left as it was
+    record = extract_article(URL, page(body=ARTICLE + farm))
+    assert "council approved the new budget" in record["body"] and "tag17" not in record["body"]
+
+
+def test_a_paragraph_of_thousands_of_inline_elements_is_read_as_its_text():
+    from crawler.extraction.body import tree_for_trafilatura
+
+    lines = "<p>" + "".join(f"<span>Line {i} of the long old report.</span><br>" for i in range(1500)) + "</p>"
+    source = Page.from_bytes(URL, page(body=ARTICLE + lines))
+    crowded = [p for p in tree_for_trafilatura(source.tree).iter("p") if "Line 1499" in p.text_content()]
+    assert len(crowded) == 1 and len(crowded[0]) == 0 and "\n" in crowded[0].text
+    record = extract_article(URL, page(body=ARTICLE + lines))
+    assert "Line 1499 of the long old report." in record["body"]
+
+
+def test_an_ordinary_page_is_read_from_its_own_tree():
+    from crawler.extraction.body import tree_for_trafilatura
+
+    source = Page.from_bytes(URL, page())
+    assert tree_for_trafilatura(source.tree) is source.tree

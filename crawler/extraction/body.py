@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from copy import deepcopy
 from dataclasses import dataclass
 
 import trafilatura
@@ -16,15 +17,49 @@ from crawler.extraction.page import Page
 from crawler.extraction.structured import Structured, body_value, text_value
 from crawler.extraction.text import element_text
 from crawler.extraction.titles import h1_texts
-from crawler.extraction.vocabulary import CJK, CJK_CHAR, OUTSIDE_TEXT_TAGS
+from crawler.extraction.vocabulary import CJK, CJK_CHAR, NON_TEXT_TAGS, OUTSIDE_TEXT_TAGS
 from crawler.normalize import normalize_body
 
 MAX_ELEMENTS_FULL = 30_000
 
 
+# trafilatura's reading of a paragraph holding thousands of elements slows quadratically: 8,000
+# inline elements (links, spans, bold) in one <p> cost it 3.5-6 s, 16,000 45 s, where the same
+# inside a <div> or a list cost 0.2 s. No article prints such a paragraph (the most on the 927
+# dev pages is 599, a tag cloud); a hostile or broken page does. On a copy of the tree (the
+# related list and the other fields read the page's own elements), such a paragraph reaches
+# trafilatura as its text alone, line breaks kept, or not at all when most of its text is
+# links (a link farm, which trafilatura would have dropped for its link density).
+MAX_ELEMENTS_IN_PARAGRAPH = 2000
+_CROWDED_PARAGRAPHS = etree.XPath(f"//p[count(.//*) > {MAX_ELEMENTS_IN_PARAGRAPH}]")
+
+
+def tree_for_trafilatura(tree):
+    """The tree trafilatura reads: the page's own, or a copy without crowded paragraphs'
+    elements (scripts and styles in them dropped, as a reader never sees them)."""
+    if not _CROWDED_PARAGRAPHS(tree):
+        return tree
+    tree = deepcopy(tree)
+    for paragraph in _CROWDED_PARAGRAPHS(tree):
+        if paragraph.getparent() is None:
+            continue  # inside a paragraph already read as text
+        etree.strip_elements(paragraph, *NON_TEXT_TAGS, with_tail=False)
+        linked = sum(len(a.text_content()) for a in paragraph.iter("a"))
+        if linked > 0.5 * len(paragraph.text_content()):
+            paragraph.drop_tree()
+            continue
+        for line_break in paragraph.iter("br"):
+            line_break.tail = "\n" + (line_break.tail or "")
+        etree.strip_tags(paragraph, "*")
+        # strip_tags leaves one text node per former element and tail, which lxml joins on
+        # every read of .text (trafilatura reads it often): set once, it is one.
+        paragraph.text = paragraph.text
+    return tree
+
+
 def trafilatura_body(page: Page, **options) -> str:
     document = trafilatura.bare_extraction(
-        page.tree, url=page.url or None, with_metadata=False, include_comments=False,
+        tree_for_trafilatura(page.tree), url=page.url or None, with_metadata=False, include_comments=False,
         include_tables=options.pop("include_tables", True), **options,
     )
     if document is None:

@@ -236,3 +236,47 @@ def test_an_ordinary_page_is_read_from_its_own_tree():
 
     source = Page.from_bytes(URL, page())
     assert tree_for_trafilatura(source.tree) is source.tree
+
+
+class _Paragraph:
+    """What justext's classification reads and writes of a paragraph."""
+
+    def __init__(self, cf_class: str, heading: bool, text: str, class_type: str = ""):
+        self.cf_class, self.heading, self.text, self.class_type = cf_class, heading, text, class_type
+
+
+def test_the_linear_justext_revision_gives_justexts_classes():
+    import random
+
+    import justext.core
+
+    from crawler.extraction.justext_revision import revise_paragraph_classification
+
+    rnd = random.Random(5)
+    kinds = ("short", "neargood", "good", "bad")
+    for run in range(3000):
+        n = rnd.randint(0, 40)
+        weights = [rnd.random() for _ in kinds]
+        spec = [(rnd.choices(kinds, weights)[0], rnd.random() < 0.3, "x" * rnd.choice((0, 1, 20, 60, 200)),
+                 rnd.choice(("", "good", "bad")) if run % 3 == 0 else "") for _ in range(n)]
+        theirs = [_Paragraph(*s) for s in spec]
+        ours = [_Paragraph(*s) for s in spec]
+        distance = rnd.choice((0, 50, 150))
+        justext.core.revise_paragraph_classification(theirs, distance)
+        revise_paragraph_classification(ours, distance)
+        assert [p.class_type for p in ours] == [p.class_type for p in theirs], spec
+
+
+def test_a_page_of_thousands_of_short_paragraphs_uses_the_linear_revision(monkeypatch):
+    # 3,000 headings each over one short line: trafilatura falls back to justext, whose
+    # revision would walk the paragraphs once for each short one.
+    from crawler.extraction import justext_revision
+
+    calls = []
+    real = justext_revision.revise_paragraph_classification
+    monkeypatch.setattr(justext_revision, "revise_paragraph_classification",
+                        lambda paragraphs, *args: calls.append(len(paragraphs)) or real(paragraphs, *args))
+    body = "<article>" + ARTICLE + "</article>" + "".join(f"<h2>Heading {i}</h2><p>x</p>" for i in range(3000))
+    record = extract_article(URL, page(body=body))
+    assert calls and max(calls) > 1000
+    assert "council approved the new budget" in record["body"]

@@ -16,6 +16,7 @@ How a page becomes the record, file by file (each answers one question):
     bylines.py       trafilatura's printed-byline finder, in one pass over the page
     canonical.py     its canonical URL       body.py      the article's text
     boilerplate.py   which paragraphs of an extracted text are page furniture
+    justext_revision.py  trafilatura's justext fallback classifying in linear time
     chinese.py       what Chinese pages print as text (dates, bylines, editors)
     source.py        the agency or outlet the story credits
     related.py       the related-articles list (a model: related_model.json)

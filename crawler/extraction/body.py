@@ -13,6 +13,7 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from crawler.extraction import boilerplate
+from crawler.extraction.justext_revision import linear_revision
 from crawler.extraction.page import Page
 from crawler.extraction.structured import Structured, body_value, text_value
 from crawler.extraction.text import element_text
@@ -58,10 +59,11 @@ def tree_for_trafilatura(tree):
 
 
 def trafilatura_body(page: Page, **options) -> str:
-    document = trafilatura.bare_extraction(
-        tree_for_trafilatura(page.tree), url=page.url or None, with_metadata=False, include_comments=False,
-        include_tables=options.pop("include_tables", True), **options,
-    )
+    with linear_revision():  # its justext fallback, in linear time (justext_revision.py)
+        document = trafilatura.bare_extraction(
+            tree_for_trafilatura(page.tree), url=page.url or None, with_metadata=False, include_comments=False,
+            include_tables=options.pop("include_tables", True), **options,
+        )
     if document is None:
         return ""
     return normalize_body((document.text or "").replace("\n", "\n\n"))

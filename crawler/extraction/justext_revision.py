@@ -37,6 +37,16 @@ def _neighbours(classes: list[str], kinds: tuple[str, ...], step: int) -> list[s
     return out
 
 
+def _good_text_within(paragraphs, i: int, max_heading_distance: int) -> bool:
+    """justext's test for a heading at `i`: a good paragraph after it, before more than
+    `max_heading_distance` characters of text (a walk bounded by that distance)."""
+    j, distance = i + 1, 0
+    while j < len(paragraphs) and distance <= max_heading_distance:
+        if paragraphs[j].class_type == "good":
+            return True
+        distance += len(paragraphs[j].text)
+        j += 1
+    return False
 
 
 def revise_paragraph_classification(paragraphs, max_heading_distance=justext.core.MAX_HEADING_DISTANCE_DEFAULT):
@@ -46,15 +56,8 @@ def revise_paragraph_classification(paragraphs, max_heading_distance=justext.cor
     # hold the class they had before the call (for a new paragraph, none).
     for i, paragraph in enumerate(paragraphs):
         paragraph.class_type = paragraph.cf_class
-        if not (paragraph.heading and paragraph.class_type == "short"):
-            continue
-        j, distance = i + 1, 0
-        while j < len(paragraphs) and distance <= max_heading_distance:
-            if paragraphs[j].class_type == "good":
-                paragraph.class_type = "neargood"
-                break
-            distance += len(paragraphs[j].text)
-            j += 1
+        if paragraph.heading and paragraph.class_type == "short" and _good_text_within(paragraphs, i, max_heading_distance):
+            paragraph.class_type = "neargood"
 
     # Short paragraphs take their class from their neighbours (classes fixed meanwhile).
     classes = [p.class_type for p in paragraphs]
@@ -90,15 +93,9 @@ def revise_paragraph_classification(paragraphs, max_heading_distance=justext.cor
 
     # More good headings: a heading judged bad only by its neighbours, shortly before good text.
     for i, paragraph in enumerate(paragraphs):
-        if not (paragraph.heading and paragraph.class_type == "bad" and paragraph.cf_class != "bad"):
-            continue
-        j, distance = i + 1, 0
-        while j < len(paragraphs) and distance <= max_heading_distance:
-            if paragraphs[j].class_type == "good":
-                paragraph.class_type = "good"
-                break
-            distance += len(paragraphs[j].text)
-            j += 1
+        if (paragraph.heading and paragraph.class_type == "bad" and paragraph.cf_class != "bad"
+                and _good_text_within(paragraphs, i, max_heading_distance)):
+            paragraph.class_type = "good"
 
 
 def _dispatch(paragraphs, *args, **kwargs):
